@@ -1,0 +1,104 @@
+import * as v from 'valibot';
+import type { DecodeError, DecodeResult } from './result.js';
+import type { ClientFrame, HelloFrame, ServerFrame } from './frames.js';
+import { CloseCode } from './codes.js';
+import { LIMITS, MESSAGE_ID_PATTERN } from './limits.js';
+import { clientSchemas, serverSchemas } from './schemas.js';
+
+type Schemas = Record<string, v.GenericSchema<unknown, unknown>>;
+type JsonObject = Record<string, unknown>;
+
+function parseObject(text: unknown): JsonObject | string {
+  if (typeof text !== 'string') return 'a frame must be text';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  return value as JsonObject;
+}
+
+function describe(issues: readonly v.BaseIssue<unknown>[]): string {
+  const issue = issues[0];
+  if (!issue) return 'invalid frame';
+  const path = issue.path?.map((p) => String(p.key)).join('.');
+  if (issue.kind === 'schema' && issue.received === 'undefined' && path) return `missing field ${path}`;
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+function echoes(obj: JsonObject, t: string): Pick<DecodeError, 'id' | 'rid'> {
+  const out: Pick<DecodeError, 'id' | 'rid'> = {};
+  if (t === 'send' && typeof obj.id === 'string' && MESSAGE_ID_PATTERN.test(obj.id)) out.id = obj.id;
+  if (typeof obj.rid === 'string' && obj.rid.length >= 1 && obj.rid.length <= LIMITS.ridMaxLength) {
+    out.rid = obj.rid;
+  }
+  return out;
+}
+
+function decodeWith<F>(schemas: Schemas, text: unknown): DecodeResult<F> {
+  const obj = parseObject(text);
+  if (typeof obj === 'string') return { ok: false, error: { code: 'bad_frame', message: obj } };
+  const t = obj.t;
+  if (typeof t !== 'string') {
+    return { ok: false, error: { code: 'bad_frame', message: 'missing string field t' } };
+  }
+  const schema = Object.hasOwn(schemas, t) ? schemas[t] : undefined;
+  if (!schema) return { ok: false, error: { code: 'bad_frame', message: `unknown frame type ${t}` } };
+  const parsed = v.safeParse(schema, obj);
+  if (!parsed.success) {
+    return { ok: false, error: { code: 'bad_frame', message: describe(parsed.issues), t, ...echoes(obj, t) } };
+  }
+  return { ok: true, frame: parsed.output as F };
+}
+
+/**
+ * Decodes one frame a client sent. Never throws. User ids in `send.to`, `history.with`,
+ * `typing.to` and `presence.users` come back ASCII-lowercased; `typing.to` is not
+ * validated beyond being a string, because an invalid recipient there is dropped, not an
+ * error. A well-shaped `send` whose body is longer than 4000 UTF-16 units is `too_large`.
+ */
+export function decodeClientFrame(text: unknown): DecodeResult<ClientFrame> {
+  const result = decodeWith<ClientFrame>(clientSchemas, text);
+  if (result.ok && result.frame.t === 'send' && result.frame.body.length > LIMITS.bodyMaxLength) {
+    return {
+      ok: false,
+      error: {
+        code: 'too_large',
+        message: `body is ${result.frame.body.length} UTF-16 units; the limit is ${LIMITS.bodyMaxLength}`,
+        t: 'send',
+        id: result.frame.id,
+      },
+    };
+  }
+  return result;
+}
+
+/** Decodes one frame a server sent. Never throws. Items of `history` and `conversations` get `t: "msg"`. */
+export function decodeServerFrame(text: unknown): DecodeResult<ServerFrame> {
+  return decodeWith<ServerFrame>(serverSchemas, text);
+}
+
+export type HelloResult =
+  | { ok: true; frame: HelloFrame }
+  | { ok: false; close: typeof CloseCode.unauthorized | typeof CloseCode.unsupportedVersion; reason: string };
+
+/**
+ * The opening check of PROTOCOL.md, in its order: a first frame that is not a JSON object
+ * with `t:"hello"` (or whose `since` is not a string) closes 4001; `v` other than the
+ * number 1 closes 4003; a token that is not a non-empty string closes 4001 (the token's
+ * validity is the server's to check next).
+ */
+export function decodeHello(text: unknown): HelloResult {
+  const unauthorized = (reason: string): HelloResult => ({ ok: false, close: CloseCode.unauthorized, reason });
+  const obj = parseObject(text);
+  if (typeof obj === 'string') return unauthorized(`first frame: ${obj}`);
+  if (obj.t !== 'hello') return unauthorized('first frame must be hello');
+  if (obj.since !== undefined && typeof obj.since !== 'string') return unauthorized('since must be a string');
+  if (obj.v !== 1) return { ok: false, close: CloseCode.unsupportedVersion, reason: 'unsupported protocol version' };
+  if (typeof obj.token !== 'string' || obj.token.length === 0) return unauthorized('missing token');
+  const frame: HelloFrame = { t: 'hello', v: 1, token: obj.token };
+  if (typeof obj.since === 'string') frame.since = obj.since;
+  return { ok: true, frame };
+}

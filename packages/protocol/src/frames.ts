@@ -1,0 +1,146 @@
+import type { FrameErrorCode } from './codes.js';
+
+// ---------------------------------------------------------------- client → server
+
+export interface HelloFrame {
+  t: 'hello';
+  v: 1;
+  token: string;
+  since?: string;
+}
+export interface SendFrame {
+  t: 'send';
+  id: string;
+  to: string;
+  body: string;
+}
+export interface AckFrame {
+  t: 'ack';
+  cursor: string;
+}
+export interface HistoryRequestFrame {
+  t: 'history';
+  with: string;
+  before?: string;
+  limit?: number;
+  rid?: string;
+}
+export interface ConversationsRequestFrame {
+  t: 'conversations';
+  rid?: string;
+}
+export interface TypingRequestFrame {
+  t: 'typing';
+  /** Lowercased but not validated: an invalid id is dropped silently by the server, not an error. */
+  to: string;
+}
+export interface PresenceRequestFrame {
+  t: 'presence';
+  users: string[];
+}
+export interface PingFrame {
+  t: 'ping';
+  rid?: string;
+}
+
+export type ClientFrame =
+  | HelloFrame
+  | SendFrame
+  | AckFrame
+  | HistoryRequestFrame
+  | ConversationsRequestFrame
+  | TypingRequestFrame
+  | PresenceRequestFrame
+  | PingFrame;
+
+// ---------------------------------------------------------------- server → client
+
+export interface WelcomeFrame {
+  t: 'welcome';
+  v: 1;
+  user: string;
+  head: string | null;
+}
+export interface SyncedFrame {
+  t: 'synced';
+  head: string | null;
+  gap: boolean;
+}
+export interface SentFrame {
+  t: 'sent';
+  id: string;
+  ts: number;
+}
+/** One mailbox entry. Also the shape of `history.items[]` and `conversations.items[].last`. */
+export interface MsgFrame {
+  t: 'msg';
+  cursor: string;
+  id: string;
+  from: string;
+  to: string;
+  body: string;
+  ts: number;
+  delivered: boolean;
+}
+export interface ReceiptFrame {
+  t: 'receipt';
+  id: string;
+  to: string;
+}
+export interface HistoryFrame {
+  t: 'history';
+  with: string;
+  items: MsgFrame[];
+  more: boolean;
+  rid?: string;
+}
+export interface ConversationItem {
+  with: string;
+  last: MsgFrame;
+}
+export interface ConversationsFrame {
+  t: 'conversations';
+  items: ConversationItem[];
+  rid?: string;
+}
+export interface TypingFrame {
+  t: 'typing';
+  from: string;
+}
+export interface PresenceFrame {
+  t: 'presence';
+  user: string;
+  online: boolean;
+}
+export interface PongFrame {
+  t: 'pong';
+  rid?: string;
+}
+export interface ErrorFrame {
+  t: 'error';
+  code: FrameErrorCode;
+  message: string;
+  /** Echoes the `send` this error concerns, when that send had a well-formed id. */
+  id?: string;
+  /** Echoes the `rid` of the `history`, `conversations` or `ping` this error answers. */
+  rid?: string;
+  /** With `rate_limited`: when a token is next available. */
+  retryAfterMs?: number;
+}
+
+export type ServerFrame =
+  | WelcomeFrame
+  | SyncedFrame
+  | SentFrame
+  | MsgFrame
+  | ReceiptFrame
+  | HistoryFrame
+  | ConversationsFrame
+  | TypingFrame
+  | PresenceFrame
+  | PongFrame
+  | ErrorFrame;
+
+export type Frame = ClientFrame | ServerFrame;
+export type ClientFrameType = ClientFrame['t'];
+export type ServerFrameType = ServerFrame['t'];

@@ -1,0 +1,39 @@
+/** The protocol version this package speaks; `hello.v` and `welcome.v` carry it. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Every limit of PROTOCOL.md, in one place. Lengths of bodies and passwords are UTF-16
+ * code units (JavaScript's `string.length`), as the spec counts them.
+ */
+export const LIMITS = {
+  /** Largest WebSocket message payload in bytes; a larger one closes the connection with 1009. */
+  maxPayloadBytes: 65_536,
+  /** `send.body`: 1 to this many UTF-16 code units; longer is `too_large`. */
+  bodyMaxLength: 4000,
+  /** User ids: 1 to this many of `a-z 0-9 _ . -` (after ASCII lowercasing). */
+  userIdMaxLength: 32,
+  /** Message ids chosen by the client: 1 to this many of `A-Z a-z 0-9 _ -`. */
+  messageIdMaxLength: 64,
+  /** `rid` on `history`, `conversations` and `ping`: a string of 1 to this many characters. */
+  ridMaxLength: 64,
+  /** Cursors this package accepts in `ack` and `history.before` (servers issue far shorter ones). */
+  cursorMaxLength: 64,
+  /** `history.limit`: an integer in 1..historyMaxLimit; default historyDefaultLimit. */
+  historyMaxLimit: 100,
+  historyDefaultLimit: 50,
+  /** `presence.users`: 1 to this many ids. */
+  presenceMaxUsers: 200,
+  /** Passwords at register: this many UTF-16 code units, inclusive. */
+  passwordMinLength: 8,
+  passwordMaxLength: 256,
+  /** The first frame must be `hello` within this many milliseconds, else close 4002. */
+  helloTimeoutMs: 10_000,
+  /** More than this many `bad_frame` errors within `badFrameWindowMs` closes 4008. */
+  badFrameMaxCount: 100,
+  badFrameWindowMs: 10_000,
+  /** The server pings every connection this often and drops one that missed the last ping. */
+  pingIntervalMs: 30_000,
+} as const;
+
+export const USER_ID_PATTERN = /^[a-z0-9_.-]{1,32}$/;
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
