@@ -13,7 +13,10 @@ export function sharedTestConfig(workspace: string): NonNullable<ViteUserConfig[
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: jsonDir
-      ? ['default', ['json', { outputFile: path.join(jsonDir, `${workspace.replace(/[^a-z0-9]+/gi, '-')}.json`) }]]
+      ? [
+          'default',
+          ['json', { outputFile: path.join(jsonDir, `${workspace.replace(/[^a-z0-9]+/gi, '-')}.json`) }],
+        ]
       : ['default'],
   };
 }

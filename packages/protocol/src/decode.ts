@@ -1,8 +1,8 @@
 import * as v from 'valibot';
-import type { DecodeError, DecodeResult } from './result.js';
-import type { ClientFrame, HelloFrame, ServerFrame } from './frames.js';
 import { CloseCode } from './codes.js';
+import type { ClientFrame, HelloFrame, ServerFrame } from './frames.js';
 import { LIMITS, MESSAGE_ID_PATTERN } from './limits.js';
+import type { DecodeError, DecodeResult } from './result.js';
 import { clientSchemas, serverSchemas } from './schemas.js';
 
 type Schemas = Record<string, v.GenericSchema<unknown, unknown>>;
@@ -48,7 +48,10 @@ function decodeWith<F>(schemas: Schemas, text: unknown): DecodeResult<F> {
   if (!schema) return { ok: false, error: { code: 'bad_frame', message: `unknown frame type ${t}` } };
   const parsed = v.safeParse(schema, obj);
   if (!parsed.success) {
-    return { ok: false, error: { code: 'bad_frame', message: describe(parsed.issues), t, ...echoes(obj, t) } };
+    return {
+      ok: false,
+      error: { code: 'bad_frame', message: describe(parsed.issues), t, ...echoes(obj, t) },
+    };
   }
   return { ok: true, frame: parsed.output as F };
 }
@@ -91,12 +94,17 @@ export type HelloResult =
  * validity is the server's to check next).
  */
 export function decodeHello(text: unknown): HelloResult {
-  const unauthorized = (reason: string): HelloResult => ({ ok: false, close: CloseCode.unauthorized, reason });
+  const unauthorized = (reason: string): HelloResult => ({
+    ok: false,
+    close: CloseCode.unauthorized,
+    reason,
+  });
   const obj = parseObject(text);
   if (typeof obj === 'string') return unauthorized(`first frame: ${obj}`);
   if (obj.t !== 'hello') return unauthorized('first frame must be hello');
   if (obj.since !== undefined && typeof obj.since !== 'string') return unauthorized('since must be a string');
-  if (obj.v !== 1) return { ok: false, close: CloseCode.unsupportedVersion, reason: 'unsupported protocol version' };
+  if (obj.v !== 1)
+    return { ok: false, close: CloseCode.unsupportedVersion, reason: 'unsupported protocol version' };
   if (typeof obj.token !== 'string' || obj.token.length === 0) return unauthorized('missing token');
   const frame: HelloFrame = { t: 'hello', v: 1, token: obj.token };
   if (typeof obj.since === 'string') frame.since = obj.since;

@@ -1,9 +1,9 @@
-export { PROTOCOL_VERSION, LIMITS, USER_ID_PATTERN, MESSAGE_ID_PATTERN } from './limits.js';
-export { ErrorCode, CloseCode } from './codes.js';
 export type { FrameErrorCode } from './codes.js';
-export { normalizeUserId, isUserId, parseUserId, isMessageId } from './ids.js';
-export type * from './frames.js';
-export type { DecodeError, DecodeResult } from './result.js';
-export { decodeClientFrame, decodeServerFrame, decodeHello } from './decode.js';
+export { CloseCode, ErrorCode } from './codes.js';
 export type { HelloResult } from './decode.js';
+export { decodeClientFrame, decodeHello, decodeServerFrame } from './decode.js';
 export { encode } from './encode.js';
+export type * from './frames.js';
+export { isMessageId, isUserId, normalizeUserId, parseUserId } from './ids.js';
+export { LIMITS, MESSAGE_ID_PATTERN, PROTOCOL_VERSION, USER_ID_PATTERN } from './limits.js';
+export type { DecodeError, DecodeResult } from './result.js';

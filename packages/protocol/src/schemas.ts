@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { LIMITS, MESSAGE_ID_PATTERN, USER_ID_PATTERN } from './limits.js';
 import { normalizeUserId } from './ids.js';
+import { LIMITS, MESSAGE_ID_PATTERN, USER_ID_PATTERN } from './limits.js';
 
 // Valibot's `object` drops unknown keys, which is exactly the spec's "ignored, not echoed".
 

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { CloseCode, decodeHello } from '../src/index.js';
+
+const s = (o: unknown) => JSON.stringify(o);
+
+describe('decodeHello: the opening checks in the spec order', () => {
+  const rows: [string, unknown, number][] = [
+    ['text that is not JSON', 'hello', CloseCode.unauthorized],
+    ['a JSON array', '[]', CloseCode.unauthorized],
+    ['another frame type', s({ t: 'ping' }), CloseCode.unauthorized],
+    [
+      'a since that is not a string, even with v 2',
+      s({ t: 'hello', v: 2, token: 'x', since: 5 }),
+      CloseCode.unauthorized,
+    ],
+    ['v 2', s({ t: 'hello', v: 2, token: 'x' }), CloseCode.unsupportedVersion],
+    ['v "1" (a string)', s({ t: 'hello', v: '1', token: 'x' }), CloseCode.unsupportedVersion],
+    ['v missing', s({ t: 'hello', token: 'x' }), CloseCode.unsupportedVersion],
+    [
+      'v 2 without token: version is checked before the token',
+      s({ t: 'hello', v: 2 }),
+      CloseCode.unsupportedVersion,
+    ],
+    ['token missing', s({ t: 'hello', v: 1 }), CloseCode.unauthorized],
+    ['token not a string', s({ t: 'hello', v: 1, token: 7 }), CloseCode.unauthorized],
+    ['token empty', s({ t: 'hello', v: 1, token: '' }), CloseCode.unauthorized],
+  ];
+  it.each(rows)('%s → close %i', (_name, input, close) => {
+    const r = decodeHello(input);
+    expect(r.ok ? 'ok' : r.close).toBe(close);
+  });
+
+  it('accepts a hello with and without since, ignoring extra fields', () => {
+    expect(decodeHello(s({ t: 'hello', v: 1, token: 'tok', x: 1 }))).toEqual({
+      ok: true,
+      frame: { t: 'hello', v: 1, token: 'tok' },
+    });
+    expect(decodeHello(s({ t: 'hello', v: 1, token: 'tok', since: 'c1' }))).toEqual({
+      ok: true,
+      frame: { t: 'hello', v: 1, token: 'tok', since: 'c1' },
+    });
+  });
+});

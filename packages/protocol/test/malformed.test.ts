@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { decodeClientFrame, decodeServerFrame, LIMITS } from '../src/index.js';
+
+const s = (o: unknown) => JSON.stringify(o);
+const send = (fields: Record<string, unknown>) =>
+  s({ t: 'send', id: 'm1', to: 'bob', body: 'hi', ...fields });
+const emoji = '😀'; // one code point, two UTF-16 units
+
+type Row = [name: string, input: unknown, code: 'bad_frame' | 'too_large'];
+
+const rows: Row[] = [
+  ['not JSON', '{"t":"ping"', 'bad_frame'],
+  ['empty text', '', 'bad_frame'],
+  ['JSON array', '[{"t":"ping"}]', 'bad_frame'],
+  ['JSON null', 'null', 'bad_frame'],
+  ['JSON number', '42', 'bad_frame'],
+  ['JSON string', '"ping"', 'bad_frame'],
+  ['not a string at all', 42, 'bad_frame'],
+  ['missing t', s({ rid: 'x' }), 'bad_frame'],
+  ['t not a string', s({ t: 1 }), 'bad_frame'],
+  ['unknown t', s({ t: 'shout' }), 'bad_frame'],
+  ['t from the prototype', s({ t: 'toString' }), 'bad_frame'],
+  ['send without body', s({ t: 'send', id: 'm1', to: 'bob' }), 'bad_frame'],
+  ['send with null body', send({ body: null }), 'bad_frame'],
+  ['send with numeric body', send({ body: 5 }), 'bad_frame'],
+  ['send with empty body', send({ body: '' }), 'bad_frame'],
+  ['send without id', s({ t: 'send', to: 'bob', body: 'x' }), 'bad_frame'],
+  ['send with 65-char id', send({ id: 'a'.repeat(65) }), 'bad_frame'],
+  ['send with id containing a dot', send({ id: 'a.b' }), 'bad_frame'],
+  ['send with empty id', send({ id: '' }), 'bad_frame'],
+  ['send to a 33-char id', send({ to: 'b'.repeat(33) }), 'bad_frame'],
+  ['send to an empty id', send({ to: '' }), 'bad_frame'],
+  ['send to an id with a space', send({ to: 'bo b' }), 'bad_frame'],
+  ['send to an id with the Kelvin sign', send({ to: '\u212Aelvin' }), 'bad_frame'],
+  ['send to a non-string', send({ to: ['bob'] }), 'bad_frame'],
+  ['body of 4001 ASCII units', send({ body: 'x'.repeat(4001) }), 'too_large'],
+  ['body of 2001 emoji (4002 units)', send({ body: emoji.repeat(2001) }), 'too_large'],
+  ['body of 3999 units + one emoji (4001 units)', send({ body: `${'x'.repeat(3999)}${emoji}` }), 'too_large'],
+  ['too-long body with a bad id is bad_frame first', send({ id: '', body: 'x'.repeat(4001) }), 'bad_frame'],
+  ['ack without cursor', s({ t: 'ack' }), 'bad_frame'],
+  ['ack with numeric cursor', s({ t: 'ack', cursor: 7 }), 'bad_frame'],
+  ['ack with empty cursor', s({ t: 'ack', cursor: '' }), 'bad_frame'],
+  ['ack with 65-char cursor', s({ t: 'ack', cursor: 'c'.repeat(65) }), 'bad_frame'],
+  ['history without with', s({ t: 'history' }), 'bad_frame'],
+  ['history with limit 0', s({ t: 'history', with: 'bob', limit: 0 }), 'bad_frame'],
+  ['history with limit 101', s({ t: 'history', with: 'bob', limit: 101 }), 'bad_frame'],
+  ['history with limit 1.5', s({ t: 'history', with: 'bob', limit: 1.5 }), 'bad_frame'],
+  ['history with string limit', s({ t: 'history', with: 'bob', limit: '10' }), 'bad_frame'],
+  ['history with numeric before', s({ t: 'history', with: 'bob', before: 3 }), 'bad_frame'],
+  ['history with empty rid', s({ t: 'history', with: 'bob', rid: '' }), 'bad_frame'],
+  ['history with 65-char rid', s({ t: 'history', with: 'bob', rid: 'r'.repeat(65) }), 'bad_frame'],
+  ['conversations with numeric rid', s({ t: 'conversations', rid: 1 }), 'bad_frame'],
+  ['typing without to', s({ t: 'typing' }), 'bad_frame'],
+  ['typing with numeric to', s({ t: 'typing', to: 1 }), 'bad_frame'],
+  ['presence with empty list', s({ t: 'presence', users: [] }), 'bad_frame'],
+  [
+    'presence with 201 ids',
+    s({ t: 'presence', users: Array.from({ length: 201 }, (_, i) => `u${i}`) }),
+    'bad_frame',
+  ],
+  ['presence with a bad id', s({ t: 'presence', users: ['ok', 'no way'] }), 'bad_frame'],
+  ['presence with users not an array', s({ t: 'presence', users: 'bob' }), 'bad_frame'],
+  ['ping with null rid', s({ t: 'ping', rid: null }), 'bad_frame'],
+  ['hello with v 2', s({ t: 'hello', v: 2, token: 'x' }), 'bad_frame'],
+  ['hello without token', s({ t: 'hello', v: 1 }), 'bad_frame'],
+];
+
+describe('malformed client frames', () => {
+  it.each(rows)('%s → %s', (_name, input, code) => {
+    const r = decodeClientFrame(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe(code);
+      expect(r.error.message.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('limits at their boundaries (largest that passes)', () => {
+  const passes: [string, string][] = [
+    ['body of exactly 4000 ASCII units', send({ body: 'x'.repeat(LIMITS.bodyMaxLength) })],
+    ['body of 2000 emoji (exactly 4000 units)', send({ body: emoji.repeat(2000) })],
+    ['body of one character', send({ body: 'x' })],
+    ['id of 64 characters', send({ id: 'A'.repeat(64) })],
+    ['to of 32 characters', send({ to: 'b'.repeat(32) })],
+    ['to of 32 upper-case characters', send({ to: 'B'.repeat(32) })],
+    ['history limit 1', s({ t: 'history', with: 'bob', limit: 1 })],
+    ['history limit 100', s({ t: 'history', with: 'bob', limit: 100 })],
+    ['rid of 64 characters', s({ t: 'ping', rid: 'r'.repeat(64) })],
+    ['cursor of 64 characters', s({ t: 'ack', cursor: 'c'.repeat(64) })],
+    ['presence with 1 id', s({ t: 'presence', users: ['bob'] })],
+    ['presence with 200 ids', s({ t: 'presence', users: Array.from({ length: 200 }, (_, i) => `u${i}`) })],
+    ['typing to an invalid id (the server drops it)', s({ t: 'typing', to: 'not valid!' })],
+  ];
+  it.each(passes)('%s', (_name, input) => {
+    expect(decodeClientFrame(input).ok).toBe(true);
+  });
+});
+
+describe('what errors echo', () => {
+  it('a bad send echoes a well-formed id', () => {
+    const r = decodeClientFrame(send({ body: '' }));
+    expect(r).toMatchObject({ ok: false, error: { code: 'bad_frame', id: 'm1', t: 'send' } });
+  });
+  it('too_large echoes the id', () => {
+    const r = decodeClientFrame(send({ id: 'big', body: 'x'.repeat(4001) }));
+    expect(r).toMatchObject({ ok: false, error: { code: 'too_large', id: 'big' } });
+  });
+  it('a malformed id is not echoed', () => {
+    const r = decodeClientFrame(send({ id: 'a b', body: '' }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.id).toBeUndefined();
+  });
+  it('a bad request echoes a well-formed rid, not a malformed one', () => {
+    const good = decodeClientFrame(s({ t: 'history', with: 'bob', limit: 0, rid: 'q1' }));
+    expect(good).toMatchObject({ ok: false, error: { code: 'bad_frame', rid: 'q1' } });
+    const bad = decodeClientFrame(s({ t: 'history', with: 'bob', rid: 'r'.repeat(65) }));
+    expect(bad.ok || bad.error.rid).toBe(undefined);
+  });
+});
+
+describe('malformed server frames', () => {
+  const serverRows: [string, string][] = [
+    ['welcome with v 2', s({ t: 'welcome', v: 2, user: 'a', head: null })],
+    ['synced without gap', s({ t: 'synced', head: null })],
+    [
+      'msg with string ts',
+      s({ t: 'msg', cursor: 'c', id: 'i', from: 'a', to: 'b', body: 'x', ts: '1', delivered: false }),
+    ],
+    ['history with items not an array', s({ t: 'history', with: 'b', items: {}, more: false })],
+    ['error with an unknown code', s({ t: 'error', code: 'oops', message: 'm' })],
+    ['a client-only type', s({ t: 'send', id: 'm', to: 'b', body: 'x' })],
+  ];
+  it.each(serverRows)('%s → bad_frame', (_name, input) => {
+    const r = decodeServerFrame(input);
+    expect(r.ok ? 'ok' : r.error.code).toBe('bad_frame');
+  });
+});
