@@ -1,0 +1,5 @@
+export { nextDelay } from './backoff.js';
+export { ClientErrorCode, PigeonHttpError, PigeonRequestError } from './errors.js';
+export type { StorageLike } from './storage.js';
+export { localStorageAdapter, memoryStorage } from './storage.js';
+export * from './types.js';

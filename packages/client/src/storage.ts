@@ -1,0 +1,34 @@
+import type { KeyValueStorage } from './types.js';
+
+/** Keeps everything in a Map: for tests and short-lived bots (nothing survives a restart). */
+export function memoryStorage(
+  initial?: Record<string, string>,
+): KeyValueStorage & { dump(): Record<string, string> } {
+  const map = new Map<string, string>(Object.entries(initial ?? {}));
+  return {
+    get: (key) => map.get(key) ?? null,
+    set: (key, value) => {
+      map.set(key, value);
+    },
+    remove: (key) => {
+      map.delete(key);
+    },
+    dump: () => Object.fromEntries(map),
+  };
+}
+
+/** The subset of the DOM's `Storage` (localStorage) used here, typed structurally so no DOM types leak. */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** Adapts `localStorage` (or `sessionStorage`) to `KeyValueStorage`. */
+export function localStorageAdapter(storage: StorageLike): KeyValueStorage {
+  return {
+    get: (key) => storage.getItem(key),
+    set: (key, value) => storage.setItem(key, value),
+    remove: (key) => storage.removeItem(key),
+  };
+}
