@@ -1,0 +1,750 @@
+// `npm run bench`: measures the Pigeon server against a bare `ws` relay (baseline-relay.mjs).
+// Every measurement runs in fresh processes: a server (pinned to CPU 0 with taskset where it
+// exists) on a fresh copy of a seeded database, and a load generator (load.mjs, pinned to
+// CPU 1) that reports JSON. Prints a table and writes bench/results/latest.json.
+//
+// Options: --only=throughput,latency,flush,memory   --targets=pigeon,baseline
+//          --measure-ms=5000   --out=PATH   (defaults measure everything, ~2 minutes)
+import { spawn, spawnSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SERVER_DIR = resolve(HERE, '..');
+const MAIN = join(SERVER_DIR, 'dist', 'main.js');
+const HOST = '127.0.0.1';
+
+// ------------------------------------------------------------------ parameters
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const m = /^--([^=]+)=(.*)$/.exec(a);
+    if (!m) throw new Error(`unknown argument ${a} (expected --name=value)`);
+    return [m[1], m[2]];
+  }),
+);
+const ONLY = new Set((args.only ?? 'throughput,latency,flush,memory').split(','));
+const TARGETS = new Set((args.targets ?? 'pigeon,baseline').split(','));
+const MEASURE_MS = Number(args['measure-ms'] ?? 5000);
+const OUT = resolve(args.out ?? join(HERE, 'results', 'latest.json'));
+
+const P = {
+  pairs: 50, // sender/receiver pairs for throughput and latency
+  window: 10, // messages in flight per pair (throughput)
+  bodyLength: 100, // characters per message body
+  warmupMs: 1000,
+  measureMs: MEASURE_MS,
+  latencyRate: 1000, // messages a second, in total, for the latency run
+  flushCount: 10_000,
+  flushWindow: 100,
+  flushRepeats: 3,
+  idleConns: 5000,
+  idleWarm: 100, // connections opened (and kept) before the first RSS reading
+  idleConcurrency: 50, // handshakes in progress at once
+  idleSettleMs: 1500,
+  serverRate: 1_000_000, // PIGEON_RATE / PIGEON_AUTH_RATE: the limits must not be what is measured
+  runDeadlineMs: 300_000, // the whole run, hard stop
+};
+const GOALS = { throughputRatio: 0.8, p99Ms: 1.5, flushMs: 200, bytesPerConn: 6 * 1024 };
+
+// ------------------------------------------------------------------ process bookkeeping
+const children = new Set();
+const tempDirs = new Set();
+function cleanup() {
+  for (const c of children) {
+    try {
+      c.kill('SIGKILL');
+    } catch {}
+  }
+  children.clear();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    process.stderr.write(`\nbench: ${sig}, stopping everything it started\n`);
+    cleanup();
+    process.exit(130);
+  });
+}
+const runDeadline = setTimeout(() => {
+  process.stderr.write(`bench: the run passed its hard limit of ${P.runDeadlineMs / 1000} s; stopping\n`);
+  cleanup();
+  process.exit(3);
+}, P.runDeadlineMs);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const say = (s) => process.stderr.write(`${s}\n`);
+function tempDir(tag) {
+  const d = mkdtempSync(join(os.tmpdir(), `pigeon-bench-${tag}-`));
+  tempDirs.add(d);
+  return d;
+}
+function dropDir(d) {
+  rmSync(d, { recursive: true, force: true });
+  tempDirs.delete(d);
+}
+
+const CPUS = os.cpus().length;
+const HAS_TASKSET = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+const PIN = HAS_TASKSET && CPUS >= 2;
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** Starts `node script` (pinned to `cpu` when possible), keeping the last lines of its output. */
+function startNode(name, script, scriptArgs, env, cpu, nodeArgs = []) {
+  const cmd = PIN ? 'taskset' : process.execPath;
+  const node = [...nodeArgs, script, ...scriptArgs];
+  const argv = PIN ? ['-c', String(cpu), process.execPath, ...node] : node;
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const tail = [];
+  const stdout = [];
+  const listeners = new Set();
+  const feed = (keep) => (chunk) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      if (keep) stdout.push(line);
+      tail.push(line);
+      if (tail.length > 30) tail.shift();
+      for (const l of listeners) l(line);
+    }
+  };
+  child.stdout.on('data', feed(true));
+  child.stderr.on('data', feed(false));
+  const exited = new Promise((r) => {
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      r({ code, signal });
+    });
+  });
+  child.on('error', (e) => tail.push(`spawn error: ${e.message}`));
+  return {
+    name,
+    child,
+    pid: child.pid,
+    tail,
+    stdout,
+    listeners,
+    exited,
+    isRunning: () => child.exitCode === null && child.signalCode === null,
+  };
+}
+
+async function stopNode(p, graceMs = 5000) {
+  if (!p.isRunning()) return p.exited;
+  p.child.kill('SIGTERM');
+  const res = await Promise.race([p.exited, sleep(graceMs).then(() => null)]);
+  if (res) return res;
+  p.child.kill('SIGKILL');
+  return p.exited;
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, HOST, () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+// ------------------------------------------------------------------ the two targets
+const SECRET = randomBytes(32).toString('hex');
+const JWT_SECRET = randomBytes(32).toString('hex');
+
+function serverEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIGEON_')) env[k] = v;
+  return { ...env, HOST, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...extra };
+}
+
+async function startPigeon(dbDir, nodeArgs = []) {
+  const port = await freePort();
+  const env = serverEnv({
+    PORT: String(port),
+    PIGEON_DB: join(dbDir, 'pigeon.db'),
+    PIGEON_SECRET: SECRET,
+    PIGEON_JWT_SECRET: JWT_SECRET,
+    PIGEON_RATE: String(P.serverRate),
+    PIGEON_AUTH_RATE: String(P.serverRate),
+  });
+  const p = startNode('pigeon', MAIN, [], env, 0, nodeArgs);
+  const url = `http://${HOST}:${port}`;
+  const t0 = Date.now();
+  while (Date.now() - t0 < 20_000) {
+    if (!p.isRunning()) throw new Error(`pigeon server exited at start:\n${p.tail.join('\n')}`);
+    try {
+      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (r.status === 200) return { ...p, url: `ws://${HOST}:${port}`, httpUrl: url };
+    } catch {}
+    await sleep(50);
+  }
+  await stopNode(p);
+  throw new Error(`pigeon server not healthy within 20 s:\n${p.tail.join('\n')}`);
+}
+
+async function startBaseline(nodeArgs = []) {
+  const port = await freePort();
+  const p = startNode(
+    'baseline',
+    join(HERE, 'baseline-relay.mjs'),
+    [],
+    serverEnv({ PORT: String(port) }),
+    0,
+    nodeArgs,
+  );
+  await new Promise((res, rej) => {
+    const timer = setTimeout(
+      () => rej(new Error(`baseline relay not listening within 10 s:\n${p.tail.join('\n')}`)),
+      10_000,
+    );
+    p.listeners.add((line) => {
+      if (line.includes('"listening"')) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+    p.exited.then(() => rej(new Error(`baseline relay exited at start:\n${p.tail.join('\n')}`)));
+  });
+  return { ...p, url: `ws://${HOST}:${port}` };
+}
+
+// ------------------------------------------------------------------ the load generator
+async function runLoad(cfg) {
+  const full = { clkTck: CLK_TCK, bodyLength: P.bodyLength, run: RUN, ...cfg };
+  const dir = tempDir('load');
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(full));
+  const p = startNode('load', join(HERE, 'load.mjs'), [file], process.env, 1);
+  const res = await Promise.race([p.exited, sleep(cfg.deadlineMs + 10_000).then(() => null)]);
+  if (!res) {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+  dropDir(dir);
+  const last = p.stdout.at(-1);
+  let out;
+  try {
+    out = JSON.parse(last);
+  } catch {
+    out = {
+      ok: false,
+      error: `load generator gave no result (exit ${res?.code ?? 'killed'}):\n${p.tail.join('\n')}`,
+    };
+  }
+  if (!out.ok) say(`  load generator: ${out.error}\n  ${p.tail.slice(-5).join('\n  ')}`);
+  return out;
+}
+
+// ------------------------------------------------------------------ users
+const RUN = randomBytes(3).toString('hex');
+const PASSWORD = 'bench-password-1';
+const b64url = (s) => Buffer.from(s).toString('base64url');
+function jwtFor(sub) {
+  const iat = Math.floor(Date.now() / 1000);
+  const head = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify({ sub, iat, exp: iat + 3600 }))}`;
+  return `${head}.${createHmac('sha256', JWT_SECRET).update(head).digest('base64url')}`;
+}
+
+async function register(httpUrl, user) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = await fetch(`${httpUrl}/api/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user, password: PASSWORD }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const body = await r.json().catch(() => ({}));
+    if (r.status === 201 && typeof body.token === 'string')
+      return { user: body.user ?? user, token: body.token };
+    if (r.status !== 429) throw new Error(`register ${user}: HTTP ${r.status} ${JSON.stringify(body)}`);
+    await sleep(Math.min(2000, Number(r.headers.get('retry-after') ?? 1) * 1000));
+  }
+  throw new Error(`register ${user}: still rate limited`);
+}
+
+async function registerAll(httpUrl, names, concurrency = 8) {
+  const out = new Array(names.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const i = next++;
+      out[i] = await register(httpUrl, names[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return out;
+}
+
+// ------------------------------------------------------------------ measurements
+const results = { pigeon: {}, baseline: {} };
+const notes = [];
+
+/** The inspector's WebSocket URL, from the `Debugger listening on ws://…` line on stderr. */
+function inspectorUrl(p) {
+  for (const line of p.tail) {
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(line);
+    if (m) return m[1];
+  }
+  return null;
+}
+
+async function withTarget(kind, seedDir, fn, { inspect = false } = {}) {
+  let target;
+  let dir;
+  const nodeArgs = inspect ? ['--inspect=127.0.0.1:0'] : [];
+  try {
+    if (kind === 'pigeon') {
+      dir = tempDir('db');
+      cpSync(seedDir, dir, { recursive: true });
+      target = await startPigeon(dir, nodeArgs);
+    } else {
+      target = await startBaseline(nodeArgs);
+    }
+    if (inspect) {
+      for (let i = 0; i < 40 && !inspectorUrl(target); i++) await sleep(50);
+      target.inspectorUrl = inspectorUrl(target);
+      if (!target.inspectorUrl) notes.push(`${kind}: no inspector URL, memory read without a forced GC`);
+    }
+    return await fn(target);
+  } catch (e) {
+    return { ok: false, error: String(e?.message ?? e) };
+  } finally {
+    if (target) {
+      const ex = await stopNode(target);
+      if (ex.signal === 'SIGKILL') notes.push(`${kind} server ignored SIGTERM for 5 s and was killed`);
+    }
+    if (dir) dropDir(dir);
+  }
+}
+
+function userList(kind, seed, names) {
+  return kind === 'pigeon' ? names.map((n) => seed.accounts.get(n)) : names.map((n) => ({ user: n }));
+}
+
+async function measurePairs(kind, seed, mode) {
+  say(`- ${mode === 'window' ? 'throughput' : 'latency'} / ${kind}`);
+  return withTarget(kind, seed.dir, (t) =>
+    runLoad({
+      scenario: 'pairs',
+      kind,
+      mode,
+      url: t.url,
+      serverPid: t.pid,
+      pairs: seed.pairNames.map(([s, r]) => ({
+        sender: userList(kind, seed, [s])[0],
+        receiver: userList(kind, seed, [r])[0],
+      })),
+      window: P.window,
+      rate: P.latencyRate,
+      warmupMs: P.warmupMs,
+      measureMs: P.measureMs,
+      deadlineMs: 30_000 + P.warmupMs + P.measureMs,
+    }),
+  );
+}
+
+async function measureFlush(seed) {
+  say('- offline flush / pigeon');
+  return withTarget('pigeon', seed.dir, (t) =>
+    runLoad({
+      scenario: 'flush',
+      kind: 'pigeon',
+      url: t.url,
+      serverPid: t.pid,
+      sender: seed.accounts.get(seed.flushNames[0]),
+      receiver: seed.accounts.get(seed.flushNames[1]),
+      count: P.flushCount,
+      window: P.flushWindow,
+      repeats: P.flushRepeats,
+      settleMs: 300,
+      deadlineMs: 60_000,
+    }),
+  );
+}
+
+async function measureIdle(kind, seed) {
+  say(`- idle connections / ${kind}`);
+  let users;
+  if (kind === 'baseline') users = seed.idleNames.map((n) => ({ user: n }));
+  else if (seed.jwt) users = seed.idleNames.map((n) => ({ user: n, token: jwtFor(n) }));
+  else users = [...seed.accounts.values()];
+  return withTarget(
+    kind,
+    seed.dir,
+    (t) =>
+      runLoad({
+        scenario: 'idle',
+        kind,
+        measure: true,
+        url: t.url,
+        serverPid: t.pid,
+        inspectorUrl: t.inspectorUrl,
+        users,
+        warm: P.idleWarm,
+        conns: P.idleConns,
+        concurrency: P.idleConcurrency,
+        settleMs: P.idleSettleMs,
+        deadlineMs: 90_000,
+      }),
+    { inspect: true },
+  );
+}
+
+/**
+ * The seed database: every account the measurements use, registered over HTTP (scrypt is
+ * slow on purpose, so this happens once, before any timing), plus the 5,100 idle-connection
+ * users created through host-app JWTs. Each measurement then runs on a fresh copy.
+ */
+async function seedDatabase() {
+  const pairNames = Array.from({ length: P.pairs }, (_, i) => [`b${RUN}s${i}`, `b${RUN}r${i}`]);
+  const flushNames = [`b${RUN}fs`, `b${RUN}fr`];
+  const idleNames = Array.from({ length: P.idleWarm + P.idleConns }, (_, i) => `b${RUN}i${i}`);
+  const seed = { dir: null, pairNames, flushNames, idleNames, accounts: new Map(), jwt: false };
+  if (!TARGETS.has('pigeon')) return seed;
+  seed.dir = tempDir('seed');
+  say('- seeding: registering accounts over HTTP');
+  const server = await startPigeon(seed.dir);
+  try {
+    const t0 = Date.now();
+    const names = [...pairNames.flat(), ...flushNames];
+    const accounts = await registerAll(server.httpUrl, names);
+    for (const a of accounts) seed.accounts.set(a.user, a);
+    say(`  ${names.length} accounts in ${Date.now() - t0} ms`);
+    if (ONLY.has('memory')) {
+      const t1 = Date.now();
+      const r = await runLoad({
+        scenario: 'idle',
+        kind: 'pigeon',
+        measure: false,
+        url: server.url,
+        serverPid: server.pid,
+        users: idleNames.map((n) => ({ user: n, token: jwtFor(n) })),
+        warm: 0,
+        conns: idleNames.length,
+        concurrency: 50,
+        settleMs: 0,
+        deadlineMs: 90_000,
+      });
+      seed.jwt = r.ok;
+      if (r.ok) say(`  ${idleNames.length} JWT users created in ${Date.now() - t1} ms`);
+      else
+        notes.push(
+          `host-app JWT users could not be created (${r.error}); idle connections reuse the ${seed.accounts.size} registered accounts`,
+        );
+    }
+  } finally {
+    await stopNode(server);
+  }
+  return seed;
+}
+
+// ------------------------------------------------------------------ report
+const fmt = (x, digits = 0) =>
+  x === null || x === undefined || Number.isNaN(x)
+    ? '—'
+    : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function buildRows() {
+  const r = results;
+  const rows = [];
+  const val = (o, f) => (o?.ok ? f(o) : null);
+  const failed = (o) => (o && !o.ok ? `failed: ${o.error}` : null);
+  const row = (metric, unit, pv, bv, digits, goal, check, pr, br) => {
+    const ratio = pv !== null && bv !== null && bv !== 0 ? pv / bv : null;
+    let verdict = '—';
+    if (check && pv !== null) verdict = check(pv, ratio);
+    else if (check) verdict = 'not measured';
+    rows.push({
+      metric,
+      unit,
+      pigeon: pv,
+      baseline: bv,
+      ratio,
+      goal,
+      verdict,
+      cells: [
+        `${metric} (${unit})`,
+        pv === null ? (failed(pr) ? 'failed' : '—') : fmt(pv, digits),
+        bv === null ? (br === 'n/a' ? 'n/a' : failed(br) ? 'failed' : '—') : fmt(bv, digits),
+        ratio === null ? '—' : `${fmt(ratio, 2)}×`,
+        goal,
+        verdict,
+      ],
+    });
+  };
+  const atLeast = (goal, v, unit) =>
+    v >= goal ? 'met' : `missed by ${fmt(goal - v, 2)}${unit} (${fmt(((goal - v) / goal) * 100, 0)} %)`;
+  const atMost = (goal, v, unit, d = 2) =>
+    v <= goal ? 'met' : `missed by ${fmt(v - goal, d)} ${unit} (${fmt(((v - goal) / goal) * 100, 0)} %)`;
+
+  const pt = r.pigeon.throughput;
+  const bt = r.baseline.throughput;
+  row(
+    'delivered messages/s, 50 pairs × 10 in flight',
+    'msg/s',
+    val(pt, (o) => o.perSecond),
+    val(bt, (o) => o.perSecond),
+    0,
+    '≥ 0.8× baseline',
+    (_, ratio) => (ratio === null ? 'no baseline' : atLeast(GOALS.throughputRatio, ratio, '×')),
+    pt,
+    bt,
+  );
+  row(
+    'server CPU per delivered message',
+    'µs',
+    val(pt, (o) => o.serverCpuUsPerMsg),
+    val(bt, (o) => o.serverCpuUsPerMsg),
+    1,
+    '',
+    null,
+    pt,
+    bt,
+  );
+  row(
+    'server CPU busy during throughput run',
+    '% of a core',
+    val(pt, (o) => o.serverCpuUtil * 100),
+    val(bt, (o) => o.serverCpuUtil * 100),
+    0,
+    '',
+    null,
+    pt,
+    bt,
+  );
+  row(
+    'load generator CPU busy during throughput run',
+    '% of a core',
+    val(pt, (o) => o.loadCpuUtil * 100),
+    val(bt, (o) => o.loadCpuUtil * 100),
+    0,
+    '',
+    null,
+    pt,
+    bt,
+  );
+  row(
+    'one-way latency p50 under full throughput load',
+    'ms',
+    val(pt, (o) => o.latency.p50Ms),
+    val(bt, (o) => o.latency.p50Ms),
+    2,
+    '',
+    null,
+    pt,
+    bt,
+  );
+  const pl = r.pigeon.latency;
+  const bl = r.baseline.latency;
+  row(
+    'one-way latency p50 at 1,000 msg/s',
+    'ms',
+    val(pl, (o) => o.latency.p50Ms),
+    val(bl, (o) => o.latency.p50Ms),
+    3,
+    '',
+    null,
+    pl,
+    bl,
+  );
+  row(
+    'one-way latency p99 at 1,000 msg/s',
+    'ms',
+    val(pl, (o) => o.latency.p99Ms),
+    val(bl, (o) => o.latency.p99Ms),
+    3,
+    '≤ 1.5 ms',
+    (v) => atMost(GOALS.p99Ms, v, 'ms', 3),
+    pl,
+    bl,
+  );
+  row(
+    'server CPU busy at 1,000 msg/s',
+    '% of a core',
+    val(pl, (o) => o.serverCpuUtil * 100),
+    val(bl, (o) => o.serverCpuUtil * 100),
+    0,
+    '',
+    null,
+    pl,
+    bl,
+  );
+  const pf = r.pigeon.flush;
+  row(
+    'flush 10,000 offline messages (hello → synced)',
+    'ms',
+    val(pf, (o) => o.firstMs),
+    null,
+    1,
+    '≤ 200 ms',
+    (v) => atMost(GOALS.flushMs, v, 'ms', 1),
+    pf,
+    'n/a',
+  );
+  const pm = r.pigeon.memory;
+  const bm = r.baseline.memory;
+  row(
+    'server memory per idle connection (5,000), RSS',
+    'KiB',
+    val(pm, (o) => o.bytesPerConn / 1024),
+    val(bm, (o) => o.bytesPerConn / 1024),
+    2,
+    '≤ 6 KiB',
+    (v) => atMost(GOALS.bytesPerConn / 1024, v, 'KiB'),
+    pm,
+    bm,
+  );
+  row(
+    '  of which JS heap (after GC)',
+    'KiB',
+    val(pm, (o) => o.heapBytesPerConn / 1024),
+    val(bm, (o) => o.heapBytesPerConn / 1024),
+    2,
+    '',
+    null,
+    pm,
+    bm,
+  );
+  return rows;
+}
+
+function printTable(rows) {
+  const head = ['metric', 'Pigeon', 'baseline', 'ratio', 'goal', 'met?'];
+  const all = [head, ...rows.map((r) => r.cells)];
+  const w = head.map((_, i) => Math.max(...all.map((c) => String(c[i]).length)));
+  const line = (c) =>
+    `| ${c.map((x, i) => String(x)[i === 0 || i >= 4 ? 'padEnd' : 'padStart'](w[i])).join(' | ')} |`;
+  const out = [
+    line(head),
+    `|${w.map((n, i) => (i === 0 || i >= 4 ? `:${'-'.repeat(n + 1)}` : `${'-'.repeat(n + 1)}:`)).join('|')}|`,
+    ...rows.map((r) => line(r.cells)),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
+    cwd: SERVER_DIR,
+    encoding: 'utf8',
+  }).stdout?.trim();
+  return {
+    cpus: CPUS,
+    cpuModel: model,
+    node: process.version,
+    kernel: os.release(),
+    memoryMiB: Math.round(os.totalmem() / 2 ** 20),
+    pinned: PIN
+      ? 'server on CPU 0, load generator on CPU 1 (taskset)'
+      : 'not pinned (taskset missing or < 2 CPUs)',
+    dbDir: os.tmpdir(),
+    git: git || null,
+  };
+}
+
+/** Warns when dist/main.js is older than some file under src/ (a stale build). */
+function staleBuild() {
+  const built = statSync(MAIN).mtimeMs;
+  const walk = (d) =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
+    );
+  const src = join(SERVER_DIR, 'src');
+  return existsSync(src) ? walk(src).filter((f) => statSync(f).mtimeMs > built) : [];
+}
+
+// ------------------------------------------------------------------ main
+async function main() {
+  if (TARGETS.has('pigeon') && !existsSync(MAIN)) {
+    say(
+      `bench: ${relative(process.cwd(), MAIN)} is missing; build first: npx turbo run build --filter=@pigeon/server`,
+    );
+    process.exit(1);
+  }
+  if (TARGETS.has('pigeon')) {
+    const stale = staleBuild();
+    if (stale.length)
+      notes.push(`dist/main.js is older than ${stale.length} file(s) under src/ (stale build?)`);
+  }
+  const started = new Date();
+  const load0 = os.loadavg();
+  say(
+    `bench: ${CPUS} CPUs, ${PIN ? 'pinned' : 'NOT pinned'}, node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  const seed = await seedDatabase();
+
+  const kinds = ['pigeon', 'baseline'].filter((k) => TARGETS.has(k));
+  for (const kind of kinds)
+    if (ONLY.has('throughput')) results[kind].throughput = await measurePairs(kind, seed, 'window');
+  for (const kind of kinds)
+    if (ONLY.has('latency')) results[kind].latency = await measurePairs(kind, seed, 'paced');
+  if (ONLY.has('flush') && TARGETS.has('pigeon')) results.pigeon.flush = await measureFlush(seed);
+  for (const kind of kinds) if (ONLY.has('memory')) results[kind].memory = await measureIdle(kind, seed);
+
+  const load1 = os.loadavg();
+  const rows = buildRows();
+  process.stdout.write(
+    `\nPigeon vs bare ws relay — ${started.toISOString()}, ${CPUS} × ${machine().cpuModel}, node ${process.version}\n\n`,
+  );
+  printTable(rows);
+  const lines = [
+    `load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')} (the machine may be shared)`,
+    ...(results.pigeon.flush?.ok
+      ? [
+          `flush: first ${fmt(results.pigeon.flush.firstMs, 1)} ms, median of ${P.flushRepeats} ${fmt(results.pigeon.flush.medianMs, 1)} ms; filling it took ${fmt(results.pigeon.flush.fillMs, 0)} ms (${fmt(results.pigeon.flush.fillPerSecond, 0)} msg/s, one sender, ${P.flushWindow} in flight); baseline: not applicable (it stores nothing)`,
+        ]
+      : []),
+    ...notes,
+  ];
+  for (const l of lines) process.stdout.write(`${l}\n`);
+
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(
+    OUT,
+    `${JSON.stringify(
+      {
+        date: started.toISOString(),
+        durationS: Math.round((Date.now() - started.getTime()) / 1000),
+        command: 'npm run bench',
+        machine: machine(),
+        loadAverage: { before: load0, after: load1 },
+        parameters: P,
+        goals: GOALS,
+        table: rows.map(({ cells, ...r }) => r),
+        notes,
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  process.stdout.write(`results: ${relative(process.cwd(), OUT)}\n`);
+  const anyFailed = Object.values(results).some((t) => Object.values(t).some((m) => !m.ok));
+  clearTimeout(runDeadline);
+  cleanup();
+  process.exit(anyFailed ? 1 : 0);
+}
+
+main().catch((e) => {
+  say(`bench failed: ${e?.stack ?? e}`);
+  cleanup();
+  process.exit(1);
+});
