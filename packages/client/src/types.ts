@@ -254,6 +254,8 @@ export interface PigeonClient {
   subscribePresence(users: string[]): void;
   /** Resolves once `online` (rejects with `stopped` if stopped / unauthorized first). */
   whenOnline(): Promise<void>;
-  /** Resolves once no message is `pending` (sent, delivered or failed). */
+  /** Resolves once no message is `pending` (sent, delivered or failed) and storage is written. */
   flush(): Promise<void>;
+  /** Resolves once every state change so far (outbox, cursor) is written to storage. */
+  persisted(): Promise<void>;
 }

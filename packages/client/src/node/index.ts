@@ -1,0 +1,3 @@
+export { memoryStorage } from '../storage.js';
+export { createNodeClient, NodeWebSocket } from './create-node-client.js';
+export { fileStorage } from './file-storage.js';

@@ -1,0 +1,184 @@
+import type { OutboxErrorCode, OutboxItem } from './types.js';
+
+const FAIL_CODES: ReadonlySet<string> = new Set(['no_such_user', 'too_large', 'bad_frame']);
+
+/** What the client should do after an `error` frame about one of its sends. */
+export type SendErrorAction =
+  | { kind: 'ignored' }
+  | { kind: 'failed' }
+  /** Nothing was stored: wait (`retryAfterMs` for `rate_limited`), then resend in order. */
+  | { kind: 'pause'; code: string; retryAfterMs: number | undefined };
+
+function settled(item: OutboxItem): boolean {
+  return item.state === 'sent' || item.state === 'delivered';
+}
+
+/**
+ * The outbox state machine, free of sockets and timers: pending → sent → delivered, or
+ * failed. Keeps send order; knows which ids await their `sent` on the current connection.
+ */
+export class Outbox {
+  private items: OutboxItem[] = [];
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly keepSettled: number,
+    private readonly maxInFlight: number,
+  ) {}
+
+  /** Every item, oldest first (copies). */
+  list(): OutboxItem[] {
+    return this.items.map((item) => ({ ...item }));
+  }
+
+  get(id: string): OutboxItem | undefined {
+    const item = this.items.find((i) => i.id === id);
+    return item ? { ...item } : undefined;
+  }
+
+  /** Items read from storage go first; items added meanwhile (same id: the stored copy wins) follow. */
+  load(stored: readonly OutboxItem[]): void {
+    const ids = new Set(stored.map((i) => i.id));
+    this.items = [...stored.map((i) => ({ ...i })), ...this.items.filter((i) => !ids.has(i.id))];
+    this.prune();
+  }
+
+  add(item: OutboxItem): void {
+    this.items.push({ ...item });
+  }
+
+  clear(): void {
+    this.items = [];
+    this.inFlight.clear();
+  }
+
+  hasPending(): boolean {
+    return this.items.some((i) => i.state === 'pending');
+  }
+
+  /** Pending items not yet in flight, in order, that may be sent now. */
+  takeSendable(): OutboxItem[] {
+    const out: OutboxItem[] = [];
+    for (const item of this.items) {
+      if (this.inFlight.size >= this.maxInFlight) break;
+      if (item.state !== 'pending' || this.inFlight.has(item.id)) continue;
+      this.inFlight.add(item.id);
+      out.push({ ...item });
+    }
+    return out;
+  }
+
+  /** The connection dropped: nothing is in flight any more; pending items are resent later. */
+  resetInFlight(): void {
+    this.inFlight.clear();
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** `sent` arrived (or an echo of the message proved it stored). Returns whether anything changed. */
+  markSent(id: string, ts: number): boolean {
+    this.inFlight.delete(id);
+    const item = this.items.find((i) => i.id === id);
+    if (!item || item.state === 'sent' || item.state === 'delivered') return false;
+    item.state = 'sent';
+    item.ts = ts;
+    delete item.error;
+    delete item.errorMessage;
+    this.prune();
+    return true;
+  }
+
+  /** A receipt, or `delivered: true` on an entry: delivered implies stored, so a pending item settles too. */
+  markDelivered(id: string, ts?: number): boolean {
+    this.inFlight.delete(id);
+    const item = this.items.find((i) => i.id === id);
+    if (!item || item.state === 'delivered') return false;
+    item.state = 'delivered';
+    if (ts !== undefined && item.ts === undefined) item.ts = ts;
+    delete item.error;
+    delete item.errorMessage;
+    this.prune();
+    return true;
+  }
+
+  markFailed(id: string, code: OutboxErrorCode, message: string): boolean {
+    this.inFlight.delete(id);
+    const item = this.items.find((i) => i.id === id);
+    if (item?.state !== 'pending') return false;
+    item.state = 'failed';
+    item.error = code;
+    item.errorMessage = message;
+    return true;
+  }
+
+  /** Applies an `error` frame carrying one of our ids. */
+  onError(id: string, code: string, message: string, retryAfterMs?: number): SendErrorAction {
+    const item = this.items.find((i) => i.id === id);
+    if (item?.state !== 'pending') {
+      this.inFlight.delete(id);
+      return { kind: 'ignored' };
+    }
+    if (FAIL_CODES.has(code)) {
+      this.markFailed(id, code as OutboxErrorCode, message);
+      return { kind: 'failed' };
+    }
+    // rate_limited, internal (and codes from a newer server): nothing was stored; the item
+    // stays pending and is resent later.
+    this.inFlight.delete(id);
+    return { kind: 'pause', code, retryAfterMs };
+  }
+
+  retry(id: string): boolean {
+    const item = this.items.find((i) => i.id === id);
+    if (item?.state !== 'failed') return false;
+    item.state = 'pending';
+    delete item.error;
+    delete item.errorMessage;
+    return true;
+  }
+
+  discard(id: string): boolean {
+    const before = this.items.length;
+    this.items = this.items.filter((i) => i.id !== id);
+    this.inFlight.delete(id);
+    return this.items.length !== before;
+  }
+
+  /** Keeps every unsettled item and only the newest `keepSettled` settled ones. */
+  private prune(): void {
+    let settledCount = this.items.filter(settled).length;
+    if (settledCount <= this.keepSettled) return;
+    this.items = this.items.filter((item) => {
+      if (settledCount > this.keepSettled && settled(item)) {
+        settledCount--;
+        return false;
+      }
+      return true;
+    });
+  }
+}
+
+/** Reads a persisted outbox, dropping anything malformed instead of throwing. */
+export function parseStoredOutbox(text: string | null | undefined): OutboxItem[] {
+  if (!text) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(value)) return [];
+  const states = new Set(['pending', 'sent', 'delivered', 'failed']);
+  return value.filter(
+    (v): v is OutboxItem =>
+      typeof v === 'object' &&
+      v !== null &&
+      typeof v.id === 'string' &&
+      typeof v.to === 'string' &&
+      typeof v.body === 'string' &&
+      typeof v.createdAt === 'number' &&
+      states.has(v.state),
+  );
+}
