@@ -1,0 +1,54 @@
+import { useT } from '../i18n/use-strings';
+import { navigateTo } from '../lib/navigation';
+import { useChatStore } from '../store/chat-store';
+import { selectActiveConversation } from '../store/selectors';
+import { Composer } from './composer';
+import { MessageLog } from './message-log';
+
+export function ChatPane() {
+  const t = useT();
+  const conversation = useChatStore(selectActiveConversation);
+  const me = useChatStore((s) => s.me);
+  const online = useChatStore((s) => (s.activePeer ? s.presence[s.activePeer] === true : false));
+  const typing = useChatStore((s) => (s.activePeer ? s.activePeer in s.typingUntil : false));
+
+  if (!conversation) {
+    return (
+      <section className="chat-pane is-empty" aria-label={t('pickConversation')}>
+        <p>{t('pickConversation')}</p>
+      </section>
+    );
+  }
+  const peer = conversation.peer;
+  return (
+    <section className="chat-pane" aria-labelledby="chat-title">
+      <div className="chat-header">
+        <button
+          type="button"
+          className="back-button"
+          onClick={() => navigateTo(null)}
+          aria-label={t('backToList')}
+        >
+          <span aria-hidden="true">←</span>
+        </button>
+        <span className="avatar" aria-hidden="true">
+          {peer.slice(0, 1).toUpperCase()}
+          {online && <span className="online-dot" />}
+        </span>
+        <div className="chat-title-block">
+          <h2 id="chat-title" className="chat-title">
+            {peer === me ? t('noteToSelf', { user: peer }) : peer}
+          </h2>
+          <p className="chat-subtitle">
+            {typing ? t('typing', { user: peer }) : online ? t('online') : '\u00a0'}
+          </p>
+        </div>
+      </div>
+      <MessageLog key={peer} conversation={conversation} />
+      <div className="typing-line" aria-live="polite">
+        {typing ? t('typing', { user: peer }) : ''}
+      </div>
+      <Composer key={peer} peer={peer} />
+    </section>
+  );
+}

@@ -1,0 +1,75 @@
+import { LIMITS } from '@pigeon/protocol';
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import { useT } from '../i18n/use-strings';
+import { notifyTyping, send } from '../store/client-bridge';
+
+/** Show the counter once this few characters are left. */
+const COUNTER_FROM = 500;
+
+/** Drafts per conversation, kept while the page lives, so switching chats loses nothing. */
+const drafts = new Map<string, string>();
+
+export function Composer({ peer }: { peer: string }) {
+  const t = useT();
+  const ids = { input: useId(), counter: useId(), hint: useId() };
+  const [text, setText] = useState(() => drafts.get(peer) ?? '');
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    drafts.set(peer, text);
+  }, [peer, text]);
+
+  const left = LIMITS.bodyMaxLength - text.length;
+  const over = left < 0;
+  const empty = text.trim().length === 0;
+
+  function submit(e?: FormEvent) {
+    e?.preventDefault();
+    if (empty || over) return;
+    send(peer, text);
+    setText('');
+    inputRef.current?.focus();
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    // Enter while an input method is composing (e.g. pinyin) picks a candidate; it must not send.
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      submit();
+    }
+  }
+
+  return (
+    <form className="composer" onSubmit={submit}>
+      <label htmlFor={ids.input} className="sr-only">
+        {t('composerLabel', { user: peer })}
+      </label>
+      <textarea
+        id={ids.input}
+        ref={inputRef}
+        name="content"
+        rows={1}
+        value={text}
+        placeholder={t('composerPlaceholder')}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (e.target.value.length > 0) notifyTyping(peer);
+        }}
+        onKeyDown={onKeyDown}
+        aria-describedby={left <= COUNTER_FROM ? `${ids.hint} ${ids.counter}` : ids.hint}
+        aria-invalid={over}
+      />
+      <span id={ids.hint} className="sr-only">
+        {t('sendHint')}
+      </span>
+      {left <= COUNTER_FROM && (
+        <span id={ids.counter} className={`char-counter${over ? ' is-over' : ''}`} aria-live="polite">
+          {over ? t('charsOver', { count: -left }) : t('charsLeft', { count: left })}
+        </span>
+      )}
+      <button type="submit" className="primary send-button" disabled={empty || over}>
+        {t('send')}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,66 @@
+import { useT } from '../i18n/use-strings';
+import { navigateTo } from '../lib/navigation';
+import { formatShort } from '../lib/time-format';
+import { useChatStore } from '../store/chat-store';
+import { selectConversationRows } from '../store/selectors';
+
+export function ConversationList() {
+  const t = useT();
+  const rows = useChatStore(selectConversationRows);
+  const me = useChatStore((s) => s.me);
+  const active = useChatStore((s) => s.activePeer);
+  const language = useChatStore((s) => s.language);
+  const typingUntil = useChatStore((s) => s.typingUntil);
+
+  if (rows.length === 0) return <p className="empty-list">{t('noConversations')}</p>;
+  return (
+    <ul className="conversation-list">
+      {rows.map((row) => {
+        const last = row.last;
+        const typing = row.peer in typingUntil;
+        const preview = typing
+          ? t('typing', { user: row.peer })
+          : last
+            ? `${last.from === me && row.peer !== me ? t('youPrefix') : ''}${last.body}`
+            : '';
+        const name = row.peer === me ? t('noteToSelf', { user: row.peer }) : row.peer;
+        return (
+          <li key={row.peer}>
+            <button
+              type="button"
+              className={`conversation${row.peer === active ? ' is-active' : ''}${row.unread > 0 ? ' has-unread' : ''}`}
+              aria-current={row.peer === active ? 'true' : undefined}
+              data-peer={row.peer}
+              onClick={() => navigateTo(row.peer)}
+            >
+              <span className="avatar" aria-hidden="true">
+                {row.peer.slice(0, 1).toUpperCase()}
+                {row.online && <span className="online-dot" />}
+              </span>
+              <span className="conversation-main">
+                <span className="conversation-top">
+                  <span className="conversation-name">{name}</span>
+                  {row.online && <span className="sr-only">, {t('online')}</span>}
+                  {last && (
+                    <time className="conversation-time" dateTime={new Date(last.ts).toISOString()}>
+                      {formatShort(last.ts, language)}
+                    </time>
+                  )}
+                </span>
+                <span className="conversation-bottom">
+                  <span className={`conversation-preview${typing ? ' is-typing' : ''}`}>{preview}</span>
+                  {row.unread > 0 && (
+                    <span className="unread-badge" data-testid="unread">
+                      <span aria-hidden="true">{row.unread > 999 ? '999+' : row.unread}</span>
+                      <span className="sr-only">{t('unreadCount', { count: row.unread })}</span>
+                    </span>
+                  )}
+                </span>
+              </span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
