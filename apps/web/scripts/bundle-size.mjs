@@ -1,7 +1,7 @@
 // Prints the gzipped size of the JavaScript a first visit must load (the entry script and
 // every module it preloads, as listed in dist/index.html) and fails the build when it is
 // over the budget, so a heavy dependency cannot slip in unnoticed.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -29,4 +29,11 @@ const verdict = total <= BUDGET_BYTES ? 'within' : 'OVER';
 console.log(
   `initial JS: ${(total / 1000).toFixed(1)} kB gzipped (${verdict} the ${BUDGET_BYTES / 1000} kB budget)`,
 );
+// For the record: the chunks loaded on demand (the chat screen after sign-in).
+for (const name of readdirSync(path.join(dist, 'assets'))) {
+  const url = `/assets/${name}`;
+  if (!name.endsWith('.js') || urls.has(url)) continue;
+  const gz = gzipSync(readFileSync(path.join(dist, 'assets', name)), { level: 9 }).length;
+  console.log(`  (on demand) ${url}  ${(gz / 1000).toFixed(1)} kB gzipped`);
+}
 if (total > BUDGET_BYTES) process.exit(1);

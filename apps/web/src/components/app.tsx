@@ -1,10 +1,12 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { LOCALE_TAGS } from '../i18n/strings';
 import { useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
 import { selectTotalUnread, titleFor } from '../store/selectors';
-import { ChatScreen } from './chat-screen';
+import { loadChatScreen } from './chat-screen-loader';
 import { SignInScreen } from './sign-in-screen';
+
+const ChatScreen = lazy(() => loadChatScreen().then((m) => ({ default: m.ChatScreen })));
 
 /** Keeps `<html lang>` and the tab title in step with the store. */
 function useDocumentSync() {
@@ -25,5 +27,9 @@ export function App() {
   useDocumentSync();
   if (auth === 'restoring') return <div className="splash" aria-busy="true" />;
   if (auth === 'signed-out') return <SignInScreen />;
-  return <ChatScreen />;
+  return (
+    <Suspense fallback={<div className="splash" aria-busy="true" />}>
+      <ChatScreen />
+    </Suspense>
+  );
 }

@@ -1,9 +1,10 @@
 import { LIMITS, parseUserId } from '@pigeon/protocol';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { StringKey } from '../i18n/strings';
 import { type Translate, useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
 import { type SignInFailure, type SignInMode, signIn } from '../store/client-bridge';
+import { loadChatScreen } from './chat-screen-loader';
 import { LanguageSwitch } from './language-switch';
 import { Logo } from './logo';
 
@@ -59,6 +60,11 @@ export function SignInScreen() {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<SignInFailure | null>(null);
+
+  useEffect(() => {
+    const timer = setTimeout(() => void loadChatScreen().catch(() => undefined), 500);
+    return () => clearTimeout(timer);
+  }, []);
 
   async function submit(e: FormEvent) {
     e.preventDefault();

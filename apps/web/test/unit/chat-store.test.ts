@@ -2,7 +2,12 @@ import type { MsgFrame } from '@pigeon/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { chatActions, useChatStore } from '../../src/store/chat-store';
 import { type ChatMessage, mergeMessages, messageKey } from '../../src/store/message-model';
-import { selectConversationRows, selectPresencePeers, selectTotalUnread, titleFor } from '../../src/store/selectors';
+import {
+  selectConversationRows,
+  selectPresencePeers,
+  selectTotalUnread,
+  titleFor,
+} from '../../src/store/selectors';
 
 const ME = 'alice';
 let cursor = 0;
@@ -12,7 +17,13 @@ function msg(from: string, to: string, id: string, ts: number, extra: Partial<Ms
   return { t: 'msg', cursor: `c${cursor}`, id, from, to, body: `body ${id}`, ts, delivered: false, ...extra };
 }
 
-function outboxCopy(id: string, to: string, state: ChatMessage['state'], ts: number, errorCode?: string): ChatMessage {
+function outboxCopy(
+  id: string,
+  to: string,
+  state: ChatMessage['state'],
+  ts: number,
+  errorCode?: string,
+): ChatMessage {
   const confirmed = state === 'sent' || state === 'delivered';
   return { key: messageKey(ME, id), id, from: ME, to, body: `body ${id}`, ts, confirmed, state, errorCode };
 }
@@ -208,7 +219,8 @@ describe('mergeMessages', () => {
   it('handles 10,000 messages in pages without duplicates', () => {
     let list: ChatMessage[] = [];
     const all = Array.from({ length: 10_000 }, (_, i) => outboxCopy(`m${i}`, 'bob', 'sent', i));
-    for (let end = all.length; end > 0; end -= 100) list = mergeMessages(list, all.slice(Math.max(0, end - 100), end));
+    for (let end = all.length; end > 0; end -= 100)
+      list = mergeMessages(list, all.slice(Math.max(0, end - 100), end));
     list = mergeMessages(list, all.slice(5000, 5100));
     expect(list).toHaveLength(10_000);
     expect(list.every((m, i) => m.id === `m${i}`)).toBe(true);
