@@ -46,6 +46,27 @@ function rssBytes(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }
+/** Per-CPU jiffies from /proc/stat: busy (not idle, not iowait), steal, total. */
+function cpuTimes() {
+  const out = {};
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^(cpu\d+) (.*)/.exec(line);
+    if (!m) continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    out[m[1]] = { busy: total - f[3] - f[4], steal: f[7], total };
+  }
+  return out;
+}
+/** Busy and steal share of each CPU between two cpuTimes() readings. */
+function cpuShares(a, b) {
+  const out = {};
+  for (const k of Object.keys(b)) {
+    const dt = b[k].total - (a[k]?.total ?? 0) || 1;
+    out[k] = { busy: (b[k].busy - a[k].busy) / dt, steal: (b[k].steal - a[k].steal) / dt };
+  }
+  return out;
+}
 function selfCpuSeconds() {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -269,6 +290,7 @@ async function pairsScenario() {
   const d0 = delivered;
   const c0 = cpuSeconds(cfg.serverPid);
   const l0 = selfCpuSeconds();
+  const m0 = cpuTimes();
   const t0 = now();
   measuring = true;
   await sleep(cfg.measureMs);
@@ -276,6 +298,7 @@ async function pairsScenario() {
   const t1 = now();
   const c1 = cpuSeconds(cfg.serverPid);
   const l1 = selfCpuSeconds();
+  const m1 = cpuTimes();
   const d1 = delivered;
   running = false;
   stopping = true;
@@ -293,6 +316,8 @@ async function pairsScenario() {
     serverCpuUtil: (c1 - c0) / seconds,
     serverCpuUsPerMsg: msgs > 0 ? ((c1 - c0) * 1e6) / msgs : null,
     loadCpuUtil: (l1 - l0) / seconds,
+    // Whole-machine view of the window: what else ran on the two cores (the machine is shared).
+    machineCpu: cpuShares(m0, m1),
     latency: latencySummary(lat),
   };
 }
