@@ -1,0 +1,41 @@
+/**
+ * Token buckets keyed by a string (a user, a client address). A bucket starts full with
+ * `capacity` tokens and gains `perSecond` tokens a second, up to `capacity`. Pure: the
+ * caller passes the time, so tests need no clock tricks.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    readonly capacity: number,
+    readonly perSecond: number,
+  ) {}
+
+  /** Takes one token for `key`; 0 when granted, else the milliseconds until one is available. */
+  take(key: string, now: number): number {
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { tokens: this.capacity, at: now };
+      this.buckets.set(key, b);
+    } else if (now > b.at) {
+      b.tokens = Math.min(this.capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+      b.at = now;
+    }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((1 - b.tokens) / this.perSecond) * 1000));
+  }
+
+  /** Forgets buckets that have refilled completely (they would start full anyway). */
+  prune(now: number): void {
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * this.perSecond >= this.capacity) this.buckets.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}

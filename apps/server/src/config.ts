@@ -1,0 +1,189 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LIMITS } from '@pigeon/protocol';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type DbSync = 'full' | 'normal';
+
+/** Everything the server can be told, in one typed object. */
+export interface Config {
+  /** `HOST`: address to listen on. */
+  host: string;
+  /** `PORT`: TCP port; 0 picks a free one (the `listening` log line names it). */
+  port: number;
+  /** `PIGEON_DB`: the SQLite file. Its directory is created when missing. */
+  dbPath: string;
+  /** `PIGEON_SECRET`: token signing key; null = generated once and kept in `<PIGEON_DB>.secret`. */
+  secret: string | null;
+  /** `PIGEON_TOKEN_TTL`: token lifetime in seconds. */
+  tokenTtlSec: number;
+  /** `PIGEON_AUTH_RATE`: register+login requests a minute per client address. */
+  authRate: number;
+  /** `PIGEON_TRUST_PROXY=1`: believe `X-Forwarded-For` (and `X-Forwarded-Proto`). */
+  trustProxy: boolean;
+  /** `PIGEON_JWT_SECRET`: HS256 key of a host application's JWTs; null = host-app mode off. */
+  jwtSecret: string | null;
+  /** `PIGEON_ORIGINS`: extra allowed `Origin`s for `/ws` and `/legacy`, compared exactly. */
+  origins: string[];
+  /** `PIGEON_RATE`: sends a second per user (bucket holds twice that). */
+  rate: number;
+  /** `PIGEON_MAILBOX_MAX`: entries a mailbox keeps at least. */
+  mailboxMax: number;
+  /** `PIGEON_RETENTION_DAYS`: entries younger than this are always kept. */
+  retentionDays: number;
+  /** `PIGEON_LEGACY=1`: enable the `/legacy` endpoint of the original demo. */
+  legacy: boolean;
+  /** `LOG_LEVEL`. */
+  logLevel: LogLevel;
+  /** `PIGEON_WEB_ROOT`: the built web app (default: `apps/web/dist` beside this package). */
+  webRoot: string;
+  /** `PIGEON_DB_SYNC`: SQLite `synchronous` in WAL mode. `full` survives power loss, `normal` only process crashes. */
+  dbSync: DbSync;
+  /** `PIGEON_MAX_BUFFERED`: bytes a connection may have unsent before it is closed 4008. */
+  maxBufferedBytes: number;
+  // ---- tuning knobs only settable through createPigeonServer(overrides), for tests
+  /** Close 4002 when no hello arrives within this many ms. */
+  helloTimeoutMs: number;
+  /** WebSocket ping interval; a connection that missed the previous pong is dropped. */
+  pingIntervalMs: number;
+  /** How often the retention sweep runs (it also runs at start). */
+  retentionSweepMs: number;
+  /** scrypt cost parameter N (a power of two). */
+  scryptCost: number;
+  /** How long shutdown waits for sockets to close after 1001 before terminating them. */
+  shutdownGraceMs: number;
+}
+
+const defaultWebRoot = (): string => fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** Every default, in one place. */
+export const DEFAULTS: Config = {
+  host: '0.0.0.0',
+  port: 8080,
+  dbPath: './data/pigeon.db',
+  secret: null,
+  tokenTtlSec: 30 * 24 * 3600,
+  authRate: 30,
+  trustProxy: false,
+  jwtSecret: null,
+  origins: [],
+  rate: 20,
+  mailboxMax: 10_000,
+  retentionDays: 30,
+  legacy: false,
+  logLevel: 'info',
+  webRoot: defaultWebRoot(),
+  dbSync: 'full',
+  maxBufferedBytes: 4 * 1024 * 1024,
+  helloTimeoutMs: LIMITS.helloTimeoutMs,
+  pingIntervalMs: LIMITS.pingIntervalMs,
+  retentionSweepMs: 10 * 60 * 1000,
+  scryptCost: 16384,
+  shutdownGraceMs: 2000,
+};
+
+/** A configuration value that does not parse; `variable` names the environment variable. */
+export class ConfigError extends Error {
+  readonly code = 'bad_config';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function int(env: Env, name: string, min: number, max: number, fallback: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw.trim()))
+    throw new ConfigError(name, `expected an integer, got ${JSON.stringify(raw)}`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function num(env: Env, name: string, min: number, max: number, fallback: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw.trim());
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(n)) {
+    throw new ConfigError(name, `expected a number, got ${JSON.stringify(raw)}`);
+  }
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const v = raw.trim().toLowerCase();
+  if (v === '1' || v === 'true' || v === 'yes') return true;
+  if (v === '0' || v === 'false' || v === 'no') return false;
+  throw new ConfigError(name, `expected 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const v = raw.trim().toLowerCase() as T;
+  if (!allowed.includes(v))
+    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+function origins(env: Env, name: string): string[] {
+  const raw = str(env, name);
+  if (raw === undefined) return [];
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const o of list) {
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new ConfigError(name, `not an origin: ${JSON.stringify(o)}`);
+    }
+    if (url.origin === 'null') throw new ConfigError(name, `not an origin: ${JSON.stringify(o)}`);
+  }
+  return list;
+}
+
+/** Reads the environment into a Config; throws ConfigError naming the variable on a bad value. */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    ...DEFAULTS,
+    host: str(env, 'HOST') ?? DEFAULTS.host,
+    port: int(env, 'PORT', 0, 65535, DEFAULTS.port),
+    dbPath: str(env, 'PIGEON_DB') ?? DEFAULTS.dbPath,
+    secret: str(env, 'PIGEON_SECRET') ?? null,
+    tokenTtlSec: int(env, 'PIGEON_TOKEN_TTL', 1, 10 * 365 * 24 * 3600, DEFAULTS.tokenTtlSec),
+    authRate: int(env, 'PIGEON_AUTH_RATE', 1, 1e9, DEFAULTS.authRate),
+    trustProxy: bool(env, 'PIGEON_TRUST_PROXY', DEFAULTS.trustProxy),
+    jwtSecret: str(env, 'PIGEON_JWT_SECRET') ?? null,
+    origins: origins(env, 'PIGEON_ORIGINS'),
+    rate: num(env, 'PIGEON_RATE', 0.001, 1e9, DEFAULTS.rate),
+    mailboxMax: int(env, 'PIGEON_MAILBOX_MAX', 1, 1e12, DEFAULTS.mailboxMax),
+    retentionDays: num(env, 'PIGEON_RETENTION_DAYS', 0, 1e6, DEFAULTS.retentionDays),
+    legacy: bool(env, 'PIGEON_LEGACY', DEFAULTS.legacy),
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      DEFAULTS.logLevel,
+    ),
+    webRoot: path.resolve(str(env, 'PIGEON_WEB_ROOT') ?? DEFAULTS.webRoot),
+    dbSync: oneOf(env, 'PIGEON_DB_SYNC', ['full', 'normal'] as const, DEFAULTS.dbSync),
+    maxBufferedBytes: int(env, 'PIGEON_MAX_BUFFERED', 65_536, 1 << 30, DEFAULTS.maxBufferedBytes),
+  };
+}

@@ -1,0 +1,101 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The server's Prometheus metrics, in a registry of its own (several servers can share a process). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly connectionsOpen: Gauge<'kind'>;
+  readonly framesIn: Counter<'type'>;
+  readonly framesOut: Counter<'type'>;
+  readonly messagesStored: Counter;
+  readonly commitSeconds: Histogram;
+  readonly commitBatchSize: Histogram;
+  readonly errors: Counter<'code'>;
+  readonly replayEntries: Histogram;
+  readonly closes: Counter<'code'>;
+  readonly httpRequests: Counter<'route' | 'status'>;
+  /** Pre-bound children: the hot path increments these without a label lookup. */
+  private readonly outByType = new Map<string, Counter.Internal>();
+  private readonly inByType = new Map<string, Counter.Internal>();
+
+  constructor(withDefaults = true) {
+    const registers = [this.registry];
+    if (withDefaults) collectDefaultMetrics({ register: this.registry, prefix: 'pigeon_process_' });
+    this.connectionsOpen = new Gauge({
+      name: 'pigeon_connections_open',
+      help: 'Open WebSocket connections (after hello for /ws)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.framesIn = new Counter({
+      name: 'pigeon_frames_in_total',
+      help: 'Frames received, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.framesOut = new Counter({
+      name: 'pigeon_frames_out_total',
+      help: 'Frames sent, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.messagesStored = new Counter({
+      name: 'pigeon_messages_stored_total',
+      help: 'Messages stored (each once, however many entries it makes)',
+      registers,
+    });
+    this.commitSeconds = new Histogram({
+      name: 'pigeon_store_commit_seconds',
+      help: 'Latency of one group-commit transaction',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.commitBatchSize = new Histogram({
+      name: 'pigeon_store_commit_batch_size',
+      help: 'Operations (sends and acks) in one group commit',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'pigeon_errors_total',
+      help: 'Error frames and HTTP errors sent, by code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.replayEntries = new Histogram({
+      name: 'pigeon_backlog_replay_entries',
+      help: 'Entries replayed to a connection between welcome and synced',
+      buckets: [0, 1, 10, 100, 1000, 10_000, 100_000],
+      registers,
+    });
+    this.closes = new Counter({
+      name: 'pigeon_connection_closes_total',
+      help: 'Closed connections, by close code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'pigeon_http_requests_total',
+      help: 'HTTP requests, by route and status',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+  }
+
+  frameOut(type: string): void {
+    let c = this.outByType.get(type);
+    if (!c) {
+      c = this.framesOut.labels(type);
+      this.outByType.set(type, c);
+    }
+    c.inc();
+  }
+
+  frameIn(type: string): void {
+    let c = this.inByType.get(type);
+    if (!c) {
+      c = this.framesIn.labels(type);
+      this.inByType.set(type, c);
+    }
+    c.inc();
+  }
+}

@@ -1,0 +1,381 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
+import Database from 'better-sqlite3';
+import type { DbSync } from '../config.js';
+import type {
+  Entry,
+  MailboxState,
+  OpResult,
+  Receipt,
+  SendOp,
+  SendRefusal,
+  Store,
+  StoreOp,
+  UserRecord,
+} from './store.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  sync: DbSync;
+  mailboxMax: number;
+  retentionDays: number;
+  /** Time source (tests). */
+  now?: () => number;
+}
+
+const SCHEMA_VERSION = 1;
+
+/*
+ * Layout. Every user has a mailbox: `users.head_seq` is the sequence of its newest entry,
+ * `delivered_seq` its delivered mark, `removed_upto` how far retention has removed it. An
+ * entry is (owner, seq) → message; a message row holds the body once and doubles as the
+ * (sender, id) idempotency record, reference-counted by its entries so that it lives exactly
+ * as long as they do. `conversations` keeps the newest entry per (owner, peer) so the
+ * conversation list never scans entries.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  password_hash TEXT,
+  tag TEXT NOT NULL,
+  head_seq INTEGER NOT NULL DEFAULT 0,
+  delivered_seq INTEGER NOT NULL DEFAULT 0,
+  removed_upto INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+  rowid INTEGER PRIMARY KEY,
+  sender TEXT NOT NULL,
+  id TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  body TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  recipient_seq INTEGER NOT NULL,
+  refs INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_id ON messages (sender, id);
+CREATE TABLE IF NOT EXISTS entries (
+  owner TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  peer TEXT NOT NULL,
+  msg INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (owner, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_peer ON entries (owner, peer, seq);
+CREATE INDEX IF NOT EXISTS entries_ts ON entries (ts);
+CREATE TABLE IF NOT EXISTS conversations (
+  owner TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  PRIMARY KEY (owner, peer)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS conversations_recent ON conversations (owner, last_seq);
+`;
+
+const ENTRY_COLUMNS = `e.owner AS owner, e.seq AS seq, m.sender AS sender, m.id AS id, m.recipient AS recipient,
+  m.body AS body, m.ts AS ts, (r.delivered_seq >= m.recipient_seq) AS delivered`;
+const ENTRY_JOIN = 'JOIN messages m ON m.rowid = e.msg JOIN users r ON r.id = m.recipient';
+
+interface EntryRow {
+  owner: string;
+  seq: number;
+  sender: string;
+  id: string;
+  recipient: string;
+  body: string;
+  ts: number;
+  delivered: number;
+}
+
+interface UserRow {
+  id: string;
+  password_hash: string | null;
+  tag: string;
+  head_seq: number;
+  delivered_seq: number;
+  removed_upto: number;
+}
+
+/** Cursor = `<mailbox tag>.<seq, base 36, zero-padded>`: distinct per mailbox, sorting as it grows. */
+export function encodeCursor(tag: string, seq: number): string {
+  return `${tag}.${seq.toString(36).padStart(8, '0')}`;
+}
+
+const CURSOR_PATTERN = /^([0-9a-f]{8})\.([0-9a-z]{8,11})$/;
+
+/** The durable store on one SQLite file (better-sqlite3, WAL). */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly tags = new Map<string, string>();
+  private closed = false;
+  private readonly q;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    this.now = opts.now ?? Date.now;
+    fs.mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true });
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    // In WAL mode, FULL fsyncs the log at every commit: an acknowledged message survives
+    // power loss. NORMAL survives a crash or kill -9 of the process (the OS has the write)
+    // but not a power cut. See README.
+    this.db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = OFF');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as
+      | string
+      | undefined;
+    if (version === undefined) {
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+    } else if (Number(version) !== SCHEMA_VERSION) {
+      throw new Error(`database schema ${version} is not supported (expected ${SCHEMA_VERSION})`);
+    }
+    const db = this.db;
+    this.q = {
+      insertUser: db.prepare(
+        'INSERT INTO users (id, password_hash, tag, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      ),
+      getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      bumpHead: db.prepare<[string], { head_seq: number }>(
+        'UPDATE users SET head_seq = head_seq + 1 WHERE id = ? RETURNING head_seq',
+      ),
+      findMessage: db.prepare<[string, string], { ts: number }>(
+        'SELECT ts FROM messages WHERE sender = ? AND id = ?',
+      ),
+      insertMessage: db.prepare(
+        'INSERT INTO messages (sender, id, recipient, body, ts, recipient_seq, refs) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertEntry: db.prepare('INSERT INTO entries (owner, seq, peer, msg, ts) VALUES (?, ?, ?, ?, ?)'),
+      upsertConversation: db.prepare(
+        'INSERT INTO conversations (owner, peer, last_seq) VALUES (?, ?, ?) ON CONFLICT (owner, peer) DO UPDATE SET last_seq = excluded.last_seq',
+      ),
+      setDelivered: db.prepare('UPDATE users SET delivered_seq = ? WHERE id = ?'),
+      newlyDelivered: db.prepare<[string, number, number, string, string], { sender: string; id: string }>(
+        `SELECT m.sender AS sender, m.id AS id FROM entries e JOIN messages m ON m.rowid = e.msg
+         WHERE e.owner = ? AND e.seq > ? AND e.seq <= ? AND m.recipient = ? AND m.sender <> ? ORDER BY e.seq`,
+      ),
+      readRange: db.prepare<[string, number, number, number], EntryRow>(
+        `SELECT ${ENTRY_COLUMNS} FROM entries e ${ENTRY_JOIN}
+         WHERE e.owner = ? AND e.seq > ? AND e.seq <= ? ORDER BY e.seq LIMIT ?`,
+      ),
+      history: db.prepare<[string, string, number, number], EntryRow>(
+        `SELECT ${ENTRY_COLUMNS} FROM entries e ${ENTRY_JOIN}
+         WHERE e.owner = ? AND e.peer = ? AND e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
+      ),
+      conversations: db.prepare<[string], EntryRow & { peer: string }>(
+        `SELECT c.peer AS peer, ${ENTRY_COLUMNS} FROM conversations c
+         JOIN entries e ON e.owner = c.owner AND e.seq = c.last_seq ${ENTRY_JOIN}
+         WHERE c.owner = ? ORDER BY c.last_seq DESC`,
+      ),
+      oldByOwner: db.prepare<[number], { owner: string; max_seq: number }>(
+        'SELECT owner, MAX(seq) AS max_seq FROM entries WHERE ts < ? GROUP BY owner',
+      ),
+      rangeMsgs: db.prepare<[string, number, number], { msg: number }>(
+        'SELECT msg FROM entries WHERE owner = ? AND seq > ? AND seq <= ?',
+      ),
+      unref: db.prepare<[number], { refs: number }>(
+        'UPDATE messages SET refs = refs - 1 WHERE rowid = ? RETURNING refs',
+      ),
+      deleteMessage: db.prepare('DELETE FROM messages WHERE rowid = ?'),
+      deleteEntries: db.prepare('DELETE FROM entries WHERE owner = ? AND seq > ? AND seq <= ?'),
+      setRemoved: db.prepare('UPDATE users SET removed_upto = ? WHERE id = ?'),
+      deleteConversations: db.prepare('DELETE FROM conversations WHERE owner = ? AND last_seq <= ?'),
+    };
+  }
+
+  private tagOf(user: string): string {
+    let tag = this.tags.get(user);
+    if (tag === undefined) {
+      const row = this.q.getUser.get(user);
+      if (!row) throw new Error(`no mailbox for ${user}`);
+      tag = row.tag;
+      this.tags.set(user, tag);
+    }
+    return tag;
+  }
+
+  private toFrame(row: EntryRow): MsgFrame {
+    return {
+      t: 'msg',
+      cursor: encodeCursor(this.tagOf(row.owner), row.seq),
+      id: row.id,
+      from: row.sender,
+      to: row.recipient,
+      body: row.body,
+      ts: row.ts,
+      delivered: row.delivered === 1,
+    };
+  }
+
+  async createUser(id: string, passwordHash: string | null): Promise<boolean> {
+    const tag = crypto.randomBytes(4).toString('hex');
+    return this.q.insertUser.run(id, passwordHash, tag, this.now()).changes === 1;
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const row = this.q.getUser.get(id);
+    return row ? { id: row.id, passwordHash: row.password_hash } : null;
+  }
+
+  async ensureUser(id: string): Promise<void> {
+    await this.createUser(id, null);
+  }
+
+  async mailbox(user: string): Promise<MailboxState | null> {
+    const row = this.q.getUser.get(user);
+    if (!row) return null;
+    return {
+      user,
+      headSeq: row.head_seq,
+      head: row.head_seq > 0 ? encodeCursor(row.tag, row.head_seq) : null,
+      deliveredSeq: row.delivered_seq,
+      removedUpto: row.removed_upto,
+      tag: row.tag,
+    };
+  }
+
+  cursorSeq(mailbox: MailboxState, cursor: string): number | null {
+    const m = CURSOR_PATTERN.exec(cursor);
+    if (!m || m[1] !== mailbox.tag) return null;
+    const seq = Number.parseInt(m[2]!, 36);
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > mailbox.headSeq) return null;
+    // Only the canonical spelling is a cursor (no aliases through extra zero-padding).
+    return encodeCursor(mailbox.tag, seq) === cursor ? seq : null;
+  }
+
+  async commit(ops: readonly StoreOp[], admit: (op: SendOp) => SendRefusal | null): Promise<OpResult[]> {
+    if (this.closed) throw new Error('store is closed');
+    const run = this.db.transaction((): OpResult[] => {
+      const results: OpResult[] = [];
+      for (const op of ops)
+        results.push(op.kind === 'send' ? this.applySend(op, admit) : this.applyAck(op.user, op.seq));
+      return results;
+    });
+    return run.immediate();
+  }
+
+  private applySend(op: SendOp, admit: (op: SendOp) => SendRefusal | null): OpResult {
+    const existing = this.q.findMessage.get(op.from, op.id);
+    if (existing) return { kind: 'duplicate', ts: existing.ts };
+    const recipient = this.q.getUser.get(op.to);
+    if (!recipient) return { kind: 'no_such_user' };
+    const refusal = admit(op);
+    if (refusal) return { kind: 'refused', refusal };
+    const ts = this.now();
+    const toSeq = this.q.bumpHead.get(op.to)!.head_seq;
+    const self = op.from === op.to;
+    const fromSeq = self ? toSeq : this.q.bumpHead.get(op.from)!.head_seq;
+    const rowid = Number(
+      this.q.insertMessage.run(op.from, op.id, op.to, op.body, ts, toSeq, self ? 1 : 2).lastInsertRowid,
+    );
+    const base = {
+      t: 'msg' as const,
+      id: op.id,
+      from: op.from,
+      to: op.to,
+      body: op.body,
+      ts,
+      delivered: false,
+    };
+    this.q.insertEntry.run(op.to, toSeq, op.from, rowid, ts);
+    this.q.upsertConversation.run(op.to, op.from, toSeq);
+    const entries: Entry[] = [
+      { owner: op.to, seq: toSeq, frame: { ...base, cursor: encodeCursor(recipient.tag, toSeq) } },
+    ];
+    if (!self) {
+      this.q.insertEntry.run(op.from, fromSeq, op.to, rowid, ts);
+      this.q.upsertConversation.run(op.from, op.to, fromSeq);
+      entries.push({
+        owner: op.from,
+        seq: fromSeq,
+        frame: { ...base, cursor: encodeCursor(this.tagOf(op.from), fromSeq) },
+      });
+    }
+    return { kind: 'stored', ts, entries };
+  }
+
+  private applyAck(user: string, seq: number): OpResult {
+    const row = this.q.getUser.get(user);
+    if (!row || seq <= row.delivered_seq) return { kind: 'acked', changed: false, receipts: [] };
+    const upto = Math.min(seq, row.head_seq);
+    this.q.setDelivered.run(upto, user);
+    const receipts: Receipt[] = this.q.newlyDelivered
+      .all(user, row.delivered_seq, upto, user, user)
+      .map((r) => ({ sender: r.sender, id: r.id, to: user }));
+    return { kind: 'acked', changed: true, receipts };
+  }
+
+  async readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Entry[]> {
+    return this.q.readRange.all(user, afterSeq, uptoSeq, limit).map((row) => ({
+      owner: row.owner,
+      seq: row.seq,
+      frame: this.toFrame(row),
+    }));
+  }
+
+  async history(
+    user: string,
+    peer: string,
+    beforeSeq: number | null,
+    limit: number,
+  ): Promise<{ items: MsgFrame[]; more: boolean }> {
+    const rows = this.q.history.all(user, peer, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit + 1);
+    const more = rows.length > limit;
+    const items = rows
+      .slice(0, limit)
+      .reverse()
+      .map((r) => this.toFrame(r));
+    return { items, more };
+  }
+
+  async conversations(user: string): Promise<ConversationItem[]> {
+    return this.q.conversations.all(user).map((row) => ({ with: row.peer, last: this.toFrame(row) }));
+  }
+
+  async sweepRetention(now: number): Promise<number> {
+    if (this.closed) return 0;
+    const cutoff = now - this.opts.retentionDays * 86_400_000;
+    let removed = 0;
+    for (const { owner, max_seq } of this.q.oldByOwner.all(cutoff)) {
+      // Keep the newest mailboxMax entries and everything younger than the cutoff.
+      const row = this.q.getUser.get(owner);
+      if (!row) continue;
+      const upto = Math.min(max_seq, row.head_seq - this.opts.mailboxMax);
+      // Remove in slices so one huge mailbox does not hold the write lock for long.
+      let from = row.removed_upto;
+      while (from < upto) {
+        const to = Math.min(upto, from + 5000);
+        removed += this.removeRange(owner, from, to);
+        from = to;
+      }
+    }
+    return removed;
+  }
+
+  private removeRange(owner: string, fromSeq: number, uptoSeq: number): number {
+    return this.db
+      .transaction((): number => {
+        const msgs = this.q.rangeMsgs.all(owner, fromSeq, uptoSeq);
+        for (const { msg } of msgs) {
+          const left = this.q.unref.get(msg);
+          if (left && left.refs <= 0) this.q.deleteMessage.run(msg);
+        }
+        this.q.deleteEntries.run(owner, fromSeq, uptoSeq);
+        this.q.setRemoved.run(uptoSeq, owner);
+        this.q.deleteConversations.run(owner, uptoSeq);
+        return msgs.length;
+      })
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,335 @@
+import {
+  type ClientFrame,
+  CloseCode,
+  decodeClientFrame,
+  decodeHello,
+  encode,
+  type FrameErrorCode,
+  isUserId,
+  LIMITS,
+  type ServerFrame,
+} from '@pigeon/protocol';
+import type { RawData, WebSocket } from 'ws';
+import type { Entry, Receipt } from '../store/store.js';
+import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
+import type { Outcome } from './relay.js';
+
+/** Frames a client may send between hello and synced; past this it is not a client we can serve. */
+const MAX_EARLY_FRAMES = 1000;
+
+const KNOWN_TYPES = new Set([
+  'hello',
+  'send',
+  'ack',
+  'history',
+  'conversations',
+  'typing',
+  'presence',
+  'ping',
+]);
+
+interface ErrorExtras {
+  id?: string | undefined;
+  rid?: string | undefined;
+  retryAfterMs?: number;
+}
+
+/** One `/ws` connection: the opening sequence, then the client frames of PROTOCOL.md. */
+export class ClientConnection extends MailboxConnection {
+  protected readonly kind = 'ws' as const;
+  private helloTimer: NodeJS.Timeout | null;
+  private gotHello = false;
+  /** Client frames that arrived before `synced`; answered after it. */
+  private early: string[] | null = [];
+  /** Times of recent bad_frame errors (sliding window). */
+  private badFrames: number[] = [];
+  /** Sends and acks of this connection not yet committed. */
+  private inFlight = 0;
+
+  constructor(ws: WebSocket, ctx: ConnectionContext) {
+    super(ws, ctx);
+    this.helloTimer = setTimeout(
+      () => this.close(CloseCode.helloTimeout, 'no hello'),
+      ctx.config.helloTimeoutMs,
+    );
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  protected override onClosed(): void {
+    if (this.helloTimer) clearTimeout(this.helloTimer);
+    this.helloTimer = null;
+    this.early = null;
+  }
+
+  private write(frame: ServerFrame): void {
+    this.ctx.metrics.frameOut(frame.t);
+    this.writeText(encode(frame));
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (!this.isOpen) return;
+    if (isBinary) {
+      this.close(CloseCode.unsupportedData, 'binary frames are not supported');
+      return;
+    }
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as Buffer).toString('utf8');
+    if (!this.gotHello) {
+      this.gotHello = true;
+      if (this.helloTimer) clearTimeout(this.helloTimer);
+      this.helloTimer = null;
+      this.ctx.metrics.frameIn('hello');
+      void this.hello(text).catch((err) => {
+        this.ctx.log.error({ err }, 'opening failed');
+        this.close(1011, 'internal error');
+      });
+      return;
+    }
+    if (this.early) {
+      if (this.early.length >= MAX_EARLY_FRAMES)
+        this.close(CloseCode.policy, 'too many frames before synced');
+      else this.early.push(text);
+      return;
+    }
+    this.handle(text);
+  }
+
+  private async hello(text: string): Promise<void> {
+    const decoded = decodeHello(text);
+    if (!decoded.ok) {
+      this.close(decoded.close, decoded.reason);
+      return;
+    }
+    const verified = await this.ctx.tokens.verify(decoded.frame.token);
+    if (!this.isOpen) return;
+    if (!verified) {
+      this.close(CloseCode.unauthorized, 'invalid token');
+      return;
+    }
+    if (verified.host) await this.ctx.store.ensureUser(verified.user);
+    else if (!(await this.ctx.store.getUser(verified.user))) {
+      this.close(CloseCode.unauthorized, 'no such account');
+      return;
+    }
+    if (!this.isOpen) return;
+    const since = decoded.frame.since;
+    let gap = false;
+    let welcomeHead: string | null = null;
+    const opened = await this.openMailbox(
+      verified.user,
+      (mailbox) => {
+        const sinceSeq = since === undefined ? null : this.ctx.store.cursorSeq(mailbox, since);
+        if (sinceSeq === null) {
+          // No since, or not a cursor of this mailbox: what no device has seen yet.
+          // Choice: without since, gap also tells when undelivered entries were removed.
+          gap = since !== undefined || mailbox.deliveredSeq < mailbox.removedUpto;
+          return mailbox.deliveredSeq;
+        }
+        gap = sinceSeq < mailbox.removedUpto;
+        return sinceSeq;
+      },
+      (mailbox) => {
+        welcomeHead = mailbox.head;
+        this.write({ t: 'welcome', v: 1, user: verified.user, head: mailbox.head });
+      },
+      () => {
+        this.write({ t: 'synced', head: this.lastCursor ?? welcomeHead, gap });
+        const held = this.heldReceipts;
+        this.heldReceipts = [];
+        for (const frame of held) this.write(frame);
+      },
+    );
+    if (!opened) return;
+    const early = this.early ?? [];
+    this.early = null;
+    for (const frame of early) {
+      if (!this.isOpen) break;
+      this.handle(frame);
+    }
+  }
+
+  /** Cursor of the last entry this connection emitted. */
+  private lastCursor: string | null = null;
+
+  protected emitEntry(entry: Entry): void {
+    this.lastCursor = entry.frame.cursor;
+    this.ctx.metrics.frameOut('msg');
+    // Several connections of one user share the entry: encode it once.
+    const cached = entry as Entry & { text?: string };
+    cached.text ??= encode(entry.frame);
+    this.writeText(cached.text);
+  }
+
+  deliverReceipt(receipt: Receipt): void {
+    if (this.state === 'closed') return;
+    const frame: ServerFrame = { t: 'receipt', id: receipt.id, to: receipt.to };
+    // Between welcome and synced only msg frames go out: hold receipts until synced.
+    if (this.state === 'live') this.write(frame);
+    else this.heldReceipts.push(frame);
+  }
+
+  private heldReceipts: ServerFrame[] = [];
+
+  deliverTyping(from: string): void {
+    if (this.state !== 'live') return;
+    this.write({ t: 'typing', from });
+  }
+
+  deliverPresence(user: string, online: boolean): void {
+    if (this.state === 'closed') return;
+    this.write({ t: 'presence', user, online });
+  }
+
+  private error(code: FrameErrorCode, message: string, extras: ErrorExtras = {}): void {
+    this.ctx.metrics.errors.labels(code).inc();
+    const frame: ServerFrame = { t: 'error', code, message };
+    if (extras.id !== undefined) frame.id = extras.id;
+    if (extras.rid !== undefined) frame.rid = extras.rid;
+    if (extras.retryAfterMs !== undefined) frame.retryAfterMs = extras.retryAfterMs;
+    this.write(frame);
+    if (code === 'bad_frame') this.countBadFrame();
+  }
+
+  private countBadFrame(): void {
+    const now = Date.now();
+    const windowStart = now - LIMITS.badFrameWindowMs;
+    while (this.badFrames.length > 0 && this.badFrames[0]! <= windowStart) this.badFrames.shift();
+    this.badFrames.push(now);
+    if (this.badFrames.length > LIMITS.badFrameMaxCount) this.close(CloseCode.policy, 'too many bad frames');
+  }
+
+  private handle(text: string): void {
+    const decoded = decodeClientFrame(text);
+    if (!decoded.ok) {
+      const t = decoded.error.t;
+      this.ctx.metrics.frameIn(t && KNOWN_TYPES.has(t) ? t : 'invalid');
+      this.error(decoded.error.code, decoded.error.message, { id: decoded.error.id, rid: decoded.error.rid });
+      return;
+    }
+    const frame = decoded.frame;
+    this.ctx.metrics.frameIn(frame.t);
+    switch (frame.t) {
+      case 'hello':
+        this.error('bad_frame', 'hello was already received');
+        return;
+      case 'send':
+        this.send(frame);
+        return;
+      case 'ack':
+        void this.ack(frame.cursor).catch((err) => this.failed(err));
+        return;
+      case 'history':
+        void this.history(frame).catch((err) => this.failed(err, frame.rid));
+        return;
+      case 'conversations':
+        void this.conversations(frame.rid).catch((err) => this.failed(err, frame.rid));
+        return;
+      case 'typing':
+        // Invalid ids and oneself are dropped; unknown users have no connections to reach.
+        if (isUserId(frame.to) && frame.to !== this.user) this.ctx.router.publishTyping(this.user, frame.to);
+        return;
+      case 'presence':
+        this.ctx.router.subscribePresence(this, frame.users);
+        return;
+      case 'ping':
+        this.write(frame.rid === undefined ? { t: 'pong' } : { t: 'pong', rid: frame.rid });
+        return;
+    }
+  }
+
+  private failed(err: unknown, rid?: string): void {
+    this.ctx.log.error({ err, user: this.user }, 'request failed');
+    if (this.isOpen) this.error('internal', 'the store failed; try again', { rid });
+  }
+
+  private send(frame: Extract<ClientFrame, { t: 'send' }>): void {
+    const id = frame.id;
+    this.inFlight++;
+    this.ctx.relay.submit({ kind: 'send', from: this.user, id, to: frame.to, body: frame.body }, (outcome) =>
+      this.sendOutcome(id, outcome),
+    );
+  }
+
+  private sendOutcome(id: string, outcome: Outcome): void {
+    this.inFlight--;
+    if (!this.isOpen) return;
+    switch (outcome.kind) {
+      case 'stored':
+      case 'duplicate':
+        this.write({ t: 'sent', id, ts: outcome.ts });
+        return;
+      case 'no_such_user':
+        this.error('no_such_user', 'the recipient does not exist', { id });
+        return;
+      case 'refused':
+        this.error('rate_limited', 'too many messages; retry later', {
+          id,
+          retryAfterMs: outcome.refusal.retryAfterMs,
+        });
+        return;
+      case 'failed':
+        this.error('internal', 'the store failed; nothing was stored, resend', { id });
+        return;
+      case 'acked':
+        return;
+    }
+  }
+
+  private async ack(cursor: string): Promise<void> {
+    const mailbox = await this.ctx.store.mailbox(this.user);
+    if (!mailbox || !this.isOpen) return;
+    const seq = this.ctx.store.cursorSeq(mailbox, cursor);
+    if (seq === null) {
+      this.error('bad_frame', 'not a cursor of your mailbox');
+      return;
+    }
+    if (seq <= mailbox.deliveredSeq) return;
+    this.inFlight++;
+    this.ctx.relay.submit({ kind: 'ack', user: this.user, seq }, (outcome) => {
+      this.inFlight--;
+      if (outcome.kind === 'failed' && this.isOpen) this.error('internal', 'the store failed; ack again');
+    });
+  }
+
+  /** Reads wait for this connection's own pending writes, so a pipelined send shows in its history. */
+  private async afterOwnWrites(): Promise<void> {
+    if (this.inFlight > 0) await this.ctx.relay.settled();
+  }
+
+  private async history(frame: Extract<ClientFrame, { t: 'history' }>): Promise<void> {
+    await this.afterOwnWrites();
+    const rid = frame.rid;
+    const mailbox = await this.ctx.store.mailbox(this.user);
+    if (!mailbox || !this.isOpen) return;
+    let before: number | null = null;
+    if (frame.before !== undefined) {
+      before = this.ctx.store.cursorSeq(mailbox, frame.before);
+      if (before === null) {
+        this.error('bad_frame', 'before is not a cursor of your mailbox', { rid });
+        return;
+      }
+    }
+    if (frame.with !== this.user && !(await this.ctx.store.getUser(frame.with))) {
+      if (this.isOpen) this.error('no_such_user', 'no such user', { rid });
+      return;
+    }
+    const page = await this.ctx.store.history(
+      this.user,
+      frame.with,
+      before,
+      frame.limit ?? LIMITS.historyDefaultLimit,
+    );
+    if (!this.isOpen) return;
+    const answer: ServerFrame = { t: 'history', with: frame.with, items: page.items, more: page.more };
+    if (rid !== undefined) answer.rid = rid;
+    this.write(answer);
+  }
+
+  private async conversations(rid: string | undefined): Promise<void> {
+    await this.afterOwnWrites();
+    const items = await this.ctx.store.conversations(this.user);
+    if (!this.isOpen) return;
+    this.write(rid === undefined ? { t: 'conversations', items } : { t: 'conversations', items, rid });
+  }
+}

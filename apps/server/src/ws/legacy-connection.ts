@@ -1,0 +1,108 @@
+import crypto from 'node:crypto';
+import { LIMITS, parseUserId } from '@pigeon/protocol';
+import type { RawData, WebSocket } from 'ws';
+import type { Entry } from '../store/store.js';
+import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
+import type { Outcome } from './relay.js';
+
+/**
+ * A connection of the original demo's client (`/legacy?user=ID`): raw text frames
+ * `RECIPIENT|CONTENT` in, message bodies out. Writing a message to the socket counts as
+ * acknowledging it (at-most-once, as in the original).
+ */
+export class LegacyConnection extends MailboxConnection {
+  protected readonly kind = 'legacy' as const;
+  /** Recipient of the last accepted frame, for frames without `|`. */
+  private lastRecipient: string | null = null;
+  /** Highest sequence written but not yet acknowledged to the store. */
+  private ackSeq = 0;
+  private ackScheduled = false;
+
+  constructor(ws: WebSocket, ctx: ConnectionContext) {
+    super(ws, ctx);
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  async start(user: string): Promise<void> {
+    await this.ctx.store.ensureUser(user);
+    if (!this.isOpen) return;
+    await this.openMailbox(
+      user,
+      (mailbox) => mailbox.deliveredSeq,
+      () => {},
+      () => {},
+    );
+  }
+
+  protected emitEntry(entry: Entry): void {
+    const frame = entry.frame;
+    // Its own sends to others are not echoed; a message to itself is one entry, shown once.
+    if (frame.to === this.user) {
+      this.ctx.metrics.frameOut('legacy');
+      this.writeText(frame.body);
+    }
+    this.scheduleAck(entry.seq);
+  }
+
+  private scheduleAck(seq: number): void {
+    if (seq > this.ackSeq) this.ackSeq = seq;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      this.ctx.relay.submit({ kind: 'ack', user: this.user, seq: this.ackSeq }, () => {});
+    });
+  }
+
+  deliverReceipt(): void {}
+  deliverTyping(): void {}
+  deliverPresence(): void {}
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (!this.isOpen || this.state === 'opening') return;
+    this.ctx.metrics.frameIn('legacy');
+    // The old client has no error channel: anything it cannot mean is dropped.
+    if (isBinary) return;
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as Buffer).toString('utf8');
+    const bar = text.indexOf('|');
+    // Frames are submitted in arrival order; one without `|` goes to the recipient of the
+    // last accepted frame, so it first waits until the frames before it are answered.
+    if (bar >= 0) {
+      const to = parseUserId(text.slice(0, bar));
+      const body = text.slice(bar + 1);
+      this.chain = this.chain.then(() => {
+        this.track(this.submitAndWait(to, body));
+      });
+    } else {
+      this.chain = this.chain
+        .then(() => Promise.all(this.unanswered))
+        .then(() => {
+          this.track(this.submitAndWait(this.lastRecipient, text));
+        });
+    }
+  }
+
+  private chain: Promise<void> = Promise.resolve();
+  /** Submitted sends not yet answered. */
+  private unanswered = new Set<Promise<void>>();
+
+  private track(p: Promise<void>): void {
+    this.unanswered.add(p);
+    void p.then(() => this.unanswered.delete(p));
+  }
+
+  private submitAndWait(to: string | null, body: string): Promise<void> {
+    if (!this.isOpen || to === null || body.length === 0 || body.length > LIMITS.bodyMaxLength) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const id = `L${crypto.randomBytes(12).toString('base64url')}`;
+      this.ctx.relay.submit({ kind: 'send', from: this.user, id, to, body }, (outcome: Outcome) => {
+        if (outcome.kind === 'stored') this.lastRecipient = to;
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,209 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { TokenService } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Router, RouteTarget } from '../router/router.js';
+import type { Entry, MailboxState, Receipt, Store } from '../store/store.js';
+import type { Relay } from './relay.js';
+
+/** What every connection needs from the server. */
+export interface ConnectionContext {
+  config: Config;
+  store: Store;
+  router: Router;
+  relay: Relay;
+  tokens: TokenService;
+  metrics: Metrics;
+  log: Logger;
+  /** Every open connection, for pings and shutdown. */
+  connections: Set<MailboxConnection>;
+}
+
+/** Entries replayed per store read. */
+const REPLAY_PAGE = 1000;
+/** Replay pauses while this many bytes are unsent, so a long backlog never trips the slow-consumer bound. */
+const REPLAY_HIGH_WATER = 512 * 1024;
+
+type State = 'opening' | 'replaying' | 'live' | 'closed';
+
+/**
+ * A socket bound to one user's mailbox: attach to the router, replay the backlog, then
+ * live entries, each exactly once in cursor order. Subclasses decide what an entry looks
+ * like on their wire (`/ws` frames or legacy raw text).
+ */
+export abstract class MailboxConnection implements RouteTarget {
+  user = '';
+  protected state: State = 'opening';
+  /** Highest sequence of this mailbox this connection has emitted (or skipped past). */
+  protected lastSeq = 0;
+  /** Live entries that arrived while the backlog was being replayed. */
+  private liveBuffer: Entry[] = [];
+  private liveBufferBytes = 0;
+  /** False after a ping until its pong; a connection still false at the next ping is dead. */
+  alive = true;
+  private corked = false;
+  readonly openedAt = Date.now();
+  protected abstract readonly kind: 'ws' | 'legacy';
+
+  constructor(
+    readonly ws: WebSocket,
+    protected readonly ctx: ConnectionContext,
+  ) {
+    ctx.connections.add(this);
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', (code) => this.onClose(code));
+    ws.on('error', (err) =>
+      ctx.log.debug({ err: err.message, user: this.user || undefined }, 'socket error'),
+    );
+  }
+
+  get isOpen(): boolean {
+    return this.state !== 'closed';
+  }
+
+  /** Queues text on the socket, coalescing everything written in one turn into one syscall. */
+  protected writeText(text: string): void {
+    if (this.state === 'closed') return;
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (!this.corked && socket) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => this.uncork(socket));
+    }
+    this.ws.send(text);
+  }
+
+  private uncork(socket: Socket): void {
+    this.corked = false;
+    socket.uncork();
+    if (this.state !== 'closed' && this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes) {
+      this.ctx.log.warn({ user: this.user, buffered: this.ws.bufferedAmount }, 'slow consumer');
+      this.close(4008, 'too slow: unsent buffer over its bound');
+    }
+  }
+
+  /** Closes with `code` (no-op when already closing) and stops routing to this connection at once. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.detach();
+    this.state = 'closed';
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  private attached = false;
+
+  private detach(): void {
+    if (this.attached) {
+      this.attached = false;
+      this.ctx.router.detach(this);
+      this.ctx.metrics.connectionsOpen.labels(this.kind).dec();
+    }
+  }
+
+  protected onClose(code: number): void {
+    const wasOpen = this.attached;
+    this.detach();
+    this.state = 'closed';
+    this.ctx.connections.delete(this);
+    this.ctx.metrics.closes.labels(String(code)).inc();
+    this.onClosed();
+    if (this.user) {
+      this.ctx.log.info(
+        { kind: this.kind, user: this.user, code, ms: Date.now() - this.openedAt, wasOpen },
+        'disconnect',
+      );
+    }
+  }
+
+  /** Hook for subclasses: release timers and such. */
+  protected onClosed(): void {}
+
+  /**
+   * Attaches to the router, then replays every entry after `afterSeq` up to the head read
+   * after attaching, then the live entries that arrived meanwhile: nothing skipped,
+   * repeated or reordered. `afterReplay` runs right after the last replayed entry, before
+   * any other frame. False when the connection closed meanwhile.
+   */
+  protected async openMailbox(
+    user: string,
+    start: (mailbox: MailboxState) => number,
+    beforeReplay: (mailbox: MailboxState) => void,
+    afterReplay: (mailbox: MailboxState) => void,
+  ): Promise<boolean> {
+    this.user = user;
+    this.state = 'replaying';
+    this.attached = true;
+    this.ctx.router.attach(this);
+    this.ctx.metrics.connectionsOpen.labels(this.kind).inc();
+    this.ctx.log.info({ kind: this.kind, user }, 'connect');
+    // Read the head only now: whatever is stored later reaches us through the router.
+    const mailbox = await this.ctx.store.mailbox(user);
+    if (!mailbox || this.isClosed()) return false;
+    beforeReplay(mailbox);
+    this.lastSeq = start(mailbox);
+    let replayed = 0;
+    let after = this.lastSeq;
+    while (after < mailbox.headSeq) {
+      const page = await this.ctx.store.readRange(user, after, mailbox.headSeq, REPLAY_PAGE);
+      if (this.isClosed()) return false;
+      if (page.length === 0) break;
+      for (const entry of page) this.emit(entry);
+      replayed += page.length;
+      after = page[page.length - 1]!.seq;
+      await this.drainBelow(REPLAY_HIGH_WATER);
+      if (this.isClosed()) return false;
+    }
+    const buffered = this.liveBuffer;
+    this.liveBuffer = [];
+    this.liveBufferBytes = 0;
+    for (const entry of buffered) if (entry.seq > this.lastSeq) this.emit(entry);
+    this.state = 'live';
+    this.ctx.metrics.replayEntries.observe(replayed);
+    // Synchronously, so that nothing else goes out between the replay and what follows it.
+    afterReplay(mailbox);
+    return true;
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Waits (politely) until the socket has fewer than `bytes` unsent. */
+  private async drainBelow(bytes: number): Promise<void> {
+    while (this.state !== 'closed' && this.ws.bufferedAmount > bytes) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private emit(entry: Entry): void {
+    this.lastSeq = entry.seq;
+    this.emitEntry(entry);
+  }
+
+  /** Puts one entry on the wire. */
+  protected abstract emitEntry(entry: Entry): void;
+
+  deliverEntry(entry: Entry): void {
+    if (this.state === 'replaying') {
+      this.liveBuffer.push(entry);
+      this.liveBufferBytes += entry.frame.body.length * 3 + 200;
+      if (this.liveBufferBytes > this.ctx.config.maxBufferedBytes) {
+        this.close(4008, 'too slow: backlog and live entries over the bound');
+      }
+      return;
+    }
+    if (this.state === 'live' && entry.seq > this.lastSeq) this.emit(entry);
+  }
+
+  abstract deliverReceipt(receipt: Receipt): void;
+  abstract deliverTyping(from: string): void;
+  abstract deliverPresence(user: string, online: boolean): void;
+}
