@@ -6,6 +6,7 @@ import {
   type ErrorFrame,
   encode,
   type HistoryFrame,
+  isMessageId,
   LIMITS,
   type MsgFrame,
   parseUserId,
@@ -651,11 +652,16 @@ class Client implements PigeonClient {
     return this.box.list();
   }
 
-  send(to: string, body: string): OutboxItem {
+  send(to: string, body: string, options: { id?: string } = {}): OutboxItem {
     if (!this.session) throw new PigeonRequestError(ClientErrorCode.noSession, 'log in first');
+    if (options.id !== undefined && !isMessageId(options.id)) {
+      throw new PigeonRequestError(ClientErrorCode.invalidArgument, 'id must be 1-64 of A-Z a-z 0-9 _ -');
+    }
+    const existing = options.id !== undefined ? this.box.get(options.id) : undefined;
+    if (existing) return existing;
     const recipient = parseUserId(to);
     const item: OutboxItem = {
-      id: randomId(),
+      id: options.id ?? randomId(),
       to: recipient ?? to,
       body,
       state: 'pending',

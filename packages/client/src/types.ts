@@ -240,8 +240,12 @@ export interface PigeonClient {
   on<E extends ClientEventName>(event: E, listener: ClientEvents[E]): () => void;
   /** The outbox: unsettled messages and the most recent settled ones, oldest first. */
   outbox(): OutboxItem[];
-  /** Queues a message and returns it at once in state `pending` (or `failed` if invalid). */
-  send(to: string, body: string): OutboxItem;
+  /**
+   * Queues a message and returns it at once in state `pending` (or `failed` if invalid). The id
+   * is `crypto.randomUUID()` unless `options.id` gives one (1-64 of `A-Z a-z 0-9 _ -`): resending
+   * with the same id stores nothing twice, which makes scripted retries idempotent.
+   */
+  send(to: string, body: string, options?: { id?: string }): OutboxItem;
   /** Moves a `failed` message back to `pending`. */
   retry(id: string): void;
   /** Removes a message from the outbox (a pending one is not sent any more, unless already in flight). */

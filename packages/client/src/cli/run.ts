@@ -1,0 +1,297 @@
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import type { MsgFrame } from '@pigeon/protocol';
+import { PigeonHttpError, PigeonRequestError } from '../errors.js';
+import { createNodeClient } from '../node/create-node-client.js';
+import { fileStorage } from '../node/file-storage.js';
+import type { ClientStatus, OutboxItem, PigeonClient } from '../types.js';
+import { configPath, readConfig, removeConfig, statePath, writeConfig } from './config-file.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { promptHidden } from './prompt.js';
+
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Parameters<typeof promptHidden>[1];
+  env: Record<string, string | undefined>;
+  /** Calls back on SIGINT/SIGTERM; returns an unsubscribe function. */
+  onInterrupt(callback: () => void): () => void;
+}
+
+export const USAGE = `Usage:
+  pigeon register --server URL --user ID     create an account and save the session
+  pigeon login    --server URL --user ID     log in and save the session
+  pigeon send TO TEXT [--id ID]              send; exits 0 once the server stored it
+  pigeon listen [--json]                     print incoming messages (acking them) until interrupted
+  pigeon history WITH [--limit N] [--before CURSOR] [--json]
+  pigeon logout                              forget the saved session
+
+Options: --timeout SECONDS (default 10) bounds connecting and waiting for the server.
+The password comes from PIGEON_PASSWORD or a hidden prompt. The session is saved in
+PIGEON_CONFIG (default ~/.config/pigeon/config.json).
+Exit codes: 0 ok, 1 internal, 2 usage, 3 bad credentials / token refused, 4 no such user,
+5 server unreachable, 6 refused by the server, 7 not logged in.`;
+
+class CliError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function formatMessage(m: MsgFrame): string {
+  return `${new Date(m.ts).toISOString()} ${m.from} -> ${m.to}: ${m.body}`;
+}
+
+function line(stream: Writable, text: string): void {
+  stream.write(`${text}\n`);
+}
+
+/** Starts the client and resolves once online; fails fast on a refused token, else after `timeoutMs`. */
+async function connect(client: PigeonClient, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let last: ClientStatus = client.status.get();
+  const off = client.status.subscribe((s) => {
+    last = s;
+  });
+  try {
+    await client.start();
+    await Promise.race([
+      client.whenOnline(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const why = last.reason ? ` (last: ${last.reason})` : '';
+          reject(
+            new CliError(
+              ExitCode.unreachable,
+              `server unreachable: not connected within ${timeoutMs} ms${why}`,
+            ),
+          );
+        }, timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    const s = client.status.get();
+    if (s.state === 'unauthorized') {
+      throw new CliError(ExitCode.badCredentials, 'the saved session was refused: run `pigeon login` again');
+    }
+    if (s.reason === 'unsupported_version')
+      throw new CliError(ExitCode.refused, 'the server speaks another protocol version');
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    off();
+  }
+}
+
+function describeOutboxFailure(item: OutboxItem): CliError {
+  const code = item.error ?? 'bad_frame';
+  const text =
+    code === 'no_such_user'
+      ? `no such user: ${item.to}`
+      : `message refused (${code}): ${item.errorMessage ?? ''}`;
+  return new CliError(exitCodeFor(code), text);
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv);
+  } catch (err) {
+    line(io.stderr, `pigeon: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    return ExitCode.usage;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    line(command || values.help ? io.stdout : io.stderr, USAGE);
+    return values.help ? ExitCode.ok : ExitCode.usage;
+  }
+  const timeoutSeconds = values.timeout === undefined ? 10 : Number(values.timeout);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+    line(io.stderr, 'pigeon: --timeout must be a positive number of seconds');
+    return ExitCode.usage;
+  }
+  const timeoutMs = timeoutSeconds * 1000;
+  const cfgPath = configPath(io.env);
+  let client: PigeonClient | null = null;
+
+  const sessionClient = async (): Promise<PigeonClient> => {
+    const cfg = readConfig(cfgPath);
+    if (!cfg)
+      throw new CliError(
+        ExitCode.notLoggedIn,
+        `not logged in (no session in ${cfgPath}): run \`pigeon login\``,
+      );
+    const c = createNodeClient({ server: cfg.server, storage: fileStorage(statePath(cfgPath)) });
+    await c.useToken(cfg.user, cfg.token);
+    client = c;
+    return c;
+  };
+
+  try {
+    switch (command) {
+      case 'register':
+      case 'login': {
+        if (args.length > 0) throw new CliError(ExitCode.usage, `unexpected argument: ${args[0]}`);
+        const saved = readConfig(cfgPath);
+        const server = values.server ?? io.env.PIGEON_SERVER ?? saved?.server;
+        const user = values.user ?? saved?.user;
+        if (!server) throw new CliError(ExitCode.usage, '--server URL is required');
+        if (!user) throw new CliError(ExitCode.usage, '--user ID is required');
+        const password = io.env.PIGEON_PASSWORD ?? (await promptHidden('Password: ', io.stdin, io.stderr));
+        const c = createNodeClient({ server, storage: fileStorage(statePath(cfgPath)) });
+        const session =
+          command === 'register' ? await c.register(user, password) : await c.login(user, password);
+        writeConfig(cfgPath, { server, user: session.user, token: session.token });
+        line(
+          io.stdout,
+          `${command === 'register' ? 'Registered' : 'Logged in'} as ${session.user} on ${server}`,
+        );
+        return ExitCode.ok;
+      }
+      case 'logout': {
+        removeConfig(cfgPath);
+        line(io.stdout, 'Logged out');
+        return ExitCode.ok;
+      }
+      case 'send': {
+        const [to, ...words] = args;
+        if (!to || words.length === 0) throw new CliError(ExitCode.usage, 'usage: pigeon send TO TEXT');
+        const c = await sessionClient();
+        await connect(c, timeoutMs);
+        const item = c.send(to, words.join(' '), values.id === undefined ? {} : { id: values.id });
+        const settled = await waitSettled(c, item.id, timeoutMs);
+        if (!settled) {
+          c.discard(item.id);
+          throw new CliError(
+            ExitCode.unreachable,
+            `server unreachable: no confirmation for message ${item.id} within ${timeoutMs} ms (it may have been stored; resend with --id ${item.id} to avoid a duplicate)`,
+          );
+        }
+        if (settled.state === 'failed') throw describeOutboxFailure(settled);
+        line(io.stdout, `sent ${settled.id} at ${new Date(settled.ts ?? Date.now()).toISOString()}`);
+        return ExitCode.ok;
+      }
+      case 'listen': {
+        if (args.length > 0) throw new CliError(ExitCode.usage, `unexpected argument: ${args[0]}`);
+        const c = await sessionClient();
+        const json = values.json === true;
+        c.on('message', (m) => line(io.stdout, json ? JSON.stringify(m) : formatMessage(m)));
+        if (json) c.on('receipt', (r) => line(io.stdout, JSON.stringify({ t: 'receipt', ...r })));
+        await connect(c, timeoutMs);
+        line(io.stderr, `listening as ${c.user} (Ctrl-C to stop)`);
+        return await new Promise<number>((resolve) => {
+          const offStatus = c.status.subscribe((s) => {
+            if (s.state === 'reconnecting' && s.nextAttemptAt !== undefined) {
+              line(
+                io.stderr,
+                `connection lost (${s.reason ?? '?'}); retrying in ${Math.max(0, s.nextAttemptAt - Date.now())} ms`,
+              );
+            } else if (s.state === 'online') {
+              line(io.stderr, 'reconnected');
+            } else if (s.state === 'unauthorized') {
+              line(io.stderr, 'pigeon: the session was refused: run `pigeon login` again');
+              finish(ExitCode.badCredentials);
+            }
+          });
+          const offSignal = io.onInterrupt(() => finish(ExitCode.ok));
+          function finish(code: number) {
+            offStatus();
+            offSignal();
+            resolve(code);
+          }
+        });
+      }
+      case 'history': {
+        const [peer, ...rest] = args;
+        if (!peer || rest.length > 0) throw new CliError(ExitCode.usage, 'usage: pigeon history WITH');
+        const limit = values.limit === undefined ? undefined : Number(values.limit);
+        const c = await sessionClient();
+        await connect(c, timeoutMs);
+        const page = await c.history(peer, {
+          ...(limit === undefined ? {} : { limit }),
+          ...(values.before === undefined ? {} : { before: values.before }),
+        });
+        for (const m of page.items) line(io.stdout, values.json ? JSON.stringify(m) : formatMessage(m));
+        if (page.more && !values.json)
+          line(io.stderr, `(older messages exist: --before ${page.items[0]?.cursor ?? ''})`);
+        return ExitCode.ok;
+      }
+      default:
+        throw new CliError(ExitCode.usage, `unknown command: ${command}\n\n${USAGE}`);
+    }
+  } catch (err) {
+    if (err instanceof CliError) {
+      line(io.stderr, `pigeon: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof PigeonHttpError) {
+      const hint =
+        err.code === 'bad_credentials'
+          ? 'bad credentials (unknown user or wrong password)'
+          : err.code === 'unreachable'
+            ? `server unreachable: ${err.message}`
+            : err.code === 'rate_limited'
+              ? `too many attempts; retry in ${err.retryAfterSeconds ?? '?'} s`
+              : `${err.code}: ${err.message}`;
+      line(io.stderr, `pigeon: ${hint}`);
+      return exitCodeFor(err.code);
+    }
+    if (err instanceof PigeonRequestError) {
+      line(io.stderr, `pigeon: ${err.code === 'no_such_user' ? 'no such user' : err.code}: ${err.message}`);
+      return exitCodeFor(err.code);
+    }
+    line(
+      io.stderr,
+      `pigeon: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    return ExitCode.internal;
+  } finally {
+    const c = client as PigeonClient | null;
+    if (c) {
+      c.stop();
+      await c.persisted();
+    }
+  }
+}
+
+function parseCli(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      server: { type: 'string' },
+      user: { type: 'string' },
+      json: { type: 'boolean' },
+      limit: { type: 'string' },
+      before: { type: 'string' },
+      id: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** Resolves with the item once it is no longer pending, or null after `timeoutMs`. */
+function waitSettled(client: PigeonClient, id: string, timeoutMs: number): Promise<OutboxItem | null> {
+  return new Promise((resolve) => {
+    const check = (items: OutboxItem[]) => {
+      const item = items.find((i) => i.id === id);
+      if (item && item.state !== 'pending') {
+        done(item);
+      }
+    };
+    const off = client.on('outbox', check);
+    const timer = setTimeout(() => done(null), timeoutMs);
+    function done(value: OutboxItem | null) {
+      off();
+      clearTimeout(timer);
+      resolve(value);
+    }
+    check(client.outbox());
+  });
+}
