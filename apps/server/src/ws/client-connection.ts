@@ -69,7 +69,9 @@ export class ClientConnection extends MailboxConnection {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (!this.isOpen) return;
     if (isBinary) {
-      this.close(CloseCode.unsupportedData, 'binary frames are not supported');
+      // A binary first frame is "not a hello" (4001); later ones are unsupported data (1003).
+      if (this.gotHello) this.close(CloseCode.unsupportedData, 'binary frames are not supported');
+      else this.close(CloseCode.unauthorized, 'first frame must be a hello text frame');
       return;
     }
     const text = Array.isArray(data)
