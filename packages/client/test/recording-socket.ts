@@ -10,7 +10,10 @@ export interface Wire {
 }
 
 /** The real `ws` WebSocket, recording the frames that pass through it. */
-export function recordingWebSocket(): { WebSocket: WebSocketConstructor; wire: Wire } {
+export function recordingWebSocket(onSend?: (frame: ClientFrame) => void): {
+  WebSocket: WebSocketConstructor;
+  wire: Wire;
+} {
   const wire: Wire = { out: [], in: [], sockets: 0 };
   class Recording extends WebSocket {
     constructor(url: string) {
@@ -22,7 +25,9 @@ export function recordingWebSocket(): { WebSocket: WebSocketConstructor; wire: W
       const send = this.send.bind(this) as (...args: unknown[]) => void;
       Object.defineProperty(this, 'send', {
         value: (data: string, ...rest: unknown[]) => {
-          wire.out.push(JSON.parse(data) as ClientFrame);
+          const frame = JSON.parse(data) as ClientFrame;
+          wire.out.push(frame);
+          onSend?.(frame);
           send(data, ...rest);
         },
       });

@@ -92,6 +92,11 @@ export class ServerProcess {
     this.child = null;
   }
 
+  /** Sends a signal without waiting (SIGSTOP / SIGCONT freeze and thaw it: a hung peer). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
   async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.stop(signal);
     await this.start();
