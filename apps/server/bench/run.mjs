@@ -4,7 +4,7 @@
 // CPU 1) that reports JSON. Prints a table and writes bench/results/latest.json.
 //
 // Options: --only=throughput,latency,flush,memory   --targets=pigeon,baseline
-//          --measure-ms=5000   --out=PATH   --main=PATH/TO/main.js
+//          --measure-ms=5000   --out=PATH   --main=PATH/TO/main.js   --profile=DIR   --env=K=V,…
 //          (the defaults measure everything against dist/main.js, in about 2 minutes)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -40,6 +40,16 @@ const ONLY = new Set((args.only ?? 'throughput,latency,flush,memory').split(',')
 const TARGETS = new Set((args.targets ?? 'pigeon,baseline').split(','));
 const MEASURE_MS = Number(args['measure-ms'] ?? 5000);
 const OUT = resolve(args.out ?? join(HERE, 'results', 'latest.json'));
+// --profile: write a V8 CPU profile of every Pigeon server run into DIR (summarize them with
+// profile-summary.mjs). Profiling slows the server down: figures of such a run are not comparable.
+// --env: extra environment for the Pigeon server, e.g. --env=PIGEON_DB_SYNC=normal,X=Y (experiments).
+const EXTRA_ENV = Object.fromEntries(
+  (args.env ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const PROFILE_DIR = args.profile ? resolve(args.profile) : null;
 // --main: another server entry point speaking the same contract (default: the built server).
 const MAIN = resolve(args.main ?? join(SERVER_DIR, 'dist', 'main.js'));
 
@@ -186,6 +196,7 @@ async function startPigeon(dbDir, nodeArgs = []) {
     PIGEON_JWT_SECRET: JWT_SECRET,
     PIGEON_RATE: String(P.serverRate),
     PIGEON_AUTH_RATE: String(P.serverRate),
+    ...EXTRA_ENV,
   });
   const p = startNode('pigeon', MAIN, [], env, 0, nodeArgs);
   const url = `http://${HOST}:${port}`;
@@ -308,10 +319,16 @@ function inspectorUrl(p) {
   return null;
 }
 
-async function withTarget(kind, seedDir, fn, { inspect = false } = {}) {
+async function withTarget(kind, seedDir, fn, { inspect = false, label = 'run' } = {}) {
   let target;
   let dir;
   const nodeArgs = inspect ? ['--inspect=127.0.0.1:0'] : [];
+  if (PROFILE_DIR && kind === 'pigeon' && !inspect)
+    nodeArgs.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${PROFILE_DIR}`,
+      `--cpu-prof-name=pigeon-${label}.cpuprofile`,
+    );
   try {
     if (kind === 'pigeon') {
       dir = tempDir('db');
@@ -325,7 +342,9 @@ async function withTarget(kind, seedDir, fn, { inspect = false } = {}) {
       target.inspectorUrl = inspectorUrl(target);
       if (!target.inspectorUrl) notes.push(`${kind}: no inspector URL, memory read without a forced GC`);
     }
-    return await fn(target);
+    const result = await fn(target);
+    if (kind === 'pigeon' && target.httpUrl) result.serverMetrics = await storeMetrics(target.httpUrl);
+    return result;
   } catch (e) {
     return { ok: false, error: String(e?.message ?? e) };
   } finally {
@@ -337,48 +356,83 @@ async function withTarget(kind, seedDir, fn, { inspect = false } = {}) {
   }
 }
 
+/**
+ * The server's own view of a run, from its /metrics (whole run, warm-up included): how many
+ * store commits, how many ops (sends + acks) each carried, and how long a commit took.
+ */
+async function storeMetrics(httpUrl) {
+  try {
+    const text = await (await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const get = (name) => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : null;
+    };
+    const commits = get('pigeon_store_commit_seconds_count');
+    const seconds = get('pigeon_store_commit_seconds_sum');
+    const ops = get('pigeon_store_commit_batch_size_sum');
+    return {
+      commits,
+      opsPerCommit: commits ? ops / commits : null,
+      commitMsAvg: commits ? (seconds * 1000) / commits : null,
+      commitSecondsTotal: seconds,
+      messagesStored: get('pigeon_messages_stored_total'),
+    };
+  } catch (e) {
+    return { error: String(e?.message ?? e) };
+  }
+}
+
 function userList(kind, seed, names) {
   return kind === 'pigeon' ? names.map((n) => seed.accounts.get(n)) : names.map((n) => ({ user: n }));
 }
 
+let profileRun = 0;
 async function measurePairs(kind, seed, mode) {
   say(`- ${mode === 'window' ? 'throughput' : 'latency'} / ${kind}`);
-  return withTarget(kind, seed.dir, (t) =>
-    runLoad({
-      scenario: 'pairs',
-      kind,
-      mode,
-      url: t.url,
-      serverPid: t.pid,
-      pairs: seed.pairNames.map(([s, r]) => ({
-        sender: userList(kind, seed, [s])[0],
-        receiver: userList(kind, seed, [r])[0],
-      })),
-      window: P.window,
-      rate: P.latencyRate,
-      warmupMs: P.warmupMs,
-      measureMs: P.measureMs,
-      deadlineMs: 30_000 + P.warmupMs + P.measureMs,
-    }),
+  return withTarget(
+    kind,
+    seed.dir,
+    (t) =>
+      runLoad({
+        scenario: 'pairs',
+        kind,
+        mode,
+        url: t.url,
+        serverPid: t.pid,
+        pairs: seed.pairNames.map(([s, r]) => ({
+          sender: userList(kind, seed, [s])[0],
+          receiver: userList(kind, seed, [r])[0],
+        })),
+        window: P.window,
+        rate: P.latencyRate,
+        warmupMs: P.warmupMs,
+        measureMs: P.measureMs,
+        deadlineMs: 30_000 + P.warmupMs + P.measureMs,
+      }),
+    { label: `${mode === 'window' ? 'throughput' : 'latency'}-${++profileRun}` },
   );
 }
 
 async function measureFlush(seed) {
   say('- offline flush / pigeon');
-  return withTarget('pigeon', seed.dir, (t) =>
-    runLoad({
-      scenario: 'flush',
-      kind: 'pigeon',
-      url: t.url,
-      serverPid: t.pid,
-      sender: seed.accounts.get(seed.flushNames[0]),
-      receiver: seed.accounts.get(seed.flushNames[1]),
-      count: P.flushCount,
-      window: P.flushWindow,
-      repeats: P.flushRepeats,
-      settleMs: 300,
-      deadlineMs: 60_000,
-    }),
+  return withTarget(
+    'pigeon',
+    seed.dir,
+    (t) =>
+      runLoad({
+        scenario: 'flush',
+        kind: 'pigeon',
+        url: t.url,
+        serverPid: t.pid,
+        sender: seed.accounts.get(seed.flushNames[0]),
+        receiver: seed.accounts.get(seed.flushNames[1]),
+        count: P.flushCount,
+        window: P.flushWindow,
+        repeats: P.flushRepeats,
+        settleMs: 300,
+        deadlineMs: 60_000,
+      }),
+    { label: 'flush' },
   );
 }
 
@@ -767,6 +821,7 @@ async function main() {
         machine: machine(),
         loadAverage: { before: load0, after: load1 },
         parameters: P,
+        options: args,
         goals: GOALS,
         table: rows.map(({ cells, ...r }) => r),
         notes,
