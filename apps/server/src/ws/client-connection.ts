@@ -14,8 +14,8 @@ import type { Entry, Receipt } from '../store/store.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
 import type { Outcome } from './relay.js';
 
-/** Frames a client may send between hello and synced; past this it is not a client we can serve. */
-const MAX_EARLY_FRAMES = 1000;
+/** Client frames waiting to be handled (before synced, or behind a store read); past this, 4008. */
+const MAX_QUEUED_FRAMES = 1000;
 
 const KNOWN_TYPES = new Set([
   'hello',
@@ -39,8 +39,13 @@ export class ClientConnection extends MailboxConnection {
   protected readonly kind = 'ws' as const;
   private helloTimer: NodeJS.Timeout | null;
   private gotHello = false;
-  /** Client frames that arrived before `synced`; answered after it. */
-  private early: string[] | null = [];
+  /**
+   * Client frames not handled yet. Frames are handled one at a time in arrival order, so
+   * answers come in request order; before `synced` (and while a store read is pending)
+   * they wait here.
+   */
+  private inbox: string[] = [];
+  private busy = true;
   /** Times of recent bad_frame errors (sliding window). */
   private badFrames: number[] = [];
   /** Sends and acks of this connection not yet committed. */
@@ -58,7 +63,7 @@ export class ClientConnection extends MailboxConnection {
   protected override onClosed(): void {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.helloTimer = null;
-    this.early = null;
+    this.inbox = [];
   }
 
   private write(frame: ServerFrame): void {
@@ -88,13 +93,25 @@ export class ClientConnection extends MailboxConnection {
       });
       return;
     }
-    if (this.early) {
-      if (this.early.length >= MAX_EARLY_FRAMES)
-        this.close(CloseCode.policy, 'too many frames before synced');
-      else this.early.push(text);
+    if (this.inbox.length >= MAX_QUEUED_FRAMES) {
+      this.close(CloseCode.policy, 'too many frames waiting');
       return;
     }
-    this.handle(text);
+    this.inbox.push(text);
+    if (!this.busy) this.pump();
+  }
+
+  private pump(): void {
+    while (!this.busy && this.inbox.length > 0 && this.isOpen) {
+      const pending = this.handle(this.inbox.shift()!);
+      if (pending) {
+        this.busy = true;
+        void pending.finally(() => {
+          this.busy = false;
+          this.pump();
+        });
+      }
+    }
   }
 
   private async hello(text: string): Promise<void> {
@@ -143,12 +160,8 @@ export class ClientConnection extends MailboxConnection {
       },
     );
     if (!opened) return;
-    const early = this.early ?? [];
-    this.early = null;
-    for (const frame of early) {
-      if (!this.isOpen) break;
-      this.handle(frame);
-    }
+    this.busy = false;
+    this.pump();
   }
 
   /** Cursor of the last entry this connection emitted. */
@@ -201,7 +214,8 @@ export class ClientConnection extends MailboxConnection {
     if (this.badFrames.length > LIMITS.badFrameMaxCount) this.close(CloseCode.policy, 'too many bad frames');
   }
 
-  private handle(text: string): void {
+  /** Handles one frame; a promise when the answer needs the store (the next frame waits for it). */
+  private handle(text: string): Promise<void> | undefined {
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) {
       const t = decoded.error.t;
@@ -219,14 +233,11 @@ export class ClientConnection extends MailboxConnection {
         this.send(frame);
         return;
       case 'ack':
-        void this.ack(frame.cursor).catch((err) => this.failed(err));
-        return;
+        return this.ack(frame.cursor).catch((err) => this.failed(err));
       case 'history':
-        void this.history(frame).catch((err) => this.failed(err, frame.rid));
-        return;
+        return this.history(frame).catch((err) => this.failed(err, frame.rid));
       case 'conversations':
-        void this.conversations(frame.rid).catch((err) => this.failed(err, frame.rid));
-        return;
+        return this.conversations(frame.rid).catch((err) => this.failed(err, frame.rid));
       case 'typing':
         // Invalid ids and oneself are dropped; unknown users have no connections to reach.
         if (isUserId(frame.to) && frame.to !== this.user) this.ctx.router.publishTyping(this.user, frame.to);
