@@ -1,0 +1,61 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
+
+export interface Child {
+  proc: ChildProcess;
+  port: number;
+  url: string;
+  wsUrl: string;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts dist/main.js with `env` on port 0 and waits for its `listening` log line. */
+export function startChild(env: Record<string, string>, cwd?: string): Promise<Child> {
+  const proc = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', PIGEON_AUTH_RATE: '100000', ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child did not start:\n${out}`)), 15_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const log = JSON.parse(line);
+          if (log.msg === 'listening' && typeof log.port === 'number') {
+            clearTimeout(timer);
+            resolve({
+              proc,
+              port: log.port,
+              url: `http://127.0.0.1:${log.port}`,
+              wsUrl: `ws://127.0.0.1:${log.port}`,
+              output: () => out,
+              exited,
+            });
+            return;
+          }
+        } catch {
+          // partial line
+        }
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    void exited.then((e) => {
+      clearTimeout(timer);
+      reject(new Error(`child exited (${e.code ?? e.signal}) before listening:\n${out}`));
+    });
+  });
+}
