@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { sharedTestConfig } from '../../vitest.shared';
 
-export default defineConfig({ test: { ...sharedTestConfig('client'), globalSetup: ['test/global-setup.ts'] } });
+export default defineConfig({
+  test: { ...sharedTestConfig('client'), globalSetup: ['test/global-setup.ts'] },
+});

@@ -100,6 +100,7 @@ function resolveOptions(options: ClientOptions): Resolved {
     internalRetryMs: options.internalRetryMs ?? DEFAULTS.internalRetryMs,
     keepSettled: options.keepSettled ?? DEFAULTS.keepSettled,
     dedupWindow: options.dedupWindow ?? DEFAULTS.dedupWindow,
+    processInbox: options.processInbox ?? DEFAULTS.processInbox,
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
   };
@@ -517,7 +518,9 @@ class Client implements PigeonClient {
         this.setStatus({ state: 'syncing', attempt: this.attempt });
         return;
       case 'msg':
-        this.enqueue(() => this.processMsg(conn, frame));
+        if (this.o.processInbox) this.enqueue(() => this.processMsg(conn, frame));
+        else if (this.session && frame.from === this.session.user)
+          this.applyOwnEntry(frame.id, frame.ts, frame.delivered);
         return;
       case 'synced':
         this.enqueue(() => this.onSynced(conn, frame.head, frame.gap));

@@ -91,6 +91,12 @@ export interface ClientOptions {
   keepSettled?: number;
   /** How many (from,id) pairs and cursors are remembered for deduplication. */
   dedupWindow?: number;
+  /**
+   * When false the client ignores mailbox entries: no `message` events, no acks, the cursor
+   * stays. For one-shot senders (`pigeon send`) that must not mark messages as seen that
+   * nobody showed.
+   */
+  processInbox?: boolean;
   /** Random source in [0, 1) for jitter (tests inject a fixed one). */
   random?: () => number;
   /** Clock in ms since the epoch. */
@@ -113,6 +119,7 @@ export const DEFAULTS = {
   internalRetryMs: 1_000,
   keepSettled: 200,
   dedupWindow: 5_000,
+  processInbox: true,
 } as const;
 
 // ---------------------------------------------------------------- status

@@ -118,14 +118,19 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const cfgPath = configPath(io.env);
   let client: PigeonClient | null = null;
 
-  const sessionClient = async (): Promise<PigeonClient> => {
+  /** Only `listen` processes (and acks) the inbox; `send` and `history` leave it for the next listen. */
+  const sessionClient = async (processInbox = false): Promise<PigeonClient> => {
     const cfg = readConfig(cfgPath);
     if (!cfg)
       throw new CliError(
         ExitCode.notLoggedIn,
         `not logged in (no session in ${cfgPath}): run \`pigeon login\``,
       );
-    const c = createNodeClient({ server: cfg.server, storage: fileStorage(statePath(cfgPath)) });
+    const c = createNodeClient({
+      server: cfg.server,
+      storage: fileStorage(statePath(cfgPath)),
+      processInbox,
+    });
     await c.useToken(cfg.user, cfg.token);
     client = c;
     return c;
@@ -177,7 +182,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       }
       case 'listen': {
         if (args.length > 0) throw new CliError(ExitCode.usage, `unexpected argument: ${args[0]}`);
-        const c = await sessionClient();
+        const c = await sessionClient(true);
         const json = values.json === true;
         c.on('message', (m) => line(io.stdout, json ? JSON.stringify(m) : formatMessage(m)));
         if (json) c.on('receipt', (r) => line(io.stdout, JSON.stringify({ t: 'receipt', ...r })));

@@ -4,42 +4,43 @@ import { dirname } from 'node:path';
 import type { KeyValueStorage } from '../types.js';
 
 /**
- * Keeps every key in one JSON file. Each change rewrites the file through a temporary file
- * and a rename, so a crash leaves either the old or the new state, never half of one.
- * Synchronous on purpose: the writes are small and it keeps a bot's state consistent.
+ * Keeps every key in one JSON file. Each change re-reads the file and rewrites it through a
+ * temporary file and a rename: a crash leaves either the old or the new state, and two
+ * processes sharing the file (`pigeon listen` and `pigeon send`) only overwrite each other's
+ * keys, never the whole file with a stale copy. Synchronous on purpose: the writes are small.
  */
 export function fileStorage(path: string): KeyValueStorage {
-  let cache: Record<string, string> | null = null;
   const load = (): Record<string, string> => {
-    if (cache) return cache;
     try {
       const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-      cache =
-        typeof value === 'object' && value !== null && !Array.isArray(value)
-          ? (value as Record<string, string>)
-          : {};
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, string>)
+        : {};
     } catch {
-      cache = {};
+      return {};
     }
-    return cache;
   };
-  const save = () => {
+  const save = (data: Record<string, string>) => {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(load(), null, 2), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(data, null, 2), { mode: 0o600 });
     renameSync(tmp, path);
   };
   return {
-    get: (key) => load()[key] ?? null,
+    get: (key) => {
+      const value = load()[key];
+      return typeof value === 'string' ? value : null;
+    },
     set: (key, value) => {
-      load()[key] = value;
-      save();
+      const data = load();
+      data[key] = value;
+      save(data);
     },
     remove: (key) => {
       const data = load();
       if (!(key in data)) return;
       delete data[key];
-      save();
+      save(data);
     },
   };
 }

@@ -72,8 +72,7 @@ describe('pigeon CLI', () => {
     expect(bad.code).toBe(ExitCode.badCredentials);
     expect(bad.stderr).toContain('bad credentials');
     // The password can also come from stdin when it is not a terminal.
-    const env = cliEnv('bob.json');
-    delete env.PIGEON_PASSWORD;
+    const { PIGEON_PASSWORD: _password, ...env } = cliEnv('bob.json');
     const { child, done } = spawnCli(['register', '--server', server.url, '--user', 'cli_bob'], env);
     child.stdin.end('password123\n');
     expect((await done).code).toBe(0);
@@ -103,6 +102,23 @@ describe('pigeon CLI', () => {
 
     const text = await cli(['history', 'cli_alice'], cliEnv('bob.json'));
     expect(text.stdout).toMatch(/cli_alice -> cli_bob: hello from the cli\n$/);
+  });
+
+  it('send and history leave the inbox alone: the next listen still shows what arrived', async () => {
+    expect((await cli(['send', 'cli_bob', 'unseen so far'], cliEnv('alice.json'))).code).toBe(0);
+    expect((await cli(['history', 'cli_alice'], cliEnv('bob.json'))).code).toBe(0);
+    expect((await cli(['send', 'cli_alice', 'busy now'], cliEnv('bob.json'))).code).toBe(0);
+    const listen = spawnCli(['listen', '--json'], cliEnv('bob.json'));
+    await waitFor(() => listen.out.stdout.includes('busy now'), 10_000, 'listen to print');
+    listen.child.kill('SIGTERM');
+    await listen.done;
+    const bodies = listen.out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((f) => f.t === 'msg')
+      .map((f) => f.body);
+    expect(bodies).toEqual(['unseen so far', 'busy now']);
   });
 
   it('exits with distinct codes: no such user, server unreachable, not logged in, token refused, usage', async () => {
