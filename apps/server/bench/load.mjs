@@ -92,22 +92,26 @@ function latencySummary(samples) {
 // ------------------------------------------------------------------ connections
 /**
  * A Pigeon connection. Resolves once `synced` arrived. `onMsg(frame)` gets every `msg`;
- * `onSent(frame)` every `sent`. With `autoAck` the latest cursor is acked once per
- * event-loop turn (cumulative), as a batching client does.
+ * `onSent(frame)` every `sent`. With `autoAck` it acks the way packages/client does (its
+ * DEFAULTS ackDelayMs / ackBatch, passed in cfg.ack): the latest cursor, cumulatively, at
+ * most `delayMs` after the first unacked entry or at once when `batch` are unacked.
  */
 function pigeonConn(user, { onMsg = () => {}, onSent = () => {}, autoAck = true, timeoutMs = 15_000 } = {}) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${cfg.url}/ws`, { perMessageDeflate: false });
     sockets.add(ws);
     let lastCursor = null;
-    let ackQueued = false;
+    let unacked = 0;
+    let ackTimer = null;
     let ready = false;
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`no synced within ${timeoutMs} ms for ${user.user}`));
     }, timeoutMs);
     const flushAck = () => {
-      ackQueued = false;
+      clearTimeout(ackTimer);
+      ackTimer = null;
+      unacked = 0;
       if (ws.readyState === 1) ws.send(`{"t":"ack","cursor":${JSON.stringify(lastCursor)}}`);
     };
     ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', v: 1, token: user.token })));
@@ -116,9 +120,9 @@ function pigeonConn(user, { onMsg = () => {}, onSent = () => {}, autoAck = true,
       switch (f.t) {
         case 'msg':
           lastCursor = f.cursor;
-          if (autoAck && !ackQueued) {
-            ackQueued = true;
-            setImmediate(flushAck);
+          if (autoAck) {
+            if (++unacked >= cfg.ack.batch) flushAck();
+            else ackTimer ??= setTimeout(flushAck, cfg.ack.delayMs);
           }
           onMsg(f);
           break;
@@ -138,6 +142,7 @@ function pigeonConn(user, { onMsg = () => {}, onSent = () => {}, autoAck = true,
     });
     ws.on('close', (code) => {
       sockets.delete(ws);
+      clearTimeout(ackTimer);
       if (!ready) {
         clearTimeout(timer);
         reject(new Error(`closed ${code} before synced for ${user.user}`));
@@ -367,7 +372,11 @@ async function flushScenario() {
       let tWelcome = null;
       let tFirst = null;
       let n = 0;
+      let c0 = 0;
+      let l0 = 0;
       ws.on('open', () => {
+        c0 = cpuSeconds(cfg.serverPid);
+        l0 = selfCpuSeconds();
         t0 = now();
         ws.send(JSON.stringify({ t: 'hello', v: 1, token: cfg.receiver.token }));
       });
@@ -379,8 +388,19 @@ async function flushScenario() {
           n++;
         } else if (f.t === 'synced') {
           const ms = now() - t0;
+          // CPU well below the wall time means the server waited (on timers or the client).
+          const serverCpuMs = (cpuSeconds(cfg.serverPid) - c0) * 1000;
+          const loadCpuMs = (selfCpuSeconds() - l0) * 1000;
           ws.terminate();
-          resolve({ ms, welcomeMs: tWelcome, firstMsgMs: tFirst, messages: n, gap: f.gap });
+          resolve({
+            ms,
+            welcomeMs: tWelcome,
+            firstMsgMs: tFirst,
+            messages: n,
+            gap: f.gap,
+            serverCpuMs,
+            loadCpuMs,
+          });
         } else if (f.t === 'error') countError(f.code);
       });
       ws.on('close', (code) => reject(new Error(`flush connection closed ${code} before synced`)));

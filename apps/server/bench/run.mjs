@@ -67,6 +67,9 @@ const P = {
   idleWarm: 100, // connections opened (and kept) before the first RSS reading
   idleConcurrency: 50, // handshakes in progress at once
   idleSettleMs: 1500,
+  // How the load generator acks: as packages/client does by default (DEFAULTS.ackDelayMs,
+  // DEFAULTS.ackBatch): cumulative, ≤ 100 ms after the first unacked entry or every 100.
+  ack: { delayMs: 100, batch: 100 },
   serverRate: 1_000_000, // PIGEON_RATE / PIGEON_AUTH_RATE: the limits must not be what is measured
   rounds: 2, // throughput and latency rounds per target (the best counts)
   runDeadlineMs: 300_000, // the whole run, hard stop
@@ -241,7 +244,7 @@ async function startBaseline(nodeArgs = []) {
 
 // ------------------------------------------------------------------ the load generator
 async function runLoad(cfg) {
-  const full = { clkTck: CLK_TCK, bodyLength: P.bodyLength, run: RUN, ...cfg };
+  const full = { clkTck: CLK_TCK, bodyLength: P.bodyLength, ack: P.ack, run: RUN, ...cfg };
   const dir = tempDir('load');
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(full));
