@@ -16,7 +16,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { nextDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, PigeonRequestError } from './errors.js';
-import { authenticate, wsUrl } from './http.js';
+import { authenticate, isServerUrl, wsUrl } from './http.js';
 import { observable } from './observable.js';
 import { Outbox, parseStoredOutbox } from './outbox.js';
 import { clearTimer, globalFetch, randomId, setTimer, type TimerHandle } from './runtime.js';
@@ -145,6 +145,18 @@ class Client implements PigeonClient {
   private persisting: Promise<void> | null = null;
 
   constructor(options: ClientOptions) {
+    if (!isServerUrl(options.server)) {
+      throw new PigeonRequestError(
+        ClientErrorCode.invalidArgument,
+        `server must be an http(s):// or ws(s):// URL`,
+      );
+    }
+    if (typeof options.WebSocket !== 'function') {
+      throw new PigeonRequestError(
+        ClientErrorCode.invalidArgument,
+        'options.WebSocket must be a WebSocket constructor',
+      );
+    }
     this.o = resolveOptions(options);
     this.box = new Outbox(this.o.keepSettled, this.o.maxInFlight);
     this.seenCursors = new SeenSet(this.o.dedupWindow);
@@ -175,13 +187,27 @@ class Client implements PigeonClient {
   }
 
   async register(user: string, password: string): Promise<Session> {
-    const session = await authenticate(this.fetchOrThrow(), this.o.server, 'register', user, password);
+    const session = await authenticate(
+      this.fetchOrThrow(),
+      this.o.server,
+      'register',
+      user,
+      password,
+      this.o.requestTimeoutMs,
+    );
     await this.setSession(session);
     return session;
   }
 
   async login(user: string, password: string): Promise<Session> {
-    const session = await authenticate(this.fetchOrThrow(), this.o.server, 'login', user, password);
+    const session = await authenticate(
+      this.fetchOrThrow(),
+      this.o.server,
+      'login',
+      user,
+      password,
+      this.o.requestTimeoutMs,
+    );
     await this.setSession(session);
     return session;
   }
@@ -558,9 +584,12 @@ class Client implements PigeonClient {
 
   private async processMsg(conn: Connection, m: MsgFrame): Promise<void> {
     const idKey = `${m.from}\n${m.id}`;
-    const duplicate = this.seenCursors.has(m.cursor) || this.seenIds.has(idKey);
+    // A cursor seen before is a replay only if it names the same message: after a server's
+    // database was reset, cursors restart and an old cursor string can name a new entry,
+    // which must not be dropped.
+    const duplicate = this.seenIds.has(idKey) || this.seenCursors.get(m.cursor) === idKey;
     if (!duplicate) {
-      this.seenCursors.add(m.cursor);
+      this.seenCursors.add(m.cursor, idKey);
       this.seenIds.add(idKey);
       if (this.session && m.from === this.session.user) this.applyOwnEntry(m.id, m.ts, m.delivered);
       for (const fn of this.events.listenersOf('message')) {

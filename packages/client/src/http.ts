@@ -1,9 +1,15 @@
 import { ClientErrorCode, PigeonHttpError } from './errors.js';
+import { clearTimer, setTimer } from './runtime.js';
 import type { FetchLike, Session } from './types.js';
 
 /** `http(s)://host:port[/prefix]` from what the user gave (ws(s):// accepted too), without a trailing slash. */
 export function httpBase(server: string): string {
   return server.replace(/^ws(s?):\/\//i, 'http$1://').replace(/\/+$/, '');
+}
+
+/** True for the URLs `createClient` accepts as `server`. */
+export function isServerUrl(server: unknown): server is string {
+  return typeof server === 'string' && /^(https?|wss?):\/\/[^/\s]+/i.test(server);
 }
 
 export function wsUrl(server: string): string {
@@ -23,24 +29,35 @@ export async function authenticate(
   action: 'register' | 'login',
   user: string,
   password: string,
+  timeoutMs: number,
 ): Promise<Session> {
   const url = `${httpBase(server)}/api/${action}`;
   let status: number;
   let text: string;
   let retryAfter: string | null;
+  let timer: unknown = null;
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user, password }),
+    // A black-holed host would otherwise hang until the OS gives up (minutes). The request
+    // is not aborted (that would need DOM/Node signal types in the public FetchLike), only
+    // no longer awaited.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimer(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
-    status = res.status;
-    retryAfter = res.headers.get('retry-after');
-    text = await res.text();
+    const exchange = (async () => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user, password }),
+      });
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() };
+    })();
+    ({ status, retryAfter, text } = await Promise.race([exchange, timeout]));
   } catch (err) {
     const reason =
       err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     throw new PigeonHttpError(0, ClientErrorCode.unreachable, `cannot reach ${url}: ${reason}`);
+  } finally {
+    clearTimer(timer);
   }
   let body: unknown;
   try {

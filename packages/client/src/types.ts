@@ -75,7 +75,7 @@ export interface ClientOptions {
   pingIntervalMs?: number;
   /** ...and if nothing arrives within this much more, the connection is deemed dead (half-open). */
   pingTimeoutMs?: number;
-  /** `history()` / `conversations()` reject with `timeout` after this. */
+  /** `history()` / `conversations()` reject with `timeout` after this; `login` / `register` with `unreachable`. */
   requestTimeoutMs?: number;
   /** Acks are sent at most this long after processing... */
   ackDelayMs?: number;

@@ -147,7 +147,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         if (!server) throw new CliError(ExitCode.usage, '--server URL is required');
         if (!user) throw new CliError(ExitCode.usage, '--user ID is required');
         const password = io.env.PIGEON_PASSWORD ?? (await promptHidden('Password: ', io.stdin, io.stderr));
-        const c = createNodeClient({ server, storage: fileStorage(statePath(cfgPath)) });
+        const c = createNodeClient({
+          server,
+          storage: fileStorage(statePath(cfgPath)),
+          requestTimeoutMs: timeoutMs,
+        });
         const session =
           command === 'register' ? await c.register(user, password) : await c.login(user, password);
         writeConfig(cfgPath, { server, user: session.user, token: session.token });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,6 +133,16 @@ describe('pigeon CLI', () => {
     const login = await cli(['login', '--server', closedPort, '--user', 'cli_alice'], cliEnv('closed.json'));
     expect(login.code).toBe(ExitCode.unreachable);
     expect(login.stderr).toContain('unreachable');
+    // A host that accepts connections but never answers.
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const hung = await cli(
+      ['login', '--server', `http://127.0.0.1:${silentPort}`, '--user', 'cli_alice', '--timeout', '1'],
+      cliEnv('closed.json'),
+    );
+    silent.close();
+    expect(hung.code).toBe(ExitCode.unreachable);
     const saved = JSON.parse(readFileSync(join(dir, 'alice.json'), 'utf8'));
     writeFileSync(join(dir, 'closed.json'), JSON.stringify({ ...saved, server: closedPort }));
     const send = await cli(['send', 'cli_bob', 'hi', '--timeout', '1'], cliEnv('closed.json'));

@@ -174,6 +174,7 @@ describe('inbox', () => {
     const sock = await goOnline(FakeSocket.last(), [msg('c1', 'm1'), msg('c2', 'm2'), msg('c1', 'm1')]);
     sock.push(msg('c3', 'm3'));
     sock.push(msg('c9', 'm2')); // same (from,id) under another cursor: a replay
+    sock.push(msg('c3', 'm3'));
     await vi.advanceTimersByTimeAsync(500);
     // m2's listener has not returned: nothing after it is processed, and c2 is not acked.
     expect(got).toEqual(['m1', 'm2']);
@@ -181,7 +182,20 @@ describe('inbox', () => {
     release();
     await vi.advanceTimersByTimeAsync(100);
     expect(got).toEqual(['m1', 'm2', 'm3']);
-    expect(sock.framesOf('ack').at(-1)).toEqual({ t: 'ack', cursor: 'c9' });
+    expect(sock.framesOf('ack').at(-1)).toEqual({ t: 'ack', cursor: 'c3' });
+  });
+
+  it('does not mistake a reused cursor naming another message (server database reset) for a replay', async () => {
+    const client = await startedClient();
+    const got: string[] = [];
+    client.on('message', (m) => {
+      got.push(m.id);
+    });
+    const sock = await goOnline(FakeSocket.last(), [msg('1', 'old-a'), msg('2', 'old-b')]);
+    sock.serverClose(1006);
+    await vi.advanceTimersByTimeAsync(250);
+    await goOnline(FakeSocket.last(), [msg('1', 'new-a'), msg('2', 'old-b')], true);
+    expect(got).toEqual(['old-a', 'old-b', 'new-a']);
   });
 
   it('persists the processed cursor and resumes from it after a reconnect', async () => {
@@ -285,6 +299,49 @@ describe('requests', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await check;
     await expect(client.history('bob', { limit: 101 })).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+});
+
+describe('construction and HTTP', () => {
+  it('refuses a server that is not a URL, and a missing WebSocket', () => {
+    expect(() => createClient({ server: 'localhost:8080', WebSocket: FakeWebSocket })).toThrow(
+      expect.objectContaining({ code: 'invalid_argument' }),
+    );
+    expect(() =>
+      createClient({ server: 'http://h', WebSocket: undefined as unknown as ClientOptions['WebSocket'] }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+
+  it('gives up on a login that gets no answer with unreachable', async () => {
+    const client = createClient({
+      server: 'http://pigeon.test',
+      WebSocket: FakeWebSocket,
+      requestTimeoutMs: 2000,
+      fetch: () => new Promise(() => {}),
+    });
+    const result = client.login('alice', 'password123').catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(await result).toMatchObject({ status: 0, code: 'unreachable' });
+  });
+
+  it('reports the server code, status and Retry-After of a refused login', async () => {
+    const client = createClient({
+      server: 'http://pigeon.test/',
+      WebSocket: FakeWebSocket,
+      fetch: async (url) => {
+        expect(url).toBe('http://pigeon.test/api/login');
+        return {
+          status: 429,
+          headers: { get: (n: string) => (n === 'retry-after' ? '7' : null) },
+          text: async () => JSON.stringify({ error: 'rate_limited', message: 'slow down' }),
+        };
+      },
+    });
+    await expect(client.login('alice', 'password123')).rejects.toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      retryAfterSeconds: 7,
+    });
   });
 });
 
