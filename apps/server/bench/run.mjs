@@ -72,6 +72,9 @@ const P = {
   ack: { delayMs: 100, batch: 100 },
   serverRate: 1_000_000, // PIGEON_RATE / PIGEON_AUTH_RATE: the limits must not be what is measured
   rounds: 2, // throughput and latency rounds per target (the best counts)
+  quietBusy: 0.15, // machine busy share (both CPUs) under which a measurement may start…
+  quietMaxWaitMs: 15_000, // …waiting at most this long per measurement
+  quietBudgetMs: 60_000, // …and this long in all
   runDeadlineMs: 300_000, // the whole run, hard stop
 };
 const GOALS = { throughputRatio: 0.8, p99Ms: 1.5, flushMs: 200, bytesPerConn: 6 * 1024 };
@@ -322,9 +325,40 @@ function inspectorUrl(p) {
   return null;
 }
 
+/** Busy share of the whole machine (all CPUs) from /proc/stat, over `ms`. */
+async function machineBusy(ms) {
+  const read = () => {
+    const f = /^cpu +(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))[1].trim().split(/\s+/).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - f[3] - f[4], total };
+  };
+  const a = read();
+  await sleep(ms);
+  const b = read();
+  return (b.busy - a.busy) / (b.total - a.total || 1);
+}
+
+/**
+ * The machine is shared: before each measurement, wait (bounded per measurement and per
+ * run) until other work leaves the CPUs mostly idle, so that a build or test run of
+ * someone else does not land in the measured window. How long it waited is recorded.
+ */
+let quietBudgetMs = P.quietBudgetMs;
+async function waitQuiet() {
+  const t0 = Date.now();
+  let busy = await machineBusy(500);
+  while (busy > P.quietBusy && Date.now() - t0 < P.quietMaxWaitMs && quietBudgetMs > Date.now() - t0) {
+    busy = await machineBusy(500);
+  }
+  const waited = Date.now() - t0;
+  quietBudgetMs -= waited;
+  return { waitedMs: waited, machineBusyBefore: busy };
+}
+
 async function withTarget(kind, seedDir, fn, { inspect = false, label = 'run' } = {}) {
   let target;
   let dir;
+  const quiet = await waitQuiet();
   const nodeArgs = inspect ? ['--inspect=127.0.0.1:0'] : [];
   if (PROFILE_DIR && kind === 'pigeon' && !inspect)
     nodeArgs.push(
@@ -345,7 +379,7 @@ async function withTarget(kind, seedDir, fn, { inspect = false, label = 'run' } 
       target.inspectorUrl = inspectorUrl(target);
       if (!target.inspectorUrl) notes.push(`${kind}: no inspector URL, memory read without a forced GC`);
     }
-    const result = await fn(target);
+    const result = { ...(await fn(target)), quiet };
     if (kind === 'pigeon' && target.httpUrl) result.serverMetrics = await storeMetrics(target.httpUrl);
     return result;
   } catch (e) {
