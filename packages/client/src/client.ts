@@ -237,6 +237,9 @@ class Client implements PigeonClient {
     const switching = this.session !== null && this.session.user !== session.user;
     if (switching) {
       this.stop();
+      // The previous user's pending writes go to the previous user's keys, then nothing is dirty.
+      await this.persisted();
+      this.dirtyKeys.clear();
       this.resetUserState();
     }
     const sameUser = this.session?.user === session.user;
@@ -294,6 +297,8 @@ class Client implements PigeonClient {
     if (this.persisting) return;
     this.persisting = (async () => {
       try {
+        // Never write this user's outbox before the stored one was read and merged.
+        await this.loaded;
         while (this.dirtyKeys.size > 0 && this.session) {
           const keys = [...this.dirtyKeys];
           this.dirtyKeys.clear();
@@ -661,7 +666,7 @@ class Client implements PigeonClient {
 
   private pauseSending(ms: number): void {
     const until = this.o.now() + ms;
-    if (until <= this.sendPausedUntil) return;
+    if (this.pauseTimer !== null && until <= this.sendPausedUntil) return;
     this.sendPausedUntil = until;
     clearTimer(this.pauseTimer);
     this.pauseTimer = setTimer(() => {
@@ -674,7 +679,9 @@ class Client implements PigeonClient {
   private pumpOutbox(): void {
     const conn = this.conn;
     if (!conn?.online || conn.dead) return;
-    if (this.o.now() < this.sendPausedUntil || this.pauseTimer !== null) return;
+    // The pause timer alone decides: comparing clocks could refuse when the timer fires a
+    // millisecond "early" by Date.now(), and nothing would pump again.
+    if (this.pauseTimer !== null) return;
     for (const item of this.box.takeSendable()) {
       this.write(conn, { t: 'send', id: item.id, to: item.to, body: item.body });
     }

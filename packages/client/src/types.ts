@@ -83,7 +83,12 @@ export interface ClientOptions {
   ackBatch?: number;
   /** `typing(to)` sends at most one frame per recipient per this interval. */
   typingThrottleMs?: number;
-  /** How many `send` frames may await their `sent` at once (pipelining). */
+  /**
+   * How many `send` frames may await their `sent` at once. 1 (the default) keeps a user's
+   * messages strictly in order even when the server refuses one (`rate_limited`, `internal`):
+   * with more in flight, a later message can be stored while an earlier one waits to be
+   * resent. Raise it for bulk senders that value throughput over order.
+   */
   maxInFlight?: number;
   /** Delay before resending after an `internal` error. */
   internalRetryMs?: number;
@@ -115,7 +120,7 @@ export const DEFAULTS = {
   ackDelayMs: 100,
   ackBatch: 100,
   typingThrottleMs: 3_000,
-  maxInFlight: 16,
+  maxInFlight: 1,
   internalRetryMs: 1_000,
   keepSettled: 200,
   dedupWindow: 5_000,

@@ -213,7 +213,7 @@ describe('inbox', () => {
 });
 
 describe('outbox', () => {
-  it('sends after synced in order, pauses on rate_limited, fails on no_such_user, and persists', async () => {
+  it('sends one at a time after synced, pauses on rate_limited, fails on no_such_user, and persists', async () => {
     const storage = memoryStorage();
     const client = await startedClient({}, storage);
     const a = client.send('Bob', 'one');
@@ -222,14 +222,18 @@ describe('outbox', () => {
     await tick();
     expect(JSON.parse(storage.dump()['pigeon:u:alice:outbox'] ?? '[]')).toHaveLength(2);
     const sock = await goOnline();
-    expect(sock.framesOf('send').map((f) => f.id)).toEqual([a.id, b.id]);
+    const sends = () => sock.framesOf('send').map((f) => f.body);
+    expect(sends()).toEqual(['one']); // the next waits for this one's `sent`: strict order
     sock.push({ t: 'sent', id: a.id, ts: 5 });
+    expect(sends()).toEqual(['one', 'two']);
     sock.push({ t: 'error', code: 'rate_limited', message: 'slow down', id: b.id, retryAfterMs: 300 });
     const c = client.send('carol', 'three');
-    expect(sock.framesOf('send')).toHaveLength(2); // paused
-    await vi.advanceTimersByTimeAsync(300);
-    expect(sock.framesOf('send').map((f) => f.id)).toEqual([a.id, b.id, b.id, c.id]);
+    await vi.advanceTimersByTimeAsync(299);
+    expect(sends()).toEqual(['one', 'two']); // paused
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sends()).toEqual(['one', 'two', 'two']);
     sock.push({ t: 'sent', id: b.id, ts: 6 });
+    expect(sends()).toEqual(['one', 'two', 'two', 'three']);
     sock.push({ t: 'error', code: 'no_such_user', message: 'who?', id: c.id });
     sock.push({ t: 'receipt', id: a.id, to: 'bob' });
     await tick();
@@ -238,10 +242,25 @@ describe('outbox', () => {
       ['two', 'sent', undefined],
       ['three', 'failed', 'no_such_user'],
     ]);
+    const stored = JSON.parse(storage.dump()['pigeon:u:alice:outbox'] ?? '[]') as { state: string }[];
+    expect(stored.map((i) => i.state)).toEqual(['delivered', 'sent', 'failed']);
     client.retry(c.id);
     expect(sock.framesOf('send').at(-1)?.id).toBe(c.id);
     client.discard(c.id);
     expect(client.outbox()).toHaveLength(2);
+  });
+
+  it('pipelines up to maxInFlight and retries after internal errors', async () => {
+    const client = await startedClient({ maxInFlight: 3, internalRetryMs: 500 });
+    const items = ['a', 'b', 'c', 'd'].map((body) => client.send('bob', body));
+    const sock = await goOnline();
+    expect(sock.framesOf('send').map((f) => f.body)).toEqual(['a', 'b', 'c']);
+    sock.push({ t: 'error', code: 'internal', message: 'disk', id: items[0]?.id });
+    sock.push({ t: 'sent', id: items[1]?.id ?? '', ts: 1 });
+    sock.push({ t: 'sent', id: items[2]?.id ?? '', ts: 2 });
+    expect(sock.framesOf('send')).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(sock.framesOf('send').map((f) => f.body)).toEqual(['a', 'b', 'c', 'a', 'd']);
   });
 
   it('fails invalid messages at once with the server codes', async () => {
