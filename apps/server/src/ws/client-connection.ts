@@ -73,6 +73,7 @@ export class ClientConnection extends MailboxConnection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (!this.isOpen) return;
+    this.noteInput(Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).length);
     if (isBinary) {
       // A binary first frame is "not a hello" (4001); later ones are unsupported data (1003).
       if (this.gotHello) this.close(CloseCode.unsupportedData, 'binary frames are not supported');

@@ -21,6 +21,8 @@ export interface ConnectionContext {
   connections: Set<MailboxConnection>;
 }
 
+/** Bytes of client frames read from one socket per event-loop turn before reading pauses. */
+const INPUT_TURN_BUDGET = 256 * 1024;
 /** Entries replayed per store read. */
 const REPLAY_PAGE = 1000;
 /** Replay pauses while this many bytes are unsent, so a long backlog never trips the slow-consumer bound. */
@@ -80,10 +82,57 @@ export abstract class MailboxConnection implements RouteTarget {
   private uncork(socket: Socket): void {
     this.corked = false;
     socket.uncork();
-    if (this.state !== 'closed' && this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes) {
-      this.ctx.log.warn({ user: this.user, buffered: this.ws.bufferedAmount }, 'slow consumer');
+    if (this.state === 'closed') return;
+    const buffered = this.ws.bufferedAmount;
+    const bound = this.ctx.config.maxBufferedBytes;
+    if (buffered > bound) {
+      this.ctx.log.warn({ user: this.user, buffered }, 'slow consumer');
       this.close(4008, 'too slow: unsent buffer over its bound');
+    } else if (buffered > bound / 4) {
+      // Flow control for a client that writes faster than it reads (its own echoes and
+      // `sent` frames pile up): stop reading its frames until its socket drains, so it
+      // slows down instead of tripping the bound.
+      this.pauseInput();
     }
+  }
+
+  private inputBytes = 0;
+  private inputTurnScheduled = false;
+  private inputPaused = false;
+
+  /**
+   * Counts bytes read in this event-loop turn. Past INPUT_TURN_BUDGET the socket stops
+   * being read until the next turn (after the group commit has answered what was read),
+   * so one client's burst cannot turn into an unbounded burst of answers.
+   */
+  protected noteInput(bytes: number): void {
+    this.inputBytes += bytes;
+    if (!this.inputTurnScheduled) {
+      this.inputTurnScheduled = true;
+      setImmediate(() => {
+        this.inputTurnScheduled = false;
+        this.inputBytes = 0;
+      });
+    }
+    if (this.inputBytes > INPUT_TURN_BUDGET) this.pauseInput();
+  }
+
+  private pauseInput(): void {
+    if (this.inputPaused || this.state === 'closed') return;
+    this.inputPaused = true;
+    this.ws.pause();
+    setImmediate(() => this.resumeInputWhenDrained());
+  }
+
+  private resumeInputWhenDrained(): void {
+    if (this.state === 'closed') return;
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (socket && this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes / 4) {
+      socket.once('drain', () => this.resumeInputWhenDrained());
+      return;
+    }
+    this.inputPaused = false;
+    this.ws.resume();
   }
 
   /** Closes with `code` (no-op when already closing) and stops routing to this connection at once. */
@@ -91,6 +140,8 @@ export abstract class MailboxConnection implements RouteTarget {
     if (this.state === 'closed') return;
     this.detach();
     this.state = 'closed';
+    // Read again (flow control may have paused it) so the client's close reply is seen.
+    if (this.ws.isPaused) this.ws.resume();
     try {
       this.ws.close(code, reason);
     } catch {
@@ -151,15 +202,21 @@ export abstract class MailboxConnection implements RouteTarget {
     this.lastSeq = start(mailbox);
     let replayed = 0;
     let after = this.lastSeq;
+    const highWater = Math.min(REPLAY_HIGH_WATER, this.ctx.config.maxBufferedBytes / 4);
     while (after < mailbox.headSeq) {
       const page = await this.ctx.store.readRange(user, after, mailbox.headSeq, REPLAY_PAGE);
       if (this.isClosed()) return false;
       if (page.length === 0) break;
-      for (const entry of page) this.emit(entry);
-      replayed += page.length;
+      for (const entry of page) {
+        this.emit(entry);
+        replayed++;
+        // Pace the replay by what the client reads, well below the slow-consumer bound.
+        if (this.ws.bufferedAmount > highWater) {
+          await this.drainBelow(highWater / 2);
+          if (this.isClosed()) return false;
+        }
+      }
       after = page[page.length - 1]!.seq;
-      await this.drainBelow(REPLAY_HIGH_WATER);
-      if (this.isClosed()) return false;
     }
     const buffered = this.liveBuffer;
     this.liveBuffer = [];
@@ -179,7 +236,7 @@ export abstract class MailboxConnection implements RouteTarget {
   /** Waits (politely) until the socket has fewer than `bytes` unsent. */
   private async drainBelow(bytes: number): Promise<void> {
     while (this.state !== 'closed' && this.ws.bufferedAmount > bytes) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
 
