@@ -1,0 +1,166 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../src/auth/rate-limiter.js';
+import { ConfigError, DEFAULTS, loadConfig } from '../src/config.js';
+import { originAllowed } from '../src/http/origin.js';
+import { safeRelative } from '../src/http/static-files.js';
+import { encodeCursor } from '../src/store/sqlite-store.js';
+
+describe('RateLimiter', () => {
+  it('starts full, refills at its rate, caps at capacity, and says how long to wait', () => {
+    const l = new RateLimiter(4, 2);
+    for (let i = 0; i < 4; i++) expect(l.take('k', 0)).toBe(0);
+    expect(l.take('k', 0)).toBe(500);
+    expect(l.take('k', 250)).toBe(250);
+    expect(l.take('k', 500)).toBe(0);
+    expect(l.take('other', 500)).toBe(0);
+    // Long idle: back to capacity, not beyond.
+    for (let i = 0; i < 4; i++) expect(l.take('k', 100_000)).toBe(0);
+    expect(l.take('k', 100_000)).toBeGreaterThan(0);
+    l.prune(1_000_000);
+    expect(l.size).toBe(0);
+  });
+});
+
+describe('loadConfig', () => {
+  it('has the spec defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      dbPath: './data/pigeon.db',
+      secret: null,
+      tokenTtlSec: 2_592_000,
+      authRate: 30,
+      trustProxy: false,
+      jwtSecret: null,
+      origins: [],
+      rate: 20,
+      mailboxMax: 10_000,
+      retentionDays: 30,
+      legacy: false,
+      logLevel: 'info',
+    });
+    expect(c.webRoot).toMatch(/apps[/\\]web[/\\]dist$/);
+    expect(DEFAULTS.maxBufferedBytes).toBe(4 * 1024 * 1024);
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PIGEON_DB: '/tmp/x.db',
+      PIGEON_SECRET: 's',
+      PIGEON_TOKEN_TTL: '60',
+      PIGEON_AUTH_RATE: '100000',
+      PIGEON_TRUST_PROXY: '1',
+      PIGEON_JWT_SECRET: 'j',
+      PIGEON_ORIGINS: 'https://a.example, http://b.example:8080',
+      PIGEON_RATE: '1000000',
+      PIGEON_MAILBOX_MAX: '50',
+      PIGEON_RETENTION_DAYS: '0.5',
+      PIGEON_LEGACY: '1',
+      LOG_LEVEL: 'debug',
+      PIGEON_WEB_ROOT: '/srv/web',
+      PIGEON_DB_SYNC: 'normal',
+      PIGEON_MAX_BUFFERED: '1048576',
+    });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 0,
+      dbPath: '/tmp/x.db',
+      secret: 's',
+      tokenTtlSec: 60,
+      authRate: 100_000,
+      trustProxy: true,
+      jwtSecret: 'j',
+      origins: ['https://a.example', 'http://b.example:8080'],
+      rate: 1_000_000,
+      mailboxMax: 50,
+      retentionDays: 0.5,
+      legacy: true,
+      logLevel: 'debug',
+      webRoot: '/srv/web',
+      dbSync: 'normal',
+      maxBufferedBytes: 1_048_576,
+    });
+  });
+
+  it.each([
+    ['PORT', '65536'],
+    ['PORT', '8080x'],
+    ['PIGEON_RATE', '0'],
+    ['PIGEON_RATE', '-1'],
+    ['PIGEON_MAILBOX_MAX', '0'],
+    ['PIGEON_TOKEN_TTL', '1e3'],
+    ['PIGEON_LEGACY', 'yes please'],
+    ['PIGEON_MAX_BUFFERED', '100'],
+  ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
+    try {
+      loadConfig({ [name]: value });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).variable).toBe(name);
+      expect((err as Error).message).toContain(name);
+    }
+  });
+});
+
+describe('originAllowed', () => {
+  const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+  it.each([
+    [{}, true],
+    [{ origin: 'http://h:8080', host: 'h:8080' }, true],
+    [{ origin: 'http://H:8080', host: 'h:8080' }, true],
+    [{ origin: 'http://h', host: 'h:80' }, true],
+    [{ origin: 'http://h:80', host: 'h' }, true],
+    [{ origin: 'https://h', host: 'h' }, true],
+    [{ origin: 'https://h', host: 'h:443' }, true],
+    [{ origin: 'http://[::1]:8080', host: '[::1]:8080' }, true],
+    [{ origin: 'http://h:8081', host: 'h:8080' }, false],
+    [{ origin: 'http://other:8080', host: 'h:8080' }, false],
+    [{ origin: 'https://h', host: 'h:80' }, false],
+    [{ origin: 'null', host: 'h' }, false],
+    [{ origin: 'http://h:8080' }, false],
+    [{ origin: 'file://x', host: 'x' }, false],
+  ])('%j → %s', (headers, ok) => {
+    expect(originAllowed(req(headers as Record<string, string>), [])).toBe(ok);
+  });
+
+  it('allows PIGEON_ORIGINS entries exactly', () => {
+    expect(
+      originAllowed(req({ origin: 'https://app.example', host: 'api:1' }), ['https://app.example']),
+    ).toBe(true);
+    expect(
+      originAllowed(req({ origin: 'https://app.example:443', host: 'api:1' }), ['https://app.example']),
+    ).toBe(false);
+  });
+});
+
+describe('safeRelative', () => {
+  it.each([
+    ['/', ''],
+    ['/index.html', 'index.html'],
+    ['/assets/a-1.js', 'assets/a-1.js'],
+    ['/a//b/./c', 'a/b/c'],
+    ['/.env', ''],
+    ['/..', null],
+    ['/a/../b', null],
+    ['/%2e%2e/x', null],
+    ['/%2E%2e%2fx', null],
+    ['/..%5cx', null],
+    ['/x%00', null],
+    ['/%E0%A4%A', null],
+  ])('%s → %s', (p, expected) => {
+    expect(safeRelative(p)).toBe(expected);
+  });
+});
+
+describe('cursors', () => {
+  it('are distinct per mailbox and sort as they grow', () => {
+    expect(encodeCursor('0000abcd', 1)).not.toBe(encodeCursor('0000abce', 1));
+    const list = [1, 2, 35, 36, 1295, 1296, 10_000_000].map((n) => encodeCursor('0000abcd', n));
+    expect([...list].sort()).toEqual(list);
+  });
+});
