@@ -319,9 +319,18 @@ class Client implements PigeonClient {
     })();
   }
 
-  /** Resolves once every change so far is written to storage. */
-  persisted(): Promise<void> {
-    return this.persisting ?? Promise.resolve();
+  /**
+   * Resolves once the entries received so far are processed and every change is written to
+   * storage (processing an entry after its connection closed persists the cursor again).
+   */
+  async persisted(): Promise<void> {
+    await this.inbound;
+    await this.written();
+  }
+
+  /** Resolves once the writes queued so far are done. */
+  private async written(): Promise<void> {
+    while (this.persisting) await this.persisting;
   }
 
   // ------------------------------------------------------------------ events
@@ -394,8 +403,17 @@ class Client implements PigeonClient {
       this.setStatus({ state: 'offline', reason: 'stopped' });
   }
 
+  /** "Network is back": waiting out a backoff, or an attempt begun on the dead network, retries now. */
   private networkBack(): void {
     if (!this.running) return;
+    const conn = this.conn;
+    if (conn && !conn.welcomed) {
+      this.dropConnection(conn, 'network changed');
+      if (conn.ws.terminate) conn.ws.terminate();
+      else conn.ws.close(1000, 'network changed');
+      this.connect();
+      return;
+    }
     if (this.reconnectTimer !== null) {
       clearTimer(this.reconnectTimer);
       this.reconnectTimer = null;
@@ -743,7 +761,7 @@ class Client implements PigeonClient {
       const check = () => {
         if (this.box.hasPending()) return false;
         off();
-        this.persisted().then(resolve, resolve);
+        this.written().then(resolve, resolve);
         return true;
       };
       const off = this.on('outbox', () => {

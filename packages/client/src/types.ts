@@ -272,6 +272,6 @@ export interface PigeonClient {
   whenOnline(): Promise<void>;
   /** Resolves once no message is `pending` (sent, delivered or failed) and storage is written. */
   flush(): Promise<void>;
-  /** Resolves once every state change so far (outbox, cursor) is written to storage. */
+  /** Resolves once received entries are processed and every state change (outbox, cursor) is in storage. */
   persisted(): Promise<void>;
 }

@@ -137,6 +137,15 @@ describe('reconnecting', () => {
     networkBack();
     expect(FakeSocket.instances).toHaveLength(3);
     expect(client.status.get().state).toBe('connecting');
+    // An attempt still hanging from before the network came back is replaced at once too.
+    networkBack();
+    expect(FakeSocket.instances).toHaveLength(4);
+    expect(FakeSocket.instances[2]?.closed).not.toBeNull();
+    // Once connected, "online" events change nothing.
+    await goOnline();
+    networkBack();
+    expect(FakeSocket.instances).toHaveLength(4);
+    expect(client.status.get().state).toBe('online');
   });
 
   it('pings after silence and abandons a half-open connection', async () => {
