@@ -44,11 +44,11 @@ export function ChatPane() {
           </p>
         </div>
       </div>
-      <MessageLog key={peer} conversation={conversation} />
+      <MessageLog key={`log-${peer}`} conversation={conversation} />
       <div className="typing-line" aria-live="polite">
         {typing ? t('typing', { user: peer }) : ''}
       </div>
-      <Composer key={peer} peer={peer} />
+      <Composer key={`composer-${peer}`} peer={peer} />
     </section>
   );
 }

@@ -298,6 +298,7 @@ export const chatActions = {
     const messages = mergeMessages(
       c.messages,
       items.map((f) => fromFrame(me, f)),
+      older,
     );
     const hasMore = older || c.hasMore === null ? more : c.hasMore;
     set({

@@ -51,8 +51,15 @@ function getClient(): PigeonClient {
 let incoming: MsgFrame[] = [];
 let incomingTimer: ReturnType<typeof setTimeout> | null = null;
 
+/**
+ * Applies the batched entries now. Called before any answer (history, conversations,
+ * receipt) is applied, so an entry is always seen first as the live message it is and
+ * counted as unread, not first as an old row of a list.
+ */
 function flushIncoming(): void {
+  if (incomingTimer !== null) clearTimeout(incomingTimer);
   incomingTimer = null;
+  if (incoming.length === 0) return;
   const batch = incoming;
   incoming = [];
   chatActions.receive(batch);
@@ -86,7 +93,7 @@ function wire(c: PigeonClient): void {
   c.on('outbox', applyOutbox);
   c.on('receipt', ({ id, to }) => {
     // A receipt can overtake a batched echo; apply pending entries first.
-    if (incoming.length > 0) flushIncoming();
+    flushIncoming();
     chatActions.receipt(id, to);
   });
   c.on('typing', ({ from }) => {
@@ -117,7 +124,9 @@ async function refreshAfterSync(): Promise<void> {
   const c = client;
   if (!c) return;
   try {
-    chatActions.conversationsList(await c.conversations());
+    const items = await c.conversations();
+    flushIncoming();
+    chatActions.conversationsList(items);
   } catch {
     // The next sync tries again; the sidebar keeps what it has.
   }
@@ -250,6 +259,7 @@ async function loadNewest(peer: string): Promise<void> {
   chatActions.historyLoading(peer);
   try {
     const page = await client.history(peer, { limit: PAGE_SIZE });
+    flushIncoming();
     chatActions.history(peer, page.items, page.more, false);
   } catch {
     chatActions.historyFailed(peer);
@@ -267,6 +277,7 @@ export async function loadOlder(peer: string): Promise<void> {
   chatActions.historyLoading(peer);
   try {
     const page = await client.history(peer, { before, limit: PAGE_SIZE });
+    flushIncoming();
     chatActions.history(peer, page.items, page.more, true);
   } catch {
     chatActions.historyFailed(peer);
@@ -288,6 +299,7 @@ export async function startChat(raw: string): Promise<StartChatResult> {
   try {
     chatActions.historyLoading(peer);
     const page = await c.history(peer, { limit: PAGE_SIZE });
+    flushIncoming();
     chatActions.history(peer, page.items, page.more, false);
     navigateTo(peer);
     return 'ok';

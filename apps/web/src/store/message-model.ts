@@ -87,10 +87,15 @@ function before(a: ChatMessage, b: ChatMessage): boolean {
  * Merges `incoming` into the ordered, duplicate-free `existing` list and returns a new
  * list (or `existing` itself when nothing changed). Each message appears once, keyed by
  * `(from, id)`, however often the server or the outbox report it.
+ *
+ * `older`: `incoming` is a page of history from before the oldest message held (in mailbox
+ * order), so its new messages go first whatever their timestamps say: several messages can
+ * share one millisecond, and only the mailbox knows their order then.
  */
 export function mergeMessages(
   existing: readonly ChatMessage[],
   incoming: readonly ChatMessage[],
+  older = false,
 ): ChatMessage[] {
   if (incoming.length === 0) return existing as ChatMessage[];
   const index = new Map<string, number>();
@@ -122,6 +127,7 @@ export function mergeMessages(
   }
   if (added.length === 0 && !reposition) return list ?? (existing as ChatMessage[]);
   const base = list ?? existing.slice();
+  if (older && !reposition) return added.concat(base);
   // The common cases, one new message at the end or a page of history at the start, need
   // no sort; otherwise a stable sort restores the order.
   if (!reposition && added.length > 0) {

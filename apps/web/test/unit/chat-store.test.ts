@@ -57,6 +57,12 @@ describe('receiving', () => {
     expect(conv('bob').hasMore).toBe(false);
   });
 
+  it('puts an older page before what is held even when timestamps tie', () => {
+    chatActions.history('bob', [msg('bob', ME, 'm3', 1000), msg('bob', ME, 'm4', 1000)], true, false);
+    chatActions.history('bob', [msg('bob', ME, 'm1', 999), msg('bob', ME, 'm2', 1000)], false, true);
+    expect(ids('bob')).toEqual(['m1', 'm2', 'm3', 'm4']);
+  });
+
   it('keeps arrival order for equal timestamps (the mailbox order)', () => {
     chatActions.receive([msg('bob', ME, 'b', 1000), msg('bob', ME, 'a', 1000), msg('bob', ME, 'c', 1000)]);
     expect(ids('bob')).toEqual(['b', 'a', 'c']);

@@ -1,0 +1,238 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Locator } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  bubbleState,
+  bubbles,
+  fillCredentials,
+  launchBrowser,
+  openConversation,
+  openUser,
+  register,
+  ServerProcess,
+  sendText,
+  seriousA11yViolations,
+  signIn,
+  startChat,
+  type UserPage,
+  waitOnline,
+} from './harness';
+
+const chromiumPath = inject('chromiumPath');
+
+/** The number on a conversation's unread badge, or null without one. */
+async function unreadBadge(row: Locator): Promise<string | null> {
+  const badge = row.getByTestId('unread').locator('[aria-hidden="true"]');
+  return (await badge.count()) > 0 ? badge.textContent() : null;
+}
+const docsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
+const PASSWORD = 'correct horse battery';
+/** Unique per run so that a reused database could never make a test pass by accident. */
+const run = Date.now().toString(36).slice(-5);
+const ALICE = `alice${run}`;
+const BOB = `bob${run}`;
+const CAROL = `carol${run}`;
+
+describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server', () => {
+  const server = new ServerProcess();
+  let browser: Browser;
+  let alice: UserPage;
+  let bob: UserPage;
+
+  beforeAll(async () => {
+    await server.start();
+    browser = await launchBrowser(chromiumPath!);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server.dispose();
+  });
+
+  it('sign-in screen explains errors in place and passes an accessibility scan', async () => {
+    const u = await openUser(browser, server.url);
+    const page = u.page;
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    // Wrong credentials (the server's bad_credentials).
+    await fillCredentials(page, 'nobody-here', 'whatever-password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Wrong user id or password.');
+    // Registering a taken id (the server's user_taken) after taking it in another profile.
+    const other = await openUser(browser, server.url);
+    await register(other.page, CAROL, PASSWORD);
+    await other.context.close();
+    await page.getByRole('button', { name: 'New here? Create an account' }).click();
+    await fillCredentials(page, CAROL, PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That user id is taken');
+    // A short password (weak_password) is explained next to the password field.
+    await fillCredentials(page, `new${run}`, 'short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('The password must be 8–256 characters long.');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await u.context.close();
+  });
+
+  it('two users register in two browsers and chat both ways; ✓✓ once the other side has it', async () => {
+    alice = await openUser(browser, server.url);
+    bob = await openUser(browser, server.url);
+    await register(alice.page, ALICE, PASSWORD);
+    await register(bob.page, BOB, PASSWORD);
+    await waitOnline(alice.page);
+    await waitOnline(bob.page);
+
+    // An unknown recipient is explained clearly.
+    await alice.page.getByLabel('New chat: recipient user id').fill(`ghost${run}`);
+    await alice.page.getByRole('button', { name: 'Chat', exact: true }).click();
+    await expect
+      .poll(() => alice.page.getByRole('alert').textContent())
+      .toBe(`There is no user “ghost${run}”.`);
+
+    await startChat(alice.page, BOB);
+    await sendText(alice.page, 'Hello Bob!');
+    // Bob's browser acknowledges it even with the conversation closed: ✓✓ for Alice.
+    await expect.poll(() => bubbleState(alice.page, 'Hello Bob!'), { timeout: 15_000 }).toBe('delivered');
+
+    // Bob sees an unread conversation, opens it, and replies.
+    const row = bob.page.locator(`button.conversation[data-peer="${ALICE}"]`);
+    await expect.poll(() => unreadBadge(row)).toBe('1');
+    await openConversation(bob.page, ALICE);
+    await expect.poll(() => bubbleState(bob.page, 'Hello Bob!')).toBe('received');
+    await expect.poll(() => row.getByTestId('unread').count()).toBe(0);
+    await sendText(bob.page, 'Hi Alice, 你好!\nsecond line');
+    await expect.poll(() => bubbleState(alice.page, 'Hi Alice, 你好!\nsecond line')).toBe('received');
+    await expect.poll(() => bubbleState(bob.page, 'Hi Alice, 你好!\nsecond line')).toBe('delivered');
+
+    // Shift+Enter makes a new line; Enter sends; the button is disabled when empty.
+    const box = alice.page.locator('.composer textarea');
+    await box.fill('line one');
+    await box.press('Shift+Enter');
+    await box.pressSequentially('line two');
+    expect(await box.inputValue()).toBe('line one\nline two');
+    await box.press('Enter');
+    await expect.poll(() => bubbleState(bob.page, 'line one\nline two')).toBe('received');
+    expect(await alice.page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+    expect(await seriousA11yViolations(alice.page)).toEqual([]);
+  });
+
+  it('shows markup in a message as text and runs nothing', async () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    await sendText(alice.page, evil);
+    await expect.poll(() => bubbleState(bob.page, evil)).toBe('received');
+    for (const u of [alice, bob]) {
+      expect(await u.page.locator('.log-scroll img').count()).toBe(0);
+      expect(u.dialogs).toEqual([]);
+      expect(u.errors).toEqual([]);
+    }
+  });
+
+  it('a user who was away gets the messages on sign-in', async () => {
+    await startChat(alice.page, CAROL);
+    await sendText(alice.page, 'Carol, are you there?');
+    await sendText(alice.page, 'Ping me when back');
+    await expect.poll(() => bubbleState(alice.page, 'Ping me when back')).toBe('sent');
+    const carol = await openUser(browser, server.url);
+    await signIn(carol.page, CAROL, PASSWORD);
+    const row = carol.page.locator(`button.conversation[data-peer="${ALICE}"]`);
+    await expect.poll(() => unreadBadge(row), { timeout: 15_000 }).toBe('2');
+    await openConversation(carol.page, ALICE);
+    await expect
+      .poll(() => bubbles(carol.page))
+      .toEqual([
+        { text: 'Carol, are you there?', state: 'received' },
+        { text: 'Ping me when back', state: 'received' },
+      ]);
+    await expect.poll(() => bubbleState(alice.page, 'Ping me when back')).toBe('delivered');
+    await carol.context.close();
+  });
+
+  it('a reload keeps the conversation and the unsent outbox', async () => {
+    const page = alice.page;
+    await openConversation(page, BOB);
+    // Cut the socket (the page itself still loads): messages wait in the outbox as "sending".
+    let blocked = true;
+    await alice.context.routeWebSocket(/\/ws$/, (ws) => {
+      if (blocked) ws.close({ code: 1006 - 6, reason: 'test: no network' });
+      else ws.connectToServer();
+    });
+    await page.reload();
+    await expect.poll(() => page.locator('#chat-title').textContent()).toContain(BOB);
+    await sendText(page, 'written while offline');
+    await expect.poll(() => bubbleState(page, 'written while offline')).toBe('sending');
+    await page.reload();
+    await expect.poll(() => page.locator('#chat-title').textContent()).toContain(BOB);
+    await expect.poll(() => bubbleState(page, 'written while offline')).toBe('sending');
+    blocked = false;
+    // The next reconnect attempt goes through; the reload also keeps the earlier conversation.
+    await page.reload();
+    await waitOnline(page);
+    await expect
+      .poll(() => bubbleState(page, 'written while offline'), { timeout: 20_000 })
+      .toBe('delivered');
+    await expect.poll(() => bubbleState(page, 'Hello Bob!')).toBe('delivered');
+    await expect.poll(() => bubbleState(bob.page, 'written while offline')).toBe('received');
+  });
+
+  it('survives a server restart mid-conversation: reconnects, nothing lost or doubled', async () => {
+    await server.stop();
+    await expect
+      .poll(() => alice.page.locator('[data-status="online"]').count(), { timeout: 15_000 })
+      .toBe(0);
+    await sendText(alice.page, 'sent during the restart 1');
+    await sendText(alice.page, 'sent during the restart 2');
+    await sendText(bob.page, 'bob during the restart');
+    expect(await bubbleState(alice.page, 'sent during the restart 1')).toBe('sending');
+    await server.start();
+    await waitOnline(alice.page);
+    await waitOnline(bob.page);
+    await sendText(alice.page, 'after the restart');
+    for (const text of ['sent during the restart 1', 'sent during the restart 2', 'after the restart']) {
+      await expect.poll(() => bubbleState(bob.page, text), { timeout: 20_000 }).toBe('received');
+      await expect.poll(() => bubbleState(alice.page, text), { timeout: 20_000 }).toBe('delivered');
+    }
+    await expect
+      .poll(() => bubbleState(alice.page, 'bob during the restart'), { timeout: 20_000 })
+      .toBe('received');
+    // Every message exactly once, in the same order on both sides.
+    const a = (await bubbles(alice.page)).map((b) => b.text);
+    const b = (await bubbles(bob.page)).map((x) => x.text);
+    expect(new Set(a).size).toBe(a.length);
+    expect(a).toEqual(b);
+  });
+
+  it('takes desktop screenshots and has no serious accessibility violations in the chat', async () => {
+    mkdirSync(docsDir, { recursive: true });
+    await alice.page.locator('.composer textarea').fill('');
+    await alice.page.screenshot({ path: path.join(docsDir, 'screenshot-desktop.png') });
+    expect(await seriousA11yViolations(alice.page)).toEqual([]);
+    expect(await seriousA11yViolations(bob.page)).toEqual([]);
+  });
+
+  it('works on a 390×844 phone: one pane at a time with a back button', async () => {
+    const phone = await openUser(browser, server.url, { width: 390, height: 844 });
+    const page = phone.page;
+    await signIn(page, BOB, PASSWORD);
+    await waitOnline(page);
+    const list = page.getByRole('navigation', { name: 'Conversations' });
+    await list.waitFor();
+    expect(await page.locator('.composer').count()).toBe(0);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await openConversation(page, ALICE);
+    expect(await list.isVisible()).toBe(false);
+    await expect.poll(() => bubbleState(page, 'after the restart')).toBe('received');
+    await sendText(page, 'from my phone');
+    await expect.poll(() => bubbleState(alice.page, 'from my phone')).toBe('received');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: path.join(docsDir, 'screenshot-mobile.png') });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Back to conversations' }).click();
+    await list.waitFor();
+    expect(await page.locator('.composer').count()).toBe(0);
+    await phone.context.close();
+  });
+});

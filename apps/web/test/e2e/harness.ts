@@ -1,0 +1,237 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const serverMain = path.resolve(webDir, '../server/dist/main.js');
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** The real server as a child process on a temp DB, serving this app's dist/. */
+export class ServerProcess {
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'pigeon-web-e2e-'));
+  private readonly secret = randomBytes(32).toString('hex');
+  private child: ChildProcess | null = null;
+  port = 0;
+  log: string[] = [];
+
+  /** `env`: extra server settings, e.g. a higher PIGEON_RATE to seed many messages quickly. */
+  constructor(private readonly env: Record<string, string> = {}) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts it (again on the same port and database when restarted) and waits until healthy. */
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [serverMain], {
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(this.port),
+        PIGEON_DB: path.join(this.dir, 'pigeon.db'),
+        PIGEON_SECRET: this.secret,
+        PIGEON_WEB_ROOT: path.join(webDir, 'dist'),
+        PIGEON_AUTH_RATE: '1000',
+        LOG_LEVEL: 'info',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const port = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(
+        () => reject(new Error(`server did not start:\n${this.log.join('\n')}`)),
+        20_000,
+      );
+      child.stdout?.on('data', (chunk: Buffer) => {
+        buf += chunk.toString('utf8');
+        let nl = buf.indexOf('\n');
+        while (nl >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          nl = buf.indexOf('\n');
+          this.log.push(line);
+          try {
+            const rec = JSON.parse(line) as { msg?: string; port?: number };
+            if (rec.msg === 'listening' && typeof rec.port === 'number') {
+              clearTimeout(timer);
+              resolve(rec.port);
+            }
+          } catch {
+            // not a JSON log line
+          }
+        }
+      });
+      child.stderr?.on('data', (chunk: Buffer) => this.log.push(chunk.toString('utf8')));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited with ${code}:\n${this.log.join('\n')}`));
+      });
+    });
+    this.port = port;
+    for (let i = 0; i < 100; i++) {
+      const res = await fetch(`${this.url}/healthz`).catch(() => null);
+      if (res?.status === 200) return;
+      await sleep(100);
+    }
+    throw new Error('server never became healthy');
+  }
+
+  /** Stops it gracefully (SIGTERM) and waits for the process to end. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function launchBrowser(executablePath: string): Promise<Browser> {
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+}
+
+export interface UserPage {
+  context: BrowserContext;
+  page: Page;
+  /** Browser dialogs (alert/confirm/prompt) the page opened: must stay empty. */
+  dialogs: string[];
+  /** Uncaught page errors. */
+  errors: string[];
+}
+
+/** A fresh browser profile (its own storage) with one page, like a separate device. */
+export async function openUser(
+  browser: Browser,
+  baseURL: string,
+  viewport = { width: 1280, height: 800 },
+): Promise<UserPage> {
+  const context = await browser.newContext({ baseURL, viewport, locale: 'en-US' });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('/');
+  return { context, page, dialogs, errors };
+}
+
+export async function register(page: Page, user: string, password: string): Promise<void> {
+  await page.getByRole('button', { name: 'New here? Create an account' }).click();
+  await fillCredentials(page, user, password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(`Signed in as ${user}`);
+}
+
+export async function signIn(page: Page, user: string, password: string): Promise<void> {
+  await fillCredentials(page, user, password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(`Signed in as ${user}`);
+}
+
+export async function fillCredentials(page: Page, user: string, password: string): Promise<void> {
+  await page.getByLabel('User id').fill(user);
+  await page.getByLabel('Password').fill(password);
+}
+
+export async function waitOnline(page: Page, timeout = 40_000): Promise<void> {
+  await page.locator('[data-status="online"]').waitFor({ timeout });
+}
+
+/** Starts (or opens) a chat through the "new chat" field. */
+export async function startChat(page: Page, peer: string): Promise<void> {
+  await page.getByLabel('New chat: recipient user id').fill(peer);
+  await page.getByRole('button', { name: 'Chat', exact: true }).click();
+  await expect.poll(() => page.locator('#chat-title').textContent()).toContain(peer);
+}
+
+export async function openConversation(page: Page, peer: string): Promise<void> {
+  await page.locator(`button.conversation[data-peer="${peer}"]`).click();
+  await expect.poll(() => page.locator('#chat-title').textContent()).toContain(peer);
+}
+
+export async function sendText(page: Page, text: string): Promise<void> {
+  const box = page.locator('.composer textarea');
+  await box.fill(text);
+  await box.press('Enter');
+  await expect.poll(() => box.inputValue()).toBe('');
+}
+
+/** Bubbles of the open conversation, by text, with their state. */
+export async function bubbles(page: Page): Promise<{ text: string; state: string }[]> {
+  return page.locator('.bubble').evaluateAll((els) =>
+    els.map((el) => ({
+      text: el.querySelector('.bubble-text')?.textContent ?? '',
+      state: el.getAttribute('data-state') ?? '',
+    })),
+  );
+}
+
+export async function bubbleState(page: Page, text: string): Promise<string | null> {
+  const all = await bubbles(page);
+  const found = all.filter((b) => b.text === text);
+  if (found.length > 1) return `duplicated x${found.length}`;
+  return found[0]?.state ?? null;
+}
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
+
+/**
+ * Runs axe-core in the page. It is evaluated through the DevTools protocol, which the app's
+ * Content-Security-Policy does not restrict (a <script> tag would be refused, rightly).
+ */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as { axe: { run: (ctx: unknown) => Promise<{ violations: AxeViolation[] }> } }
+    ).axe;
+    const result = await axe.run(document);
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes }));
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) => `${v.impact} ${v.id}: ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`,
+    );
+}

@@ -1,0 +1,140 @@
+import { createNodeClient, memoryStorage } from '@pigeon/client/node';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  launchBrowser,
+  openConversation,
+  openUser,
+  ServerProcess,
+  signIn,
+  sleep,
+  waitOnline,
+} from './harness';
+
+const chromiumPath = inject('chromiumPath');
+const COUNT = 600;
+const PASSWORD = 'long-log-password';
+const label = (i: number) => `message ${String(i).padStart(4, '0')}`;
+
+/** Rows the log has in the DOM, and where a message's bubble sits relative to the log's top. */
+async function logState(page: Page, text: string) {
+  return page.evaluate((t) => {
+    const log = document.querySelector('.log-scroll')!;
+    const top = log.getBoundingClientRect().top;
+    const bubble = [...document.querySelectorAll('.bubble-text')].find((el) => el.textContent === t);
+    return {
+      rows: document.querySelectorAll('.log-row').length,
+      offset: bubble ? Math.round(bubble.getBoundingClientRect().top - top) : null,
+      scrollTop: log.scrollTop,
+    };
+  }, text);
+}
+
+/** Scrolls the log to its top with one turn of the mouse wheel, as a person would. */
+async function scrollToTopLikeAReader(page: Page): Promise<void> {
+  const box = await page.locator('.log-scroll').boundingBox();
+  if (!box) throw new Error('no log on screen');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const top = await page.locator('.log-scroll').evaluate((el) => el.scrollTop);
+  await page.mouse.wheel(0, -(top + 100));
+}
+
+describe.skipIf(!chromiumPath)('a long conversation', () => {
+  // A high send rate only so that seeding is quick; nothing here depends on it otherwise.
+  const server = new ServerProcess({ PIGEON_RATE: '100000' });
+  let browser: Browser;
+  const dan = `dan${Date.now().toString(36).slice(-5)}`;
+  const erin = `erin${Date.now().toString(36).slice(-5)}`;
+
+  beforeAll(async () => {
+    await server.start();
+    browser = await launchBrowser(chromiumPath!);
+    // Seed over the protocol with the real client: Dan writes, Erin's other device reads and
+    // acknowledges everything, so the browser must page through history to see it.
+    const d = createNodeClient({ server: server.url, storage: memoryStorage() });
+    const e = createNodeClient({ server: server.url, storage: memoryStorage() });
+    await d.register(dan, PASSWORD);
+    await e.register(erin, PASSWORD);
+    let received = 0;
+    e.on('message', () => {
+      received++;
+    });
+    await Promise.all([d.start(), e.start()]);
+    await e.whenOnline();
+    for (let i = 1; i <= COUNT; i++) d.send(erin, label(i));
+    await d.flush();
+    for (let waited = 0; received < COUNT && waited < 30_000; waited += 100) await sleep(100);
+    if (received !== COUNT) throw new Error(`seeding: Erin's client received ${received} of ${COUNT}`);
+    // Let its batched acks reach the server.
+    await sleep(500);
+    d.stop();
+    e.stop();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server.dispose();
+  });
+
+  it('keeps a bounded number of rows in the DOM and keeps the position when older history loads', async () => {
+    const u = await openUser(browser, server.url);
+    const page = u.page;
+    await signIn(page, erin, PASSWORD);
+    await waitOnline(page);
+    await openConversation(page, dan);
+    await expect.poll(async () => (await logState(page, label(COUNT))).offset).not.toBeNull();
+
+    // Scroll up page by page: each time older history loads above and the message that was
+    // on top stays in view near the top instead of being pushed a page down.
+    let oldestLoaded = COUNT - 49;
+    for (let round = 0; round < 3; round++) {
+      const anchor = label(oldestLoaded);
+      await scrollToTopLikeAReader(page);
+      // Settled: the page above is loaded (the log grew upwards) and the anchor is still on top.
+      let state = await logState(page, anchor);
+      const settled = () =>
+        state.scrollTop > 1000 && state.offset !== null && state.offset > -100 && state.offset < 300;
+      for (let waited = 0; !settled() && waited < 10_000; waited += 100) {
+        await sleep(100);
+        state = await logState(page, anchor);
+      }
+      expect(settled(), `round ${round}, ${anchor}: ${JSON.stringify(state)}`).toBe(true);
+      expect((await logState(page, anchor)).rows).toBeLessThan(70);
+      oldestLoaded -= 50;
+    }
+
+    // All the way to the beginning: every message exactly once, the DOM still small.
+    for (let i = 0; i < 20; i++) {
+      const done = await page.getByText(`This is the beginning of your conversation with ${dan}.`).count();
+      if (done > 0) break;
+      await scrollToTopLikeAReader(page);
+      await sleep(300);
+    }
+    await page.locator('.log-scroll').evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await expect.poll(async () => (await logState(page, label(1))).offset).not.toBeNull();
+    const state = await logState(page, label(1));
+    expect(state.rows).toBeLessThan(70);
+    // Walk the whole log: every message has exactly one row (a duplicate would take a second
+    // row with the same text).
+    const rowsByIndex = new Map<string, string>();
+    for (let y = 0; y < 500_000; y += 400) {
+      const snapshot = await page.locator('.log-scroll').evaluate((el, top) => {
+        el.scrollTop = top;
+        const rows = [...el.querySelectorAll('.log-row')].map((r) => [
+          r.getAttribute('data-index') ?? '',
+          r.querySelector('.bubble-text')?.textContent ?? null,
+        ]);
+        return { rows, end: el.scrollTop + el.clientHeight >= el.scrollHeight - 2 };
+      }, y);
+      for (const [index, text] of snapshot.rows) if (text !== null) rowsByIndex.set(index!, text!);
+      if (snapshot.end) break;
+      await sleep(16);
+    }
+    const texts = [...rowsByIndex.values()];
+    expect(texts.length).toBe(COUNT);
+    expect(new Set(texts).size).toBe(COUNT);
+    await u.context.close();
+  });
+});
