@@ -330,6 +330,34 @@ describe('requests', () => {
   });
 });
 
+describe('limits at their boundaries', () => {
+  it('history limit 1..100, presence 1..200 users, user ids of 32, message ids of 64', async () => {
+    const client = await startedClient();
+    const sock = await goOnline();
+    void client.history('bob', { limit: 100 }).catch(() => {});
+    void client.history('bob', { limit: 1 }).catch(() => {});
+    expect(sock.framesOf('history').map((f) => f.limit)).toEqual([100, 1]);
+    for (const limit of [0, 101, 1.5]) {
+      await expect(client.history('bob', { limit })).rejects.toMatchObject({ code: 'invalid_argument' });
+    }
+    const users = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    client.subscribePresence(users);
+    expect(sock.framesOf('presence').at(-1)?.users).toHaveLength(200);
+    expect(() => client.subscribePresence([...users, 'one_more'])).toThrow(
+      expect.objectContaining({ code: 'invalid_argument' }),
+    );
+    expect(client.send('a'.repeat(32), 'hi').state).toBe('pending');
+    expect(client.send('a'.repeat(33), 'hi')).toMatchObject({ state: 'failed', error: 'bad_frame' });
+    expect(client.send('bob', 'hi', { id: 'x'.repeat(64) }).id).toBe('x'.repeat(64));
+    expect(() => client.send('bob', 'hi', { id: 'x'.repeat(65) })).toThrow(
+      expect.objectContaining({ code: 'invalid_argument' }),
+    );
+    // The same id again is the same message, not a second one.
+    expect(client.send('bob', 'hi', { id: 'x'.repeat(64) }).id).toBe('x'.repeat(64));
+    expect(client.outbox().filter((i) => i.id === 'x'.repeat(64))).toHaveLength(1);
+  });
+});
+
 describe('construction and HTTP', () => {
   it('refuses a server that is not a URL, and a missing WebSocket', () => {
     expect(() => createClient({ server: 'localhost:8080', WebSocket: FakeWebSocket })).toThrow(
