@@ -41,6 +41,15 @@ function cpuSeconds(pid) {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / cfg.clkTck;
 }
+/** Bytes the process caused to be written to storage (/proc/PID/io write_bytes). */
+function writeBytes(pid) {
+  try {
+    const m = /^write_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
 /** Resident set size of a process in bytes. */
 function rssBytes(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -294,6 +303,7 @@ async function pairsScenario() {
   await sleep(cfg.warmupMs);
   const d0 = delivered;
   const c0 = cpuSeconds(cfg.serverPid);
+  const w0 = writeBytes(cfg.serverPid);
   const l0 = selfCpuSeconds();
   const m0 = cpuTimes();
   const t0 = now();
@@ -302,6 +312,7 @@ async function pairsScenario() {
   measuring = false;
   const t1 = now();
   const c1 = cpuSeconds(cfg.serverPid);
+  const w1 = writeBytes(cfg.serverPid);
   const l1 = selfCpuSeconds();
   const m1 = cpuTimes();
   const d1 = delivered;
@@ -321,6 +332,8 @@ async function pairsScenario() {
     serverCpuUtil: (c1 - c0) / seconds,
     serverCpuUsPerMsg: msgs > 0 ? ((c1 - c0) * 1e6) / msgs : null,
     loadCpuUtil: (l1 - l0) / seconds,
+    // Storage writes of the server per delivered message (SQLite WAL and checkpoints).
+    diskBytesPerMsg: w0 !== null && w1 !== null && msgs > 0 ? (w1 - w0) / msgs : null,
     // Whole-machine view of the window: what else ran on the two cores (the machine is shared).
     machineCpu: cpuShares(m0, m1),
     latency: latencySummary(lat),
