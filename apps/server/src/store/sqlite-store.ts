@@ -125,7 +125,9 @@ export class SqliteStore implements Store {
     // but not a power cut. See README.
     this.db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = OFF');
-    this.db.pragma('busy_timeout = 5000');
+    // Only another process can hold the write lock (we are its single writer); wait for it
+    // briefly, since the wait blocks the event loop, then fail the batch with `internal`.
+    this.db.pragma('busy_timeout = 1000');
     this.db.exec(SCHEMA);
     const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as
       | string
