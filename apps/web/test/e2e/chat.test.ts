@@ -14,7 +14,9 @@ import {
   ServerProcess,
   sendText,
   seriousA11yViolations,
+  setTabHidden,
   signIn,
+  sleep,
   startChat,
   type UserPage,
   waitOnline,
@@ -75,6 +77,20 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
       .toBe('The password must be 8–256 characters long.');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await u.context.close();
+
+    // 简体中文 from the browser's language, and switchable.
+    const zh = await openUser(browser, server.url, undefined, 'zh-CN');
+    await expect.poll(() => zh.page.getByRole('heading', { level: 1 }).textContent()).toBe('登录 Pigeon');
+    expect(await zh.page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    await zh.page.getByLabel('语言').selectOption('en');
+    await expect
+      .poll(() => zh.page.getByRole('heading', { level: 1 }).textContent())
+      .toBe('Sign in to Pigeon');
+    await zh.page.reload();
+    await expect
+      .poll(() => zh.page.getByRole('heading', { level: 1 }).textContent())
+      .toBe('Sign in to Pigeon');
+    await zh.context.close();
   });
 
   it('two users register in two browsers and chat both ways; ✓✓ once the other side has it', async () => {
@@ -128,6 +144,26 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
       expect(u.dialogs).toEqual([]);
       expect(u.errors).toEqual([]);
     }
+  });
+
+  it('shows who is typing, and the unread total in the tab title while the tab is hidden', async () => {
+    // The client sends at most one typing frame per recipient every 3 s (and Alice just sent
+    // a message), so keep typing the way a person does until one goes out.
+    const box = alice.page.locator('.composer textarea');
+    await box.pressSequentially('typing', { delay: 10 });
+    await sleep(3_100);
+    await box.pressSequentially(' more', { delay: 10 });
+    await expect.poll(() => bob.page.locator('.chat-subtitle').textContent()).toBe(`${ALICE} is typing…`);
+    await alice.page.locator('.composer textarea').fill('');
+
+    await setTabHidden(bob.page, true);
+    await sendText(alice.page, 'one while you were away');
+    await sendText(alice.page, 'two while you were away');
+    await expect.poll(() => bob.page.title()).toBe('(2) Pigeon');
+    await setTabHidden(bob.page, false);
+    await expect.poll(() => bob.page.title()).toBe('Pigeon');
+    const row = bob.page.locator(`button.conversation[data-peer="${ALICE}"]`);
+    expect(await unreadBadge(row)).toBeNull();
   });
 
   it('a user who was away gets the messages on sign-in', async () => {

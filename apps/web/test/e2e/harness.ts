@@ -134,8 +134,9 @@ export async function openUser(
   browser: Browser,
   baseURL: string,
   viewport = { width: 1280, height: 800 },
+  locale = 'en-US',
 ): Promise<UserPage> {
-  const context = await browser.newContext({ baseURL, viewport, locale: 'en-US' });
+  const context = await browser.newContext({ baseURL, viewport, locale });
   const page = await context.newPage();
   const dialogs: string[] = [];
   const errors: string[] = [];
@@ -146,6 +147,18 @@ export async function openUser(
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto('/');
   return { context, page, dialogs, errors };
+}
+
+/** Makes the page believe its tab was hidden or shown again (as switching tabs would). */
+export async function setTabHidden(page: Page, hidden: boolean): Promise<void> {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, 'visibilityState', {
+      configurable: true,
+      get: () => (h ? 'hidden' : 'visible'),
+    });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
 }
 
 export async function register(page: Page, user: string, password: string): Promise<void> {
