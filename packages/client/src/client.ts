@@ -305,7 +305,10 @@ class Client implements PigeonClient {
           const user = this.session.user;
           for (const k of keys) {
             if (k === 'outbox') {
-              await this.o.storage.set(this.userKey(user, 'outbox'), JSON.stringify(this.box.list()));
+              const key = this.userKey(user, 'outbox');
+              const stored = parseStoredOutbox(await this.o.storage.get(key));
+              if (this.session?.user !== user) break;
+              await this.o.storage.set(key, JSON.stringify(this.box.forStorage(stored)));
             } else if (this.cursor !== null) {
               await this.o.storage.set(this.userKey(user, 'cursor'), this.cursor);
             }

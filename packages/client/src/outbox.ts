@@ -20,6 +20,8 @@ function settled(item: OutboxItem): boolean {
 export class Outbox {
   private items: OutboxItem[] = [];
   private readonly inFlight = new Set<string>();
+  /** Ids this client discarded or pruned: never brought back from storage by `forStorage`. */
+  private readonly removed = new Set<string>();
 
   constructor(
     private readonly keepSettled: number,
@@ -50,6 +52,23 @@ export class Outbox {
   clear(): void {
     this.items = [];
     this.inFlight.clear();
+    this.removed.clear();
+  }
+
+  /**
+   * What to write to storage, given what is stored now: this client's items, plus stored
+   * items it does not know (written by another client sharing the storage, such as a second
+   * browser tab) unless it removed them itself. Without this, every write of one tab would
+   * erase the other tab's unsent messages.
+   */
+  forStorage(stored: readonly OutboxItem[]): OutboxItem[] {
+    const mine = new Set(this.items.map((i) => i.id));
+    const foreign = stored.filter((i) => !mine.has(i.id) && !this.removed.has(i.id));
+    if (foreign.length === 0) return this.list();
+    const merged = [...this.list(), ...foreign.map((i) => ({ ...i }))];
+    // Stable sort: equal timestamps keep this client's order.
+    merged.sort((a, b) => a.createdAt - b.createdAt);
+    return keepNewestSettled(merged, this.keepSettled);
   }
 
   hasPending(): boolean {
@@ -143,21 +162,30 @@ export class Outbox {
     const before = this.items.length;
     this.items = this.items.filter((i) => i.id !== id);
     this.inFlight.delete(id);
+    this.removed.add(id);
     return this.items.length !== before;
   }
 
-  /** Keeps every unsettled item and only the newest `keepSettled` settled ones. */
   private prune(): void {
-    let settledCount = this.items.filter(settled).length;
-    if (settledCount <= this.keepSettled) return;
-    this.items = this.items.filter((item) => {
-      if (settledCount > this.keepSettled && settled(item)) {
-        settledCount--;
-        return false;
-      }
-      return true;
-    });
+    const kept = keepNewestSettled(this.items, this.keepSettled);
+    if (kept.length === this.items.length) return;
+    const ids = new Set(kept.map((i) => i.id));
+    for (const item of this.items) if (!ids.has(item.id)) this.removed.add(item.id);
+    this.items = kept;
   }
+}
+
+/** Keeps every unsettled item and only the newest `keep` settled ones, in order. */
+function keepNewestSettled(items: OutboxItem[], keep: number): OutboxItem[] {
+  let excess = items.filter(settled).length - keep;
+  if (excess <= 0) return items;
+  return items.filter((item) => {
+    if (excess > 0 && settled(item)) {
+      excess--;
+      return false;
+    }
+    return true;
+  });
 }
 
 /** Reads a persisted outbox, dropping anything malformed instead of throwing. */

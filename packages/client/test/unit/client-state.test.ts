@@ -272,6 +272,25 @@ describe('outbox', () => {
     expect(sock.framesOf('send').map((f) => f.body)).toEqual(['a', 'b', 'c', 'a', 'd']);
   });
 
+  it("two clients sharing one storage (two tabs) never erase each other's unsent messages", async () => {
+    const storage = memoryStorage();
+    const tabA = await startedClient({}, storage);
+    const tabB = await startedClient({}, storage);
+    const x = tabA.send('bob', 'from tab A');
+    await vi.advanceTimersByTimeAsync(5);
+    const y = tabB.send('bob', 'from tab B');
+    await tick();
+    const stored = () =>
+      (JSON.parse(storage.dump()['pigeon:u:alice:outbox'] ?? '[]') as { id: string }[]).map((i) => i.id);
+    expect(stored()).toEqual([x.id, y.id]);
+    tabA.discard(x.id);
+    await tick();
+    expect(stored()).toEqual([y.id]);
+    // A reload picks up everything that is still pending.
+    const reloaded = await startedClient({}, storage);
+    expect(reloaded.outbox().map((i) => i.body)).toEqual(['from tab B']);
+  });
+
   it('fails invalid messages at once with the server codes', async () => {
     const client = await startedClient();
     expect(client.send('bob', '').error).toBe('bad_frame');

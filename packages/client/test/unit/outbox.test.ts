@@ -86,6 +86,23 @@ describe('Outbox state machine', () => {
     expect(box.list().map((i) => i.id)).toEqual(['b', 'c', 'd', 'e']);
   });
 
+  it('forStorage keeps foreign stored items, but not ones this client discarded or pruned', () => {
+    const box = new Outbox(1, 10);
+    box.add({ ...item('a'), createdAt: 1 });
+    box.add({ ...item('b'), createdAt: 3 });
+    box.add({ ...item('c'), createdAt: 4 });
+    box.markSent('a', 1);
+    box.markSent('b', 2); // prunes a (one settled kept)
+    box.discard('c');
+    const stored = [
+      { ...item('a'), createdAt: 1 },
+      { ...item('other'), createdAt: 2 },
+      { ...item('c'), createdAt: 4 },
+    ];
+    expect(box.forStorage(stored).map((i) => i.id)).toEqual(['other', 'b']);
+    expect(box.forStorage([]).map((i) => i.id)).toEqual(['b']);
+  });
+
   it('load puts stored items first and keeps items added meanwhile', () => {
     const box = new Outbox(10, 10);
     box.add(item('new'));
