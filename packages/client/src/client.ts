@@ -67,6 +67,8 @@ interface Connection {
   onlineSince: number;
   connectTimer: TimerHandle;
   watchdog: TimerHandle;
+  /** Runs while sends await their answer; no answer within requestTimeoutMs drops the connection. */
+  sendTimer: TimerHandle;
   acks: AckBatcher;
   dead: boolean;
 }
@@ -442,6 +444,7 @@ class Client implements PigeonClient {
       onlineSince: 0,
       connectTimer: null,
       watchdog: null,
+      sendTimer: null,
       dead: false,
       acks: new AckBatcher((cursor) => this.flushAck(conn, cursor), this.o.ackDelayMs, this.o.ackBatch),
     };
@@ -490,6 +493,7 @@ class Client implements PigeonClient {
     conn.dead = true;
     clearTimer(conn.connectTimer);
     clearTimer(conn.watchdog);
+    clearTimer(conn.sendTimer);
     if (this.conn === conn) this.conn = null;
     this.box.resetInFlight();
     for (const [rid, req] of this.requests) {
@@ -579,6 +583,7 @@ class Client implements PigeonClient {
         return;
       case 'sent':
         if (this.box.markSent(frame.id, frame.ts)) this.outboxChanged();
+        this.armSendTimer(conn);
         this.pumpOutbox();
         return;
       case 'receipt':
@@ -666,6 +671,7 @@ class Client implements PigeonClient {
     }
     if (frame.id !== undefined) {
       const action = this.box.onError(frame.id, frame.code, frame.message, frame.retryAfterMs);
+      if (this.conn) this.armSendTimer(this.conn);
       if (action.kind === 'failed') {
         this.outboxChanged();
       } else if (action.kind === 'pause') {
@@ -706,6 +712,19 @@ class Client implements PigeonClient {
     for (const item of this.box.takeSendable()) {
       this.write(conn, { t: 'send', id: item.id, to: item.to, body: item.body });
     }
+    if (conn.sendTimer === null) this.armSendTimer(conn);
+  }
+
+  /**
+   * A send that never gets `sent` or `error` (a stuck server, or an answer this client cannot
+   * decode) would hold the outbox forever, while pongs keep the watchdog happy: after
+   * `requestTimeoutMs` without progress the connection is dropped and the sends go again.
+   */
+  private armSendTimer(conn: Connection): void {
+    clearTimer(conn.sendTimer);
+    conn.sendTimer = null;
+    if (conn.dead || this.box.inFlightCount === 0) return;
+    conn.sendTimer = setTimer(() => this.abandon(conn, 'send_timeout'), this.o.requestTimeoutMs);
   }
 
   outbox(): OutboxItem[] {

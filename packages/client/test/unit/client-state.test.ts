@@ -291,6 +291,25 @@ describe('outbox', () => {
     expect(reloaded.outbox().map((i) => i.body)).toEqual(['from tab B']);
   });
 
+  it('drops a connection whose sends get no answer, and resends on the next one', async () => {
+    const client = await startedClient({ requestTimeoutMs: 1000, pingIntervalMs: 300 });
+    const sock = await goOnline();
+    const a = client.send('bob', 'one');
+    for (let i = 0; i < 3; i++) {
+      await vi.advanceTimersByTimeAsync(300);
+      sock.push({ t: 'pong' }); // the connection looks alive...
+    }
+    expect(client.status.get().state).toBe('online');
+    await vi.advanceTimersByTimeAsync(100); // ...but the send is unanswered for 1000 ms
+    expect(client.status.get()).toMatchObject({ state: 'reconnecting', reason: 'closed_4000' });
+    await vi.advanceTimersByTimeAsync(250);
+    const sock2 = await goOnline();
+    expect(sock2.framesOf('send').map((f) => f.id)).toEqual([a.id]);
+    sock2.push({ t: 'sent', id: a.id, ts: 1 });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(client.status.get().state).toBe('online');
+  });
+
   it('fails invalid messages at once with the server codes', async () => {
     const client = await startedClient();
     expect(client.send('bob', '').error).toBe('bad_frame');
