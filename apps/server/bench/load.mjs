@@ -67,6 +67,15 @@ function cpuTimes() {
   }
   return out;
 }
+/** Total µs some task waited for a CPU (/proc/pressure/cpu), or null without PSI. */
+function cpuPressureUs() {
+  try {
+    const m = /^some .*total=(\d+)$/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
 /** Busy and steal share of each CPU between two cpuTimes() readings. */
 function cpuShares(a, b) {
   const out = {};
@@ -306,6 +315,7 @@ async function pairsScenario() {
   const w0 = writeBytes(cfg.serverPid);
   const l0 = selfCpuSeconds();
   const m0 = cpuTimes();
+  const psi0 = cpuPressureUs();
   const t0 = now();
   measuring = true;
   await sleep(cfg.measureMs);
@@ -315,6 +325,7 @@ async function pairsScenario() {
   const w1 = writeBytes(cfg.serverPid);
   const l1 = selfCpuSeconds();
   const m1 = cpuTimes();
+  const psi1 = cpuPressureUs();
   const d1 = delivered;
   running = false;
   stopping = true;
@@ -336,6 +347,8 @@ async function pairsScenario() {
     diskBytesPerMsg: w0 !== null && w1 !== null && msgs > 0 ? (w1 - w0) / msgs : null,
     // Whole-machine view of the window: what else ran on the two cores (the machine is shared).
     machineCpu: cpuShares(m0, m1),
+    // Share of the window in which some runnable task waited for a CPU (PSI): contention.
+    cpuPressure: psi0 !== null && psi1 !== null ? (psi1 - psi0) / 1e6 / seconds : null,
     latency: latencySummary(lat),
   };
 }

@@ -666,6 +666,18 @@ function buildRows() {
     pt,
     bt,
   );
+  const psi = (o) => (o.cpuPressure === null ? null : o.cpuPressure * 100);
+  row(
+    'CPU pressure (PSI some) during that run',
+    '% of time',
+    val(pt, psi),
+    val(bt, psi),
+    0,
+    '',
+    null,
+    pt,
+    bt,
+  );
   row(
     'one-way latency p50 under full throughput load',
     'ms',
@@ -706,6 +718,17 @@ function buildRows() {
     '% of a core',
     val(pl, (o) => o.serverCpuUtil * 100),
     val(bl, (o) => o.serverCpuUtil * 100),
+    0,
+    '',
+    null,
+    pl,
+    bl,
+  );
+  row(
+    'CPU pressure (PSI some) during that run',
+    '% of time',
+    val(pl, psi),
+    val(bl, psi),
     0,
     '',
     null,
