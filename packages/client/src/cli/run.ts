@@ -21,7 +21,7 @@ export interface CliIo {
 export const USAGE = `Usage:
   pigeon register --server URL --user ID     create an account and save the session
   pigeon login    --server URL --user ID     log in and save the session
-  pigeon send TO TEXT [--id ID]              send; exits 0 once the server stored it
+  pigeon send TO TEXT|- [--id ID]            send (- reads stdin); exits 0 once stored
   pigeon listen [--json]                     print incoming messages (acking them) until interrupted
   pigeon history WITH [--limit N] [--before CURSOR] [--json]
   pigeon logout                              forget the saved session
@@ -169,9 +169,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       case 'send': {
         const [to, ...words] = args;
         if (!to || words.length === 0) throw new CliError(ExitCode.usage, 'usage: pigeon send TO TEXT');
+        // TEXT "-" reads the body from stdin (one trailing newline dropped), for multi-line bodies.
+        const body = words.length === 1 && words[0] === '-' ? await readAll(io.stdin) : words.join(' ');
         const c = await sessionClient();
         await connect(c, timeoutMs);
-        const item = c.send(to, words.join(' '), values.id === undefined ? {} : { id: values.id });
+        const item = c.send(to, body, values.id === undefined ? {} : { id: values.id });
         const settled = await waitSettled(c, item.id, timeoutMs);
         if (!settled) {
           c.discard(item.id);
@@ -190,6 +192,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         const json = values.json === true;
         c.on('message', (m) => line(io.stdout, json ? JSON.stringify(m) : formatMessage(m)));
         if (json) c.on('receipt', (r) => line(io.stdout, JSON.stringify({ t: 'receipt', ...r })));
+        c.on('gap', () =>
+          line(io.stderr, 'note: older messages were removed by retention before they were seen'),
+        );
         await connect(c, timeoutMs);
         line(io.stderr, `listening as ${c.user} (Ctrl-C to stop)`);
         return await new Promise<number>((resolve) => {
@@ -283,6 +288,13 @@ function parseCli(argv: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+async function readAll(input: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  input.setEncoding('utf8');
+  for await (const chunk of input) text += String(chunk);
+  return text.replace(/\r?\n$/, '');
 }
 
 /** Resolves with the item once it is no longer pending, or null after `timeoutMs`. */

@@ -103,6 +103,19 @@ describe('pigeon CLI', () => {
 
     const text = await cli(['history', 'cli_alice'], cliEnv('bob.json'));
     expect(text.stdout).toMatch(/cli_alice -> cli_bob: hello from the cli\n$/);
+
+    // A body from stdin, with an idempotent id: sending it twice stores it once.
+    for (let i = 0; i < 2; i++) {
+      const piped = spawnCli(['send', 'cli_bob', '-', '--id', 'cli-multi-1'], cliEnv('alice.json'));
+      piped.child.stdin.end('line one\nline two\n');
+      expect((await piped.done).code).toBe(0);
+    }
+    const after = await cli(['history', 'cli_bob', '--json'], cliEnv('alice.json'));
+    const items = after.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(items.filter((m) => m.id === 'cli-multi-1').map((m) => m.body)).toEqual(['line one\nline two']);
   });
 
   it('send and history leave the inbox alone: the next listen still shows what arrived', async () => {
@@ -119,7 +132,8 @@ describe('pigeon CLI', () => {
       .map((l) => JSON.parse(l))
       .filter((f) => f.t === 'msg')
       .map((f) => f.body);
-    expect(bodies).toEqual(['unseen so far', 'busy now']);
+    // (the piped message of the previous test was not listened to yet either)
+    expect(bodies).toEqual(['line one\nline two', 'unseen so far', 'busy now']);
   });
 
   it('exits with distinct codes: no such user, server unreachable, not logged in, token refused, usage', async () => {
