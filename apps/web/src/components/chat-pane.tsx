@@ -45,7 +45,8 @@ export function ChatPane() {
         </div>
       </div>
       <MessageLog key={`log-${peer}`} conversation={conversation} />
-      <div className="typing-line" aria-live="polite">
+      {/* The header shows it; this tells screen readers, which do not watch the header. */}
+      <div className="sr-only" aria-live="polite">
         {typing ? t('typing', { user: peer }) : ''}
       </div>
       <Composer key={`composer-${peer}`} peer={peer} />
