@@ -35,6 +35,10 @@ describe('nextDelay (full jitter)', () => {
     expect(nextDelay(2, opts, () => Number.NaN)).toBe(0);
   });
 
+  it('takes the random source from options too', () => {
+    expect(nextDelay(2, { ...opts, random: () => 0.25 })).toBe(500);
+  });
+
   it('defaults to DEFAULTS.backoff', () => {
     expect(nextDelay(0, undefined, () => 0.5)).toBe(DEFAULTS.backoff.baseMs / 2);
     expect(nextDelay(100, {}, () => 0.5)).toBe(DEFAULTS.backoff.maxMs / 2);
