@@ -2,7 +2,9 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
 // The dev server forwards the API and the socket to a locally running apps/server, so the
-// browser sees one origin (the server's Origin check and the CSP both expect that).
+// browser sees one origin. The Host header is passed through unchanged (no changeOrigin):
+// the server accepts a WebSocket only when its Origin matches Host, and here both are the
+// dev server's.
 const serverPort = process.env.PIGEON_DEV_SERVER_PORT || '8080';
 const target = `http://127.0.0.1:${serverPort}`;
 
@@ -11,8 +13,8 @@ export default defineConfig({
   base: '/',
   server: {
     proxy: {
-      '/api': { target, changeOrigin: true },
-      '/ws': { target, ws: true, changeOrigin: true },
+      '/api': { target },
+      '/ws': { target, ws: true },
     },
   },
   build: {
