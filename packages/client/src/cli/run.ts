@@ -24,6 +24,7 @@ export const USAGE = `Usage:
   pigeon send TO TEXT|- [--id ID]            send (- reads stdin); exits 0 once stored
   pigeon listen [--json]                     print incoming messages (acking them) until interrupted
   pigeon history WITH [--limit N] [--before CURSOR] [--json]
+  pigeon conversations [--json]              one line per peer, newest first
   pigeon logout                              forget the saved session
 
 Options: --timeout SECONDS (default 10) bounds connecting and waiting for the server.
@@ -232,6 +233,15 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         for (const m of page.items) line(io.stdout, values.json ? JSON.stringify(m) : formatMessage(m));
         if (page.more && !values.json)
           line(io.stderr, `(older messages exist: --before ${page.items[0]?.cursor ?? ''})`);
+        return ExitCode.ok;
+      }
+      case 'conversations': {
+        if (args.length > 0) throw new CliError(ExitCode.usage, `unexpected argument: ${args[0]}`);
+        const c = await sessionClient();
+        await connect(c, timeoutMs);
+        for (const conv of await c.conversations()) {
+          line(io.stdout, values.json ? JSON.stringify(conv) : `${conv.with}\t${formatMessage(conv.last)}`);
+        }
         return ExitCode.ok;
       }
       default:

@@ -101,6 +101,12 @@ describe('pigeon CLI', () => {
     again.child.kill('SIGINT');
     expect(await again.done).toMatchObject({ code: 0, stdout: '' });
 
+    const convs = await cli(['conversations', '--json'], cliEnv('alice.json'));
+    expect(convs.code).toBe(0);
+    expect(JSON.parse(convs.stdout.trim())).toMatchObject({
+      with: 'cli_bob',
+      last: { body: 'hello from the cli' },
+    });
     const text = await cli(['history', 'cli_alice'], cliEnv('bob.json'));
     expect(text.stdout).toMatch(/cli_alice -> cli_bob: hello from the cli\n$/);
 
