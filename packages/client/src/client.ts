@@ -570,6 +570,13 @@ class Client implements PigeonClient {
     switch (frame.t) {
       case 'welcome':
         clearTimer(conn.connectTimer);
+        if (this.session && frame.user !== this.session.user) {
+          // The token belongs to someone else (e.g. a host app's JWT with another `sub`): this
+          // user's outbox must not go out under that name.
+          conn.ws.close(1000, 'token of another user');
+          this.onClose(conn, CloseCode.unauthorized, `token is for ${frame.user}, not ${this.session.user}`);
+          return;
+        }
         conn.welcomed = true;
         this.setStatus({ state: 'syncing', attempt: this.attempt });
         return;

@@ -118,6 +118,22 @@ describe('reconnecting', () => {
     expect(FakeSocket.instances).toHaveLength(2);
   });
 
+  it('refuses a token that belongs to another user instead of sending as them', async () => {
+    const client = await startedClient();
+    client.send('bob', 'secret');
+    let unauthorized = 0;
+    client.on('unauthorized', () => unauthorized++);
+    const sock = FakeSocket.last();
+    sock.open();
+    sock.push({ t: 'welcome', v: 1, user: 'mallory', head: null });
+    sock.push({ t: 'synced', head: null, gap: false });
+    await tick();
+    expect(client.status.get().state).toBe('unauthorized');
+    expect(unauthorized).toBe(1);
+    expect(sock.framesOf('send')).toEqual([]);
+    expect(sock.closed).not.toBeNull();
+  });
+
   it('retries at once when the network comes back', async () => {
     let networkBack: () => void = () => {};
     const client = await startedClient({
