@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { useT } from '../i18n/use-strings';
 import { navigateTo } from '../lib/navigation';
 import { useChatStore } from '../store/chat-store';
@@ -11,6 +12,19 @@ export function ChatPane() {
   const me = useChatStore((s) => s.me);
   const online = useChatStore((s) => (s.activePeer ? s.presence[s.activePeer] === true : false));
   const typing = useChatStore((s) => (s.activePeer ? s.activePeer in s.typingUntil : false));
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  const peerId = conversation?.peer;
+
+  // Opening a chat from the list moves the focus into it: to the composer where there is room
+  // for both panes, to the chat's title on a phone (the list just disappeared, and focusing
+  // the composer would pop up the keyboard unasked).
+  useEffect(() => {
+    if (!peerId) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && !active.closest('.sidebar')) return;
+    if (matchMedia('(max-width: 640px)').matches) titleRef.current?.focus();
+    else document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
+  }, [peerId]);
 
   if (!conversation) {
     return (
@@ -36,7 +50,7 @@ export function ChatPane() {
           {online && <span className="online-dot" />}
         </span>
         <div className="chat-title-block">
-          <h2 id="chat-title" className="chat-title">
+          <h2 id="chat-title" className="chat-title" ref={titleRef} tabIndex={-1}>
             {peer === me ? t('noteToSelf', { user: peer }) : peer}
           </h2>
           <p className="chat-subtitle">

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { useT } from '../i18n/use-strings';
 import { navigateTo } from '../lib/navigation';
 import { formatShort } from '../lib/time-format';
@@ -11,10 +12,23 @@ export function ConversationList() {
   const active = useChatStore((s) => s.activePeer);
   const language = useChatStore((s) => s.language);
   const typingUntil = useChatStore((s) => s.typingUntil);
+  const listRef = useRef<HTMLUListElement>(null);
+  const lastActive = useRef<string | null>(null);
+
+  // Coming back from a chat on a phone (its pane, and the focused back button, are gone):
+  // the focus returns to that chat's row.
+  useEffect(() => {
+    const previous = lastActive.current;
+    lastActive.current = active;
+    if (active !== null || previous === null) return;
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && !focused.closest('.chat-pane')) return;
+    listRef.current?.querySelector<HTMLButtonElement>(`button[data-peer="${CSS.escape(previous)}"]`)?.focus();
+  }, [active]);
 
   if (rows.length === 0) return <p className="empty-list">{t('noConversations')}</p>;
   return (
-    <ul className="conversation-list">
+    <ul className="conversation-list" ref={listRef}>
       {rows.map((row) => {
         const last = row.last;
         const typing = row.peer in typingUntil;

@@ -118,6 +118,8 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
     await expect.poll(() => unreadBadge(row)).toBe('1');
     await openConversation(bob.page, ALICE);
     await expect.poll(() => bubbleState(bob.page, 'Hello Bob!')).toBe('received');
+    // Opening a chat puts the cursor in its composer.
+    expect(await bob.page.evaluate(() => document.activeElement?.tagName)).toBe('TEXTAREA');
     await expect.poll(() => row.getByTestId('unread').count()).toBe(0);
     await sendText(bob.page, 'Hi Alice, 你好!\nsecond line');
     await expect.poll(() => bubbleState(alice.page, 'Hi Alice, 你好!\nsecond line')).toBe('received');
@@ -265,6 +267,12 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
     await page.getByRole('button', { name: 'Back to conversations' }).click();
     await list.waitFor();
     expect(await page.locator('.composer').count()).toBe(0);
+    // The focus comes back to the chat's row, and the keyboard alone opens it again.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-peer')))
+      .toBe(ALICE);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('chat-title');
     await phone.context.close();
   });
 
