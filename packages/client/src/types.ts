@@ -145,7 +145,7 @@ export interface ClientStatus {
   nextAttemptAt?: number;
   /** Consecutive failed attempts so far (0 once a connection stayed up). */
   attempt?: number;
-  /** Why the client is offline/unauthorized/reconnecting: e.g. `stopped`, `unsupported_version`, `closed_1006`. */
+  /** Why the client is offline/unauthorized/reconnecting: `not_started`, `stopped`, `unsupported_version`, `closed_<code>` (4000: the client gave up on a silent connection), ... */
   reason?: string;
 }
 
