@@ -25,15 +25,16 @@ export interface SqliteStoreOptions {
   now?: () => number;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /*
  * Layout. Every user has a mailbox: `users.head_seq` is the sequence of its newest entry,
  * `delivered_seq` its delivered mark, `removed_upto` how far retention has removed it. An
  * entry is (owner, seq) → message; a message row holds the body once and doubles as the
  * (sender, id) idempotency record, reference-counted by its entries so that it lives exactly
- * as long as they do. `conversations` keeps the newest entry per (owner, peer) so the
- * conversation list never scans entries.
+ * as long as they do. Per message that is six statements and five B-trees touched; the
+ * conversation list and retention read the (owner, peer, seq) index and the primary key
+ * instead of maintaining tables of their own on the hot path.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -66,14 +67,12 @@ CREATE TABLE IF NOT EXISTS entries (
   PRIMARY KEY (owner, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_peer ON entries (owner, peer, seq);
-CREATE INDEX IF NOT EXISTS entries_ts ON entries (ts);
-CREATE TABLE IF NOT EXISTS conversations (
-  owner TEXT NOT NULL,
-  peer TEXT NOT NULL,
-  last_seq INTEGER NOT NULL,
-  PRIMARY KEY (owner, peer)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS conversations_recent ON conversations (owner, last_seq);
+`;
+
+/** Version 1 kept a conversations table and a ts index on the hot path. */
+const MIGRATE_1_TO_2 = `
+DROP TABLE IF EXISTS conversations;
+DROP INDEX IF EXISTS entries_ts;
 `;
 
 const ENTRY_COLUMNS = `e.owner AS owner, e.seq AS seq, m.sender AS sender, m.id AS id, m.recipient AS recipient,
@@ -134,6 +133,9 @@ export class SqliteStore implements Store {
       | undefined;
     if (version === undefined) {
       this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+    } else if (Number(version) === 1) {
+      this.db.exec(MIGRATE_1_TO_2);
+      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(SCHEMA_VERSION));
     } else if (Number(version) !== SCHEMA_VERSION) {
       throw new Error(`database schema ${version} is not supported (expected ${SCHEMA_VERSION})`);
     }
@@ -153,9 +155,6 @@ export class SqliteStore implements Store {
         'INSERT INTO messages (sender, id, recipient, body, ts, recipient_seq, refs) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       insertEntry: db.prepare('INSERT INTO entries (owner, seq, peer, msg, ts) VALUES (?, ?, ?, ?, ?)'),
-      upsertConversation: db.prepare(
-        'INSERT INTO conversations (owner, peer, last_seq) VALUES (?, ?, ?) ON CONFLICT (owner, peer) DO UPDATE SET last_seq = excluded.last_seq',
-      ),
       setDelivered: db.prepare('UPDATE users SET delivered_seq = ? WHERE id = ?'),
       newlyDelivered: db.prepare<[string, number, number, string, string], { sender: string; id: string }>(
         `SELECT m.sender AS sender, m.id AS id FROM entries e JOIN messages m ON m.rowid = e.msg
@@ -169,13 +168,20 @@ export class SqliteStore implements Store {
         `SELECT ${ENTRY_COLUMNS} FROM entries e ${ENTRY_JOIN}
          WHERE e.owner = ? AND e.peer = ? AND e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
       ),
-      conversations: db.prepare<[string], EntryRow & { peer: string }>(
-        `SELECT c.peer AS peer, ${ENTRY_COLUMNS} FROM conversations c
-         JOIN entries e ON e.owner = c.owner AND e.seq = c.last_seq ${ENTRY_JOIN}
-         WHERE c.owner = ? ORDER BY c.last_seq DESC`,
+      // The newest entry per peer, from the covering (owner, peer, seq) index.
+      conversations: db.prepare<[string, string], EntryRow & { peer: string }>(
+        `WITH last AS (SELECT peer, MAX(seq) AS seq FROM entries WHERE owner = ? GROUP BY peer)
+         SELECT last.peer AS peer, ${ENTRY_COLUMNS} FROM last
+         JOIN entries e ON e.owner = ? AND e.seq = last.seq ${ENTRY_JOIN}
+         ORDER BY e.seq DESC`,
       ),
-      oldByOwner: db.prepare<[number], { owner: string; max_seq: number }>(
-        'SELECT owner, MAX(seq) AS max_seq FROM entries WHERE ts < ? GROUP BY owner',
+      /** Mailboxes holding more entries than they must keep. */
+      overfull: db.prepare<[number], { id: string; head_seq: number; removed_upto: number }>(
+        'SELECT id, head_seq, removed_upto FROM users WHERE head_seq - removed_upto > ?',
+      ),
+      /** The newest entry in a seq range older than the cutoff (a primary-key range scan). */
+      lastOld: db.prepare<[string, number, number, number], { max_seq: number | null }>(
+        'SELECT MAX(seq) AS max_seq FROM entries WHERE owner = ? AND seq > ? AND seq <= ? AND ts < ?',
       ),
       rangeMsgs: db.prepare<[string, number, number], { msg: number }>(
         'SELECT msg FROM entries WHERE owner = ? AND seq > ? AND seq <= ?',
@@ -186,15 +192,21 @@ export class SqliteStore implements Store {
       deleteMessage: db.prepare('DELETE FROM messages WHERE rowid = ?'),
       deleteEntries: db.prepare('DELETE FROM entries WHERE owner = ? AND seq > ? AND seq <= ?'),
       setRemoved: db.prepare('UPDATE users SET removed_upto = ? WHERE id = ?'),
-      deleteConversations: db.prepare('DELETE FROM conversations WHERE owner = ? AND last_seq <= ?'),
     };
   }
 
   private tagOf(user: string): string {
+    const tag = this.knownTag(user);
+    if (tag === null) throw new Error(`no mailbox for ${user}`);
+    return tag;
+  }
+
+  /** The user's mailbox tag (cached: tags never change), or null when there is no such user. */
+  private knownTag(user: string): string | null {
     let tag = this.tags.get(user);
     if (tag === undefined) {
       const row = this.q.getUser.get(user);
-      if (!row) throw new Error(`no mailbox for ${user}`);
+      if (!row) return null;
       tag = row.tag;
       this.tags.set(user, tag);
     }
@@ -264,8 +276,9 @@ export class SqliteStore implements Store {
   private applySend(op: SendOp, admit: (op: SendOp) => SendRefusal | null): OpResult {
     const existing = this.q.findMessage.get(op.from, op.id);
     if (existing) return { kind: 'duplicate', ts: existing.ts };
-    const recipient = this.q.getUser.get(op.to);
-    if (!recipient) return { kind: 'no_such_user' };
+    // Users are never deleted: a known tag means the recipient exists.
+    const recipientTag = this.knownTag(op.to);
+    if (recipientTag === null) return { kind: 'no_such_user' };
     const refusal = admit(op);
     if (refusal) return { kind: 'refused', refusal };
     const ts = this.now();
@@ -285,13 +298,11 @@ export class SqliteStore implements Store {
       delivered: false,
     };
     this.q.insertEntry.run(op.to, toSeq, op.from, rowid, ts);
-    this.q.upsertConversation.run(op.to, op.from, toSeq);
     const entries: Entry[] = [
-      { owner: op.to, seq: toSeq, frame: { ...base, cursor: encodeCursor(recipient.tag, toSeq) } },
+      { owner: op.to, seq: toSeq, frame: { ...base, cursor: encodeCursor(recipientTag, toSeq) } },
     ];
     if (!self) {
       this.q.insertEntry.run(op.from, fromSeq, op.to, rowid, ts);
-      this.q.upsertConversation.run(op.from, op.to, fromSeq);
       entries.push({
         owner: op.from,
         seq: fromSeq,
@@ -336,23 +347,24 @@ export class SqliteStore implements Store {
   }
 
   async conversations(user: string): Promise<ConversationItem[]> {
-    return this.q.conversations.all(user).map((row) => ({ with: row.peer, last: this.toFrame(row) }));
+    return this.q.conversations.all(user, user).map((row) => ({ with: row.peer, last: this.toFrame(row) }));
   }
 
   async sweepRetention(now: number): Promise<number> {
     if (this.closed) return 0;
     const cutoff = now - this.opts.retentionDays * 86_400_000;
+    const keep = this.opts.mailboxMax;
     let removed = 0;
-    for (const { owner, max_seq } of this.q.oldByOwner.all(cutoff)) {
+    for (const box of this.q.overfull.all(keep)) {
       // Keep the newest mailboxMax entries and everything younger than the cutoff.
-      const row = this.q.getUser.get(owner);
-      if (!row) continue;
-      const upto = Math.min(max_seq, row.head_seq - this.opts.mailboxMax);
+      const limit = box.head_seq - keep;
+      const upto = this.q.lastOld.get(box.id, box.removed_upto, limit, cutoff)?.max_seq ?? null;
+      if (upto === null) continue;
       // Remove in slices so one huge mailbox does not hold the write lock for long.
-      let from = row.removed_upto;
+      let from = box.removed_upto;
       while (from < upto) {
         const to = Math.min(upto, from + 5000);
-        removed += this.removeRange(owner, from, to);
+        removed += this.removeRange(box.id, from, to);
         from = to;
       }
     }
@@ -369,7 +381,6 @@ export class SqliteStore implements Store {
         }
         this.q.deleteEntries.run(owner, fromSeq, uptoSeq);
         this.q.setRemoved.run(uptoSeq, owner);
-        this.q.deleteConversations.run(owner, uptoSeq);
         return msgs.length;
       })
       .immediate();
