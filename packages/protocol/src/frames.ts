@@ -118,7 +118,8 @@ export interface PongFrame {
 }
 export interface ErrorFrame {
   t: 'error';
-  code: FrameErrorCode;
+  /** One of `FrameErrorCode` from a v1 server; decoders accept any other string a newer server may add. */
+  code: FrameErrorCode | (string & {});
   message: string;
   /** Echoes the `send` this error concerns, when that send had a well-formed id. */
   id?: string;

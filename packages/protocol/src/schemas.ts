@@ -103,7 +103,8 @@ export const serverSchemas = {
   pong: v.object({ t: v.literal('pong'), rid: v.optional(v.string()) }),
   error: v.object({
     t: v.literal('error'),
-    code: v.picklist(['bad_frame', 'too_large', 'no_such_user', 'rate_limited', 'internal']),
+    // Any string: a newer server may add codes, and a client must still see the error.
+    code: v.pipe(v.string(), v.minLength(1)),
     message: v.string(),
     id: v.optional(v.string()),
     rid: v.optional(v.string()),

@@ -103,6 +103,10 @@ describe('decoding normalises what the spec says it may', () => {
     expect(r).toEqual({ ok: true, frame: { t: 'ping', rid: 'x' } });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+  it('accepts error codes a newer server may add', () => {
+    const r = decodeServerFrame(JSON.stringify({ t: 'error', code: 'shiny_new', message: 'm' }));
+    expect(r).toEqual({ ok: true, frame: { t: 'error', code: 'shiny_new', message: 'm' } });
+  });
   it('gives items of history and conversations their t when a server leaves it out', () => {
     const { t: _t, ...bare } = msg;
     const r = decodeServerFrame(JSON.stringify({ t: 'history', with: 'bob', items: [bare], more: false }));
