@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  Client,
   type Frame,
   mid,
   type Running,
@@ -115,5 +116,29 @@ describe('the replay race', () => {
     // Acked entries replay with delivered:true when asked for with since.
     const early = await session(s.wsUrl, b.token, String(cb.backlog[0]!.cursor));
     expect(early.backlog.map((m) => m.delivered)).toEqual([true, false, false, false, false]);
+  });
+
+  it('a client that acks every entry of a long backlog while it replays is served, and the mark lands on the last', async () => {
+    const a = await register(s.url);
+    const b = await register(s.url);
+    const ca = await session(s.wsUrl, a.token);
+    const ids = Array.from({ length: 5000 }, () => mid('ack'));
+    for (const id of ids) ca.send({ t: 'send', id, to: b.id, body: id });
+    await ca.until(() => ca.frames.filter((f) => f.t === 'sent').length === ids.length, 'stored', 30_000);
+    const c = await Client.open(`${s.wsUrl}/ws`);
+    c.ws.on('message', (data) => {
+      const f = JSON.parse(data.toString());
+      if (f.t === 'msg') c.send({ t: 'ack', cursor: f.cursor });
+    });
+    c.send({ t: 'hello', v: 1, token: b.token });
+    await c.waitFor((f) => f.t === 'synced', 'synced', 30_000);
+    await ca.until(
+      () => ca.frames.filter((f) => f.t === 'receipt').length === ids.length,
+      'all receipts',
+      30_000,
+    );
+    expect(c.closeInfo).toBeNull();
+    const again = await session(s.wsUrl, b.token);
+    expect(again.backlog).toEqual([]);
   });
 });

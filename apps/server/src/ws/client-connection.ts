@@ -14,8 +14,11 @@ import type { Entry, Receipt } from '../store/store.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
 import type { Outcome } from './relay.js';
 
-/** Client frames waiting to be handled (before synced, or behind a store read); past this, 4008. */
-const MAX_QUEUED_FRAMES = 1000;
+/**
+ * Bytes of client frames that may wait to be handled (before synced, or behind a store
+ * read): a client acking a long backlog frame by frame stays far below; past it, 4008.
+ */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 const KNOWN_TYPES = new Set([
   'hello',
@@ -45,6 +48,8 @@ export class ClientConnection extends MailboxConnection {
    * they wait here.
    */
   private inbox: string[] = [];
+  private inboxHead = 0;
+  private inboxBytes = 0;
   private busy = true;
   /** Times of recent bad_frame errors (sliding window). */
   private badFrames: number[] = [];
@@ -64,6 +69,8 @@ export class ClientConnection extends MailboxConnection {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.helloTimer = null;
     this.inbox = [];
+    this.inboxHead = 0;
+    this.inboxBytes = 0;
   }
 
   private write(frame: ServerFrame): void {
@@ -94,7 +101,8 @@ export class ClientConnection extends MailboxConnection {
       });
       return;
     }
-    if (this.inbox.length >= MAX_QUEUED_FRAMES) {
+    this.inboxBytes += text.length;
+    if (this.inboxBytes > MAX_QUEUED_BYTES) {
       this.close(CloseCode.policy, 'too many frames waiting');
       return;
     }
@@ -103,8 +111,17 @@ export class ClientConnection extends MailboxConnection {
   }
 
   private pump(): void {
-    while (!this.busy && this.inbox.length > 0 && this.isOpen) {
-      const pending = this.handle(this.inbox.shift()!);
+    while (!this.busy && this.inboxHead < this.inbox.length && this.isOpen) {
+      const text = this.inbox[this.inboxHead++]!;
+      this.inboxBytes -= text.length;
+      if (this.inboxHead === this.inbox.length) {
+        this.inbox = [];
+        this.inboxHead = 0;
+      } else if (this.inboxHead >= 1024) {
+        this.inbox = this.inbox.slice(this.inboxHead);
+        this.inboxHead = 0;
+      }
+      const pending = this.handle(text);
       if (pending) {
         this.busy = true;
         void pending.finally(() => {
