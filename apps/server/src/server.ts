@@ -297,8 +297,9 @@ class Server implements PigeonServer {
     this.log.info({ connections: this.connections.size }, 'shutting down');
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    // Finish what was submitted: every send that will get `sent` is committed first.
+    // HTTP keeps answering while sockets close (/healthz says 503, upgrades are refused)
+    // so a load balancer sees the drain. Finish what was submitted: every send that will
+    // get `sent` is committed first.
     await this.relay?.drain();
     const open = [...this.connections];
     await Promise.all(
@@ -321,6 +322,7 @@ class Server implements PigeonServer {
           }),
       ),
     );
+    const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeAllConnections();
     await httpClosed;
     await this.relay?.drain();

@@ -184,3 +184,31 @@ describe('in-process shutdown', () => {
     }
   });
 });
+
+describe('healthz during shutdown', () => {
+  it('answers 503 on a kept-alive connection once shutdown has begun', async () => {
+    const net = await import('node:net');
+    const r = await startServer({});
+    const a = await register(r.url);
+    // An open socket keeps shutdown in its closing phase for a moment.
+    const c = await session(r.wsUrl, a.token);
+    const sock = net.connect(r.port, '127.0.0.1');
+    let data = '';
+    sock.on('data', (d) => {
+      data += d.toString();
+    });
+    sock.on('error', () => {});
+    const req = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\nConnection: keep-alive\r\n\r\n`;
+    sock.write(req);
+    await new Promise<void>((resolve) => {
+      const check = () => (data.includes('{"ok":true}') ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    const closing = r.stop();
+    sock.write(req);
+    await closing;
+    await c.waitClose();
+    const statuses = [...data.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    expect(statuses).toEqual(['200', '503']);
+  });
+});
