@@ -273,6 +273,17 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
       .toBe(ALICE);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('chat-title');
+
+    // Signing out forgets this user's chats; the next user sees only their own.
+    await page.getByRole('button', { name: 'Back to conversations' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Pigeon' }).waitFor();
+    await signIn(page, CAROL, PASSWORD);
+    await expect
+      .poll(() =>
+        page.locator('button.conversation').evaluateAll((els) => els.map((e) => e.getAttribute('data-peer'))),
+      )
+      .toEqual([ALICE]);
     await phone.context.close();
   });
 
