@@ -284,6 +284,7 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
         page.locator('button.conversation').evaluateAll((els) => els.map((e) => e.getAttribute('data-peer'))),
       )
       .toEqual([ALICE]);
+    expect(phone.errors).toEqual([]);
     await phone.context.close();
   });
 

@@ -125,7 +125,7 @@ export interface UserPage {
   page: Page;
   /** Browser dialogs (alert/confirm/prompt) the page opened: must stay empty. */
   dialogs: string[];
-  /** Uncaught page errors. */
+  /** Uncaught page errors, and anything the Content-Security-Policy refused. */
   errors: string[];
 }
 
@@ -145,6 +145,9 @@ export async function openUser(
     void d.dismiss();
   });
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+  });
   await page.goto('/');
   return { context, page, dialogs, errors };
 }

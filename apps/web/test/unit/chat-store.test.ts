@@ -215,6 +215,20 @@ describe('sidebar', () => {
   });
 });
 
+describe('gaps', () => {
+  it('after a gap every conversation fetches its newest page again, keeping what it shows', () => {
+    chatActions.history('bob', [msg('bob', ME, 'a', 1)], false, false);
+    chatActions.receive([msg('carol', ME, 'b', 2)]);
+    chatActions.forgetHistory();
+    expect(conv('bob').hasMore).toBeNull();
+    expect(conv('carol').hasMore).toBeNull();
+    expect(ids('bob')).toEqual(['a']);
+    chatActions.history('bob', [msg('bob', ME, 'z', 0), msg('bob', ME, 'a', 1)], true, false);
+    expect(conv('bob').hasMore).toBe(true);
+    expect(ids('bob')).toEqual(['z', 'a']);
+  });
+});
+
 describe('mergeMessages', () => {
   it('returns the same list when nothing changes', () => {
     const list = mergeMessages([], [outboxCopy('a', 'bob', 'sent', 1)]);
