@@ -1,23 +1,29 @@
 import { LIMITS } from '@pigeon/protocol';
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
 import { useT } from '../i18n/use-strings';
+import { useChatStore } from '../store/chat-store';
 import { notifyTyping, send } from '../store/client-bridge';
 
 /** Show the counter once this few characters are left. */
 const COUNTER_FROM = 500;
 
-/** Drafts per conversation, kept while the page lives, so switching chats loses nothing. */
+/**
+ * Drafts per user and conversation, kept while the page lives, so switching chats loses
+ * nothing (and the next user of a shared browser does not see them).
+ */
 const drafts = new Map<string, string>();
 
 export function Composer({ peer }: { peer: string }) {
   const t = useT();
   const ids = { input: useId(), counter: useId(), hint: useId() };
-  const [text, setText] = useState(() => drafts.get(peer) ?? '');
+  const me = useChatStore((s) => s.me);
+  const draftKey = `${me}\u0000${peer}`;
+  const [text, setText] = useState(() => drafts.get(draftKey) ?? '');
   const inputRef = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
-    drafts.set(peer, text);
-  }, [peer, text]);
+    drafts.set(draftKey, text);
+  }, [draftKey, text]);
 
   const left = LIMITS.bodyMaxLength - text.length;
   const over = left < 0;

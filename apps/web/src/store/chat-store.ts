@@ -88,11 +88,6 @@ function isViewing(s: ChatState, peer: string): boolean {
   return s.activePeer === peer && s.visible;
 }
 
-function newestTs(c: Conversation | undefined): number {
-  const last = c?.messages[c.messages.length - 1];
-  return last ? last.ts : 0;
-}
-
 function markThrough(mark: ReadMark | undefined, m: ChatMessage): ReadMark {
   if (!mark || m.ts > mark.ts) return { ts: m.ts, keys: [m.key] };
   if (m.ts === mark.ts && !mark.keys.includes(m.key)) return { ts: m.ts, keys: [...mark.keys, m.key] };
@@ -204,7 +199,7 @@ export const chatActions = {
     }
     const conversations = { ...s.conversations };
     const readMarks = { ...s.readMarks };
-    const typingUntil = { ...s.typingUntil };
+    let typingUntil = s.typingUntil;
     for (const [peer, list] of byPeer) {
       const c = conversations[peer] ?? emptyConversation(peer);
       const known = new Set(c.messages.map((m) => m.key));
@@ -214,7 +209,10 @@ export const chatActions = {
       for (const m of list) {
         if (m.state !== 'received') continue;
         // They sent a message, so they stopped typing it.
-        delete typingUntil[peer];
+        if (peer in typingUntil) {
+          typingUntil = { ...typingUntil };
+          delete typingUntil[peer];
+        }
         if (known.has(m.key) || counted(mark, m)) continue;
         known.add(m.key);
         if (!viewing) unread++;
@@ -331,6 +329,11 @@ export const chatActions = {
     set({ conversations });
   },
 
+  /** Without a connection nobody's presence is known: no green dots until it is back. */
+  forgetPresence(): void {
+    if (Object.keys(get().presence).length > 0) set({ presence: {} });
+  },
+
   presence(user: string, online: boolean): void {
     const s = get();
     if (s.presence[user] === online) return;
@@ -345,10 +348,8 @@ export const chatActions = {
   clearTyping(from: string): void {
     const s = get();
     if (!(from in s.typingUntil)) return;
-    const typingUntil = { ...s.typingUntil };
+    const typingUntil = s.typingUntil;
     delete typingUntil[from];
     set({ typingUntil });
   },
 };
-
-export { newestTs };

@@ -113,10 +113,16 @@ function wire(c: PigeonClient): void {
   });
   c.on('unauthorized', () => {
     const me = useChatStore.getState().me;
+    // The outbox stays, to be sent after the next sign-in.
     void c.logout({ clearData: false });
+    stopWatching();
     if (me) chatActions.signedOut('sessionExpired');
   });
-  c.on('status', (s) => chatActions.setStatus({ kind: s.state, nextAttemptAt: s.nextAttemptAt }));
+  c.on('status', (s) => {
+    chatActions.setStatus({ kind: s.state, nextAttemptAt: s.nextAttemptAt });
+    // The server reports everyone's state again after the next subscription.
+    if (s.state !== 'online' && s.state !== 'syncing') chatActions.forgetPresence();
+  });
 }
 
 /** After every (re)connect: the sidebar's rows, and the open conversation if it needs history. */
@@ -170,8 +176,14 @@ function watchStore(): void {
   );
 }
 
+function stopWatching(): void {
+  for (const off of unsubscribers) off();
+  unsubscribers = [];
+}
+
 function afterSession(user: string): void {
   const c = getClient();
+  stopWatching();
   chatActions.signedIn(user, loadUnread(user));
   knownOutbox = new Set();
   applyOutbox(c.outbox());
@@ -233,8 +245,7 @@ export async function signIn(
 
 export async function signOut(): Promise<void> {
   const me = useChatStore.getState().me;
-  for (const off of unsubscribers) off();
-  unsubscribers = [];
+  stopWatching();
   if (client) await client.logout({ clearData: true });
   if (me) clearUnread(me);
   chatActions.signedOut();

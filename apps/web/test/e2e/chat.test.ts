@@ -194,7 +194,7 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
     // Cut the socket (the page itself still loads): messages wait in the outbox as "sending".
     let blocked = true;
     await alice.context.routeWebSocket(/\/ws$/, (ws) => {
-      if (blocked) ws.close({ code: 1006 - 6, reason: 'test: no network' });
+      if (blocked) ws.close({ code: 1000, reason: 'test: no network' });
       else ws.connectToServer();
     });
     await page.reload();
@@ -224,9 +224,12 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
     await sendText(alice.page, 'sent during the restart 2');
     await sendText(bob.page, 'bob during the restart');
     expect(await bubbleState(alice.page, 'sent during the restart 1')).toBe('sending');
+    // Without a connection nobody is shown online.
+    expect(await alice.page.locator('.online-dot').count()).toBe(0);
     await server.start();
     await waitOnline(alice.page);
     await waitOnline(bob.page);
+    await expect.poll(() => alice.page.locator(`button[data-peer="${BOB}"] .online-dot`).count()).toBe(1);
     await sendText(alice.page, 'after the restart');
     for (const text of ['sent during the restart 1', 'sent during the restart 2', 'after the restart']) {
       await expect.poll(() => bubbleState(bob.page, text), { timeout: 20_000 }).toBe('received');

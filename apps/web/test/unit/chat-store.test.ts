@@ -207,6 +207,12 @@ describe('sidebar', () => {
     expect(selectPresencePeers(useChatStore.getState())).toEqual(['bob']);
   });
 
+  it('forgets presence while disconnected', () => {
+    chatActions.presence('bob', true);
+    chatActions.forgetPresence();
+    expect(useChatStore.getState().presence).toEqual({});
+  });
+
   it('typing shows until the message arrives', () => {
     chatActions.typing('bob', 0);
     expect('bob' in useChatStore.getState().typingUntil).toBe(true);
