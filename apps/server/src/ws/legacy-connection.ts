@@ -24,7 +24,11 @@ export class LegacyConnection extends MailboxConnection {
   }
 
   async start(user: string): Promise<void> {
-    await this.ctx.store.ensureUser(user);
+    // Frames may arrive before the mailbox is open: they are sent as this user, who must exist first.
+    this.user = user;
+    const ensured = this.ctx.store.ensureUser(user);
+    this.chain = this.chain.then(() => ensured);
+    await ensured;
     if (!this.isOpen) return;
     await this.openMailbox(
       user,
@@ -59,7 +63,7 @@ export class LegacyConnection extends MailboxConnection {
   deliverPresence(): void {}
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (!this.isOpen || this.state === 'opening') return;
+    if (!this.isOpen || this.user === '') return;
     this.ctx.metrics.frameIn('legacy');
     this.noteInput(Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).length);
     // The old client has no error channel: anything it cannot mean is dropped.
