@@ -10,7 +10,7 @@ import {
 import { LIMITS, type MsgFrame, parseUserId } from '@pigeon/protocol';
 import { type Language, pickLanguage } from '../i18n/strings';
 import { navigateTo, onNavigate, peerFromHash } from '../lib/navigation';
-import { chatActions, useChatStore } from './chat-store';
+import { type ChatState, chatActions, useChatStore } from './chat-store';
 import { messageKey } from './message-model';
 import { fromOutbox } from './outbox-mapping';
 import { clearUnread, loadLanguage, loadUnread, saveLanguage, saveUnread } from './saved-state';
@@ -145,35 +145,39 @@ async function refreshAfterSync(): Promise<void> {
 let unsubscribers: (() => void)[] = [];
 let saveTimer: ReturnType<typeof setTimeout> | null = null;
 
+/** Writes the unread counts and read marks, so they survive a reload. */
+function saveUnreadSoon(): void {
+  if (saveTimer !== null) return;
+  saveTimer = setTimeout(() => {
+    saveTimer = null;
+    const st = useChatStore.getState();
+    if (!st.me) return;
+    const unread: Record<string, number> = {};
+    for (const conv of Object.values(st.conversations)) if (conv.unread > 0) unread[conv.peer] = conv.unread;
+    saveUnread(st.me, { unread, readMarks: st.readMarks });
+  }, SAVE_DELAY_MS);
+}
+
+/** Follows the store for what the client must be told (presence) and what must be saved. */
 function watchStore(): void {
   let lastPeers = '';
   let lastSaved: unknown = null;
-  unsubscribers.push(
-    useChatStore.subscribe((s) => {
-      if (s.auth !== 'signed-in' || !client) return;
-      // Presence: everyone we have a conversation with.
-      const peers = selectPresencePeers(s).slice(0, LIMITS.presenceMaxUsers);
-      const joined = peers.join(',');
-      if (joined !== lastPeers && peers.length > 0) {
-        lastPeers = joined;
-        client.subscribePresence(peers);
-      }
-      // Unread counts and read marks survive reloads.
-      if (s.conversations !== lastSaved) {
-        lastSaved = s.conversations;
-        if (saveTimer === null)
-          saveTimer = setTimeout(() => {
-            saveTimer = null;
-            const st = useChatStore.getState();
-            if (!st.me) return;
-            const unread: Record<string, number> = {};
-            for (const conv of Object.values(st.conversations))
-              if (conv.unread > 0) unread[conv.peer] = conv.unread;
-            saveUnread(st.me, { unread, readMarks: st.readMarks });
-          }, SAVE_DELAY_MS);
-      }
-    }),
-  );
+  const follow = (s: ChatState) => {
+    if (s.auth !== 'signed-in' || !client) return;
+    // Presence: everyone we have a conversation with.
+    const peers = selectPresencePeers(s).slice(0, LIMITS.presenceMaxUsers);
+    const joined = peers.join(',');
+    if (joined !== lastPeers && peers.length > 0) {
+      lastPeers = joined;
+      client.subscribePresence(peers);
+    }
+    if (s.conversations !== lastSaved) {
+      lastSaved = s.conversations;
+      saveUnreadSoon();
+    }
+  };
+  unsubscribers.push(useChatStore.subscribe(follow));
+  follow(useChatStore.getState());
 }
 
 function stopWatching(): void {
