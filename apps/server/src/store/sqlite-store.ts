@@ -145,9 +145,8 @@ export class SqliteStore implements Store {
         'INSERT INTO users (id, password_hash, tag, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
       ),
       getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
-      bumpHead: db.prepare<[string], { head_seq: number }>(
-        'UPDATE users SET head_seq = head_seq + 1 WHERE id = ? RETURNING head_seq',
-      ),
+      getHead: db.prepare<[string], number>('SELECT head_seq FROM users WHERE id = ?').pluck(),
+      setHead: db.prepare('UPDATE users SET head_seq = ? WHERE id = ?'),
       findMessage: db.prepare<[string, string], { ts: number }>(
         'SELECT ts FROM messages WHERE sender = ? AND id = ?',
       ),
@@ -265,15 +264,32 @@ export class SqliteStore implements Store {
   async commit(ops: readonly StoreOp[], admit: (op: SendOp) => SendRefusal | null): Promise<OpResult[]> {
     if (this.closed) throw new Error('store is closed');
     const run = this.db.transaction((): OpResult[] => {
+      // Mailbox heads of this batch are counted here and written once per mailbox at the
+      // end (we hold the write lock, so nobody else moves them meanwhile).
+      const heads = new Map<string, number>();
       const results: OpResult[] = [];
-      for (const op of ops)
-        results.push(op.kind === 'send' ? this.applySend(op, admit) : this.applyAck(op.user, op.seq));
+      for (const op of ops) {
+        results.push(
+          op.kind === 'send' ? this.applySend(op, admit, heads) : this.applyAck(op.user, op.seq, heads),
+        );
+      }
+      for (const [user, head] of heads) this.q.setHead.run(head, user);
       return results;
     });
     return run.immediate();
   }
 
-  private applySend(op: SendOp, admit: (op: SendOp) => SendRefusal | null): OpResult {
+  private nextSeq(user: string, heads: Map<string, number>): number {
+    const seq = (heads.get(user) ?? (this.q.getHead.get(user) as number)) + 1;
+    heads.set(user, seq);
+    return seq;
+  }
+
+  private applySend(
+    op: SendOp,
+    admit: (op: SendOp) => SendRefusal | null,
+    heads: Map<string, number>,
+  ): OpResult {
     const existing = this.q.findMessage.get(op.from, op.id);
     if (existing) return { kind: 'duplicate', ts: existing.ts };
     // Users are never deleted: a known tag means the recipient exists.
@@ -282,9 +298,9 @@ export class SqliteStore implements Store {
     const refusal = admit(op);
     if (refusal) return { kind: 'refused', refusal };
     const ts = this.now();
-    const toSeq = this.q.bumpHead.get(op.to)!.head_seq;
+    const toSeq = this.nextSeq(op.to, heads);
     const self = op.from === op.to;
-    const fromSeq = self ? toSeq : this.q.bumpHead.get(op.from)!.head_seq;
+    const fromSeq = self ? toSeq : this.nextSeq(op.from, heads);
     const rowid = Number(
       this.q.insertMessage.run(op.from, op.id, op.to, op.body, ts, toSeq, self ? 1 : 2).lastInsertRowid,
     );
@@ -312,10 +328,10 @@ export class SqliteStore implements Store {
     return { kind: 'stored', ts, entries };
   }
 
-  private applyAck(user: string, seq: number): OpResult {
+  private applyAck(user: string, seq: number, heads: Map<string, number>): OpResult {
     const row = this.q.getUser.get(user);
     if (!row || seq <= row.delivered_seq) return { kind: 'acked', changed: false, receipts: [] };
-    const upto = Math.min(seq, row.head_seq);
+    const upto = Math.min(seq, heads.get(user) ?? row.head_seq);
     this.q.setDelivered.run(upto, user);
     const receipts: Receipt[] = this.q.newlyDelivered
       .all(user, row.delivered_seq, upto, user, user)
