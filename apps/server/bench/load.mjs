@@ -67,15 +67,22 @@ function cpuTimes() {
   }
   return out;
 }
-/** Total µs some task waited for a CPU (/proc/pressure/cpu), or null without PSI. */
-function cpuPressureUs() {
+/** Total µs some task waited for a CPU (or for I/O: `kind` 'io'), from PSI; null without it. */
+function pressureUs(kind = 'cpu') {
   try {
-    const m = /^some .*total=(\d+)$/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    const m = /^some .*total=(\d+)$/m.exec(readFileSync(`/proc/pressure/${kind}`, 'utf8'));
     return m ? Number(m[1]) : null;
   } catch {
     return null;
   }
 }
+const cpuPressureUs = () => pressureUs('cpu');
+/** Pressure shares (cpu, io) between two pressureNow() readings `ms` apart. */
+const pressureNow = () => ({ cpu: pressureUs('cpu'), io: pressureUs('io') });
+const pressureShare = (a, b, ms) => ({
+  cpu: a.cpu === null ? null : (b.cpu - a.cpu) / 1000 / ms,
+  io: a.io === null ? null : (b.io - a.io) / 1000 / ms,
+});
 /** Busy and steal share of each CPU between two cpuTimes() readings. */
 function cpuShares(a, b) {
   const out = {};
@@ -316,6 +323,7 @@ async function pairsScenario() {
   const l0 = selfCpuSeconds();
   const m0 = cpuTimes();
   const psi0 = cpuPressureUs();
+  const io0 = pressureUs('io');
   const t0 = now();
   measuring = true;
   await sleep(cfg.measureMs);
@@ -326,6 +334,7 @@ async function pairsScenario() {
   const l1 = selfCpuSeconds();
   const m1 = cpuTimes();
   const psi1 = cpuPressureUs();
+  const io1 = pressureUs('io');
   const d1 = delivered;
   running = false;
   stopping = true;
@@ -349,6 +358,7 @@ async function pairsScenario() {
     machineCpu: cpuShares(m0, m1),
     // Share of the window in which some runnable task waited for a CPU (PSI): contention.
     cpuPressure: psi0 !== null && psi1 !== null ? (psi1 - psi0) / 1e6 / seconds : null,
+    ioPressure: io0 !== null && io1 !== null ? (io1 - io0) / 1e6 / seconds : null,
     latency: latencySummary(lat),
   };
 }
@@ -400,7 +410,9 @@ async function flushScenario() {
       let n = 0;
       let c0 = 0;
       let l0 = 0;
+      let p0 = { cpu: null, io: null };
       ws.on('open', () => {
+        p0 = pressureNow();
         c0 = cpuSeconds(cfg.serverPid);
         l0 = selfCpuSeconds();
         t0 = now();
@@ -417,6 +429,8 @@ async function flushScenario() {
           // CPU well below the wall time means the server waited (on timers or the client).
           const serverCpuMs = (cpuSeconds(cfg.serverPid) - c0) * 1000;
           const loadCpuMs = (selfCpuSeconds() - l0) * 1000;
+          // CPU and I/O pressure (PSI) of the machine meanwhile: contention from other work.
+          const pressure = pressureShare(p0, pressureNow(), ms);
           ws.terminate();
           resolve({
             ms,
@@ -426,6 +440,7 @@ async function flushScenario() {
             gap: f.gap,
             serverCpuMs,
             loadCpuMs,
+            pressure,
           });
         } else if (f.t === 'error') countError(f.code);
       });
