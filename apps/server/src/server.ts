@@ -193,6 +193,13 @@ class Server implements PigeonServer {
       sendError(res, 400, 'bad_request', 'bad URL');
       return;
     }
+    const route =
+      pathname === '/healthz' || pathname === '/metrics'
+        ? pathname.slice(1)
+        : pathname === '/api' || pathname.startsWith('/api/')
+          ? 'api'
+          : 'static';
+    res.once('finish', () => this.metrics.httpRequests.labels(route, String(res.statusCode)).inc());
     try {
       if (pathname === '/healthz') {
         if (this.phase === 'ready') sendJson(res, 200, { ok: true });
