@@ -9,15 +9,19 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import {
+  closeSync,
   cpSync,
   existsSync,
+  fdatasyncSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -810,6 +814,28 @@ function printTable(rows) {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/**
+ * fdatasync latency of the disk the databases live on, right now: with PIGEON_DB_SYNC=full
+ * every `sent` waits for one, so it bounds latency, and other work on the machine moves it.
+ */
+function fsyncProbe(count = 200) {
+  const dir = tempDir('fsync');
+  const fd = openSync(join(dir, 'probe'), 'w');
+  const page = Buffer.alloc(4096, 1);
+  const t = [];
+  for (let i = 0; i < count; i++) {
+    writeSync(fd, page);
+    const a = performance.now();
+    fdatasyncSync(fd);
+    t.push(performance.now() - a);
+  }
+  closeSync(fd);
+  dropDir(dir);
+  t.sort((a, b) => a - b);
+  const q = (p) => Math.round(t[Math.min(t.length - 1, Math.ceil(p * t.length) - 1)] * 1000) / 1000;
+  return { samples: count, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: q(1) };
+}
+
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
@@ -860,6 +886,7 @@ async function main() {
   say(
     `bench: ${CPUS} CPUs, ${PIN ? 'pinned' : 'NOT pinned'}, node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
   );
+  const fsync0 = fsyncProbe();
   const seed = await seedDatabase();
 
   const kinds = ['pigeon', 'baseline'].filter((k) => TARGETS.has(k));
@@ -884,12 +911,14 @@ async function main() {
   for (const kind of kinds) if (ONLY.has('memory')) results[kind].memory = await measureIdle(kind, seed);
 
   const load1 = os.loadavg();
+  const fsync1 = fsyncProbe();
   const rows = buildRows();
   process.stdout.write(
     `\nPigeon vs bare ws relay — ${started.toISOString()}, ${CPUS} × ${machine().cpuModel}, node ${process.version}\n\n`,
   );
   printTable(rows);
   const lines = [
+    `fdatasync of a 4 KiB write in ${os.tmpdir()}: p50/p99 ${fsync0.p50Ms}/${fsync0.p99Ms} ms before the run, ${fsync1.p50Ms}/${fsync1.p99Ms} ms after`,
     `load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')} (the machine may be shared)`,
     ...(results.pigeon.flush?.ok
       ? [
@@ -910,6 +939,7 @@ async function main() {
         command: 'npm run bench',
         machine: machine(),
         loadAverage: { before: load0, after: load1 },
+        fsync: { before: fsync0, after: fsync1 },
         parameters: P,
         options: args,
         goals: GOALS,
