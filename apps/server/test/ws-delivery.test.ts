@@ -81,7 +81,7 @@ describe('send', () => {
   });
 
   it('a resend of (from, id) stores and pushes nothing and answers the original ts, whatever to/body say', async () => {
-    const [a, b, ca, cb] = await pair();
+    const [, b, ca, cb] = await pair();
     const c = await register(s.url);
     const id = mid();
     const first = await sendAndWait(ca, b.id, 'original', id);
