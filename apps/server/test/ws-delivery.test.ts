@@ -179,7 +179,14 @@ describe('rate limit', () => {
       expect((await sendAndWait(ca, b.id, 'dup', ids[0])).t).toBe('sent');
       expect((await sendAndWait(ca, 'nobody-r', 'x')).code).toBe('no_such_user');
       await sleep(Number(answers[11]!.retryAfterMs) + 20);
-      expect((await sendAndWait(ca, b.id, 'after the wait')).t).toBe('sent');
+      // One token has come back (5 a second): one send passes, the next is refused.
+      const after = [mid('w'), mid('w')];
+      for (const id of after) ca.send({ t: 'send', id, to: b.id, body: id });
+      const [ok, refused] = await Promise.all(
+        after.map((id) => ca.waitFor((f) => (f.t === 'sent' || f.t === 'error') && f.id === id)),
+      );
+      expect(ok!.t).toBe('sent');
+      expect(refused).toMatchObject({ t: 'error', code: 'rate_limited' });
       await sleep(100);
       expect(cb.msgs().map((m) => m.id)).not.toContain(ids[10]);
       expect(cb.msgs()).toHaveLength(11);
