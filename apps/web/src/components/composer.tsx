@@ -1,11 +1,9 @@
 import { LIMITS } from '@pigeon/protocol';
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import { DEFAULTS } from '../config';
 import { useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
 import { notifyTyping, send } from '../store/client-bridge';
-
-/** Show the counter once this few characters are left. */
-const COUNTER_FROM = 500;
 
 /**
  * Drafts per user and conversation, kept while the page lives, so switching chats loses
@@ -62,13 +60,13 @@ export function Composer({ peer }: { peer: string }) {
           if (e.target.value.length > 0) notifyTyping(peer);
         }}
         onKeyDown={onKeyDown}
-        aria-describedby={left <= COUNTER_FROM ? `${ids.hint} ${ids.counter}` : ids.hint}
+        aria-describedby={left <= DEFAULTS.counterFrom ? `${ids.hint} ${ids.counter}` : ids.hint}
         aria-invalid={over}
       />
       <span id={ids.hint} className="sr-only">
         {t('sendHint')}
       </span>
-      {left <= COUNTER_FROM && (
+      {left <= DEFAULTS.counterFrom && (
         <span id={ids.counter} className={`char-counter${over ? ' is-over' : ''}`} aria-live="polite">
           {over ? t('charsOver', { count: -left }) : t('charsLeft', { count: left })}
         </span>

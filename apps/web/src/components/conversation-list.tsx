@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { DEFAULTS } from '../config';
 import { useT } from '../i18n/use-strings';
 import { navigateTo } from '../lib/navigation';
 import { formatShort } from '../lib/time-format';
@@ -65,7 +66,9 @@ export function ConversationList() {
                   <span className={`conversation-preview${typing ? ' is-typing' : ''}`}>{preview}</span>
                   {row.unread > 0 && (
                     <span className="unread-badge" data-testid="unread">
-                      <span aria-hidden="true">{row.unread > 999 ? '999+' : row.unread}</span>
+                      <span aria-hidden="true">
+                        {row.unread > DEFAULTS.unreadBadgeMax ? `${DEFAULTS.unreadBadgeMax}+` : row.unread}
+                      </span>
                       <span className="sr-only">{t('unreadCount', { count: row.unread })}</span>
                     </span>
                   )}

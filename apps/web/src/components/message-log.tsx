@@ -1,5 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { DEFAULTS } from '../config';
 import { useT } from '../i18n/use-strings';
 import { dayNumber, formatDay } from '../lib/time-format';
 import { type Conversation, useChatStore } from '../store/chat-store';
@@ -28,8 +29,7 @@ export function buildRows(messages: readonly ChatMessage[], complete: boolean): 
   return rows;
 }
 
-/** Within this many pixels of the top, older history is fetched. */
-const EDGE_PX = 200;
+const EDGE_PX = DEFAULTS.logEdgePx;
 
 /**
  * The chat log. Only the rows in and near the viewport are in the DOM (@tanstack/react-virtual),
@@ -52,7 +52,7 @@ export function MessageLog({ conversation }: { conversation: Conversation }) {
     getScrollElement: () => scrollRef.current,
     estimateSize: (i) => (rows[i]?.kind === 'msg' ? (rows[i].day ? 80 : 40) : 44),
     getItemKey,
-    overscan: 10,
+    overscan: DEFAULTS.logOverscan,
     anchorTo: 'end',
     followOnAppend: true,
   });

@@ -1,5 +1,6 @@
 import type { MsgFrame } from '@pigeon/protocol';
 import { create } from 'zustand';
+import { DEFAULTS } from '../config';
 import type { Language, StringKey } from '../i18n/strings';
 import { type ChatMessage, fromFrame, mergeMessages, peerOf } from './message-model';
 
@@ -57,8 +58,6 @@ export interface ChatState {
   readMarks: Record<string, ReadMark>;
 }
 
-export const TYPING_SHOW_MS = 5_000;
-
 export function initialState(language: Language = 'en'): ChatState {
   return {
     me: null,
@@ -79,6 +78,17 @@ export const useChatStore = create<ChatState>()(() => initialState());
 
 const set = useChatStore.setState;
 const get = useChatStore.getState;
+
+/**
+ * Arrival numbers (see ChatMessage.seq): live entries count up from 0, history counts down,
+ * so on equal timestamps history sorts before what arrived live, and each page keeps its order.
+ */
+let seqLive = 0;
+let seqHistory = 0;
+function historySeqs(count: number): number {
+  seqHistory -= count;
+  return seqHistory;
+}
 
 function emptyConversation(peer: string): Conversation {
   return { peer, messages: [], unread: 0, hasMore: null, loading: false, loadError: false };
@@ -191,7 +201,7 @@ export const chatActions = {
     if (!me || frames.length === 0) return;
     const byPeer = new Map<string, ChatMessage[]>();
     for (const f of frames) {
-      const m = fromFrame(me, f);
+      const m = fromFrame(me, f, ++seqLive);
       const peer = peerOf(me, f);
       const list = byPeer.get(peer);
       if (list) list.push(m);
@@ -293,9 +303,10 @@ export const chatActions = {
     const me = s.me;
     if (!me) return;
     const c = s.conversations[peer] ?? emptyConversation(peer);
+    const first = historySeqs(items.length);
     const messages = mergeMessages(
       c.messages,
-      items.map((f) => fromFrame(me, f)),
+      items.map((f, i) => fromFrame(me, f, first + i)),
       older,
     );
     const hasMore = older || c.hasMore === null ? more : c.hasMore;
@@ -316,7 +327,10 @@ export const chatActions = {
     const conversations = { ...s.conversations };
     for (const item of items) {
       const c = conversations[item.with] ?? emptyConversation(item.with);
-      conversations[item.with] = { ...c, messages: mergeMessages(c.messages, [fromFrame(me, item.last)]) };
+      conversations[item.with] = {
+        ...c,
+        messages: mergeMessages(c.messages, [fromFrame(me, item.last, historySeqs(1))]),
+      };
     }
     set({ conversations });
   },
@@ -342,7 +356,7 @@ export const chatActions = {
 
   typing(from: string, now: number = Date.now()): void {
     const s = get();
-    set({ typingUntil: { ...s.typingUntil, [from]: now + TYPING_SHOW_MS } });
+    set({ typingUntil: { ...s.typingUntil, [from]: now + DEFAULTS.typingShowMs } });
   },
 
   clearTyping(from: string): void {

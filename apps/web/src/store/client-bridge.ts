@@ -8,6 +8,7 @@ import {
   type WebSocketConstructor,
 } from '@pigeon/client';
 import { LIMITS, type MsgFrame, parseUserId } from '@pigeon/protocol';
+import { DEFAULTS } from '../config';
 import { type Language, pickLanguage } from '../i18n/strings';
 import { navigateTo, onNavigate, peerFromHash } from '../lib/navigation';
 import { type ChatState, chatActions, useChatStore } from './chat-store';
@@ -23,12 +24,7 @@ import { selectPresencePeers } from './selectors';
  */
 let client: PigeonClient | null = null;
 
-/** Messages per history page. */
-export const PAGE_SIZE = 50;
-/** Live messages are applied in batches so that a long backlog replay is not one render per entry. */
-const RECEIVE_BATCH_MS = 30;
-/** Unread counts are written to storage at most this often. */
-const SAVE_DELAY_MS = 300;
+const PAGE_SIZE = DEFAULTS.historyPageSize;
 
 function getClient(): PigeonClient {
   if (client) return client;
@@ -88,7 +84,7 @@ function applyOutbox(items: readonly OutboxItem[]): void {
 function wire(c: PigeonClient): void {
   c.on('message', (m) => {
     incoming.push(m);
-    if (incomingTimer === null) incomingTimer = setTimeout(flushIncoming, RECEIVE_BATCH_MS);
+    if (incomingTimer === null) incomingTimer = setTimeout(flushIncoming, DEFAULTS.receiveBatchMs);
   });
   c.on('outbox', applyOutbox);
   c.on('receipt', ({ id, to }) => {
@@ -101,7 +97,7 @@ function wire(c: PigeonClient): void {
     clearTimeout(typingTimers.get(from));
     typingTimers.set(
       from,
-      setTimeout(() => chatActions.clearTyping(from), 5_000),
+      setTimeout(() => chatActions.clearTyping(from), DEFAULTS.typingShowMs),
     );
   });
   c.on('presence', ({ user, online }) => chatActions.presence(user, online));
@@ -155,7 +151,7 @@ function saveUnreadSoon(): void {
     const unread: Record<string, number> = {};
     for (const conv of Object.values(st.conversations)) if (conv.unread > 0) unread[conv.peer] = conv.unread;
     saveUnread(st.me, { unread, readMarks: st.readMarks });
-  }, SAVE_DELAY_MS);
+  }, DEFAULTS.saveDelayMs);
 }
 
 /** Follows the store for what the client must be told (presence) and what must be saved. */
@@ -180,9 +176,13 @@ function watchStore(): void {
   follow(useChatStore.getState());
 }
 
+/** The session ended: stop following the store, and drop entries not applied yet (they were that user's). */
 function stopWatching(): void {
   for (const off of unsubscribers) off();
   unsubscribers = [];
+  if (incomingTimer !== null) clearTimeout(incomingTimer);
+  incomingTimer = null;
+  incoming = [];
 }
 
 function afterSession(user: string): void {

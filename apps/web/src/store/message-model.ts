@@ -21,6 +21,13 @@ export interface ChatMessage {
   confirmed: boolean;
   /** A position in my mailbox, usable as `history.before`; absent for outbox copies. */
   cursor?: string | undefined;
+  /**
+   * Mailbox order where timestamps tie (several messages can be stored in one millisecond).
+   * Cursors are opaque and never compared, so the order they arrived in stands in for them:
+   * live entries get rising numbers, history (older than anything live) falling ones.
+   * Absent until the entry itself has been seen (an outbox copy confirmed by `sent`).
+   */
+  seq?: number | undefined;
   state: MessageState;
   errorCode?: string | undefined;
 }
@@ -34,8 +41,8 @@ export function peerOf(me: string, m: { from: string; to: string }): string {
   return m.from === me ? m.to : m.from;
 }
 
-/** A mailbox entry as the UI shows it. */
-export function fromFrame(me: string, f: MsgFrame): ChatMessage {
+/** A mailbox entry as the UI shows it; `seq`: its place in arrival order (see ChatMessage). */
+export function fromFrame(me: string, f: MsgFrame, seq?: number): ChatMessage {
   const mine = f.from === me;
   let state: MessageState = 'received';
   if (mine) state = f.delivered && f.to !== me ? 'delivered' : 'sent';
@@ -48,6 +55,7 @@ export function fromFrame(me: string, f: MsgFrame): ChatMessage {
     ts: f.ts,
     confirmed: true,
     cursor: f.cursor,
+    seq,
     state,
   };
 }
@@ -65,22 +73,25 @@ export function mergeMessage(old: ChatMessage, next: ChatMessage): ChatMessage {
   if (old.confirmed && next.confirmed) {
     const state = RANK[next.state] >= RANK[old.state] ? next.state : old.state;
     const cursor = old.cursor ?? next.cursor;
-    if (state === old.state && cursor === old.cursor) return old;
-    return { ...old, state, cursor };
+    const seq = old.seq ?? next.seq;
+    if (state === old.state && cursor === old.cursor && seq === old.seq) return old;
+    return { ...old, state, cursor, seq };
   }
-  if (!old.confirmed && next.confirmed) return { ...next, cursor: next.cursor ?? old.cursor };
+  if (!old.confirmed && next.confirmed)
+    return { ...next, cursor: next.cursor ?? old.cursor, seq: next.seq ?? old.seq };
   if (old.state === next.state && old.errorCode === next.errorCode && old.body === next.body) return old;
   return next;
 }
 
 /**
- * Order of the chat log: stored messages by server time (ties keep the order they arrived
- * in, which for one mailbox is cursor order), then my unconfirmed ones in the order I
- * wrote them: they have no place in the mailbox yet, so they sit at the bottom.
+ * Order of the chat log: stored messages by server time, ties in mailbox order (`seq`; one
+ * not seen in the mailbox yet goes last), then my unconfirmed ones in the order I wrote
+ * them: they have no place in the mailbox yet, so they sit at the bottom.
  */
 function before(a: ChatMessage, b: ChatMessage): boolean {
   if (a.confirmed !== b.confirmed) return a.confirmed;
-  return a.ts < b.ts;
+  if (a.ts !== b.ts) return a.ts < b.ts;
+  return (a.seq ?? Number.POSITIVE_INFINITY) < (b.seq ?? Number.POSITIVE_INFINITY);
 }
 
 /**
@@ -113,7 +124,9 @@ export function mergeMessages(
         list ??= existing.slice();
         list[at] = merged;
         // Confirmation gives an outbox copy its server time, so its place may change.
-        if (merged.confirmed !== cur.confirmed || merged.ts !== cur.ts) reposition = true;
+        if (merged.confirmed !== cur.confirmed || merged.ts !== cur.ts || merged.seq !== cur.seq) {
+          reposition = true;
+        }
       }
       continue;
     }

@@ -63,6 +63,22 @@ describe('receiving', () => {
     expect(ids('bob')).toEqual(['m1', 'm2', 'm3', 'm4']);
   });
 
+  it('puts my message where the mailbox has it when timestamps tie, once its entry arrives', () => {
+    chatActions.outbox([outboxCopy('mine', 'bob', 'sending', 1)]);
+    chatActions.outbox([outboxCopy('mine', 'bob', 'sent', 5000)]);
+    chatActions.receive([msg('bob', ME, 'theirs', 5000)]);
+    // Not seen in the mailbox yet: after the entry with the same time.
+    expect(ids('bob')).toEqual(['theirs', 'mine']);
+    chatActions.reset('en');
+    chatActions.signedIn(ME);
+    chatActions.outbox([outboxCopy('mine', 'bob', 'sent', 5000)]);
+    chatActions.receive([msg(ME, 'bob', 'mine', 5000), msg('bob', ME, 'theirs', 5000)]);
+    expect(ids('bob')).toEqual(['mine', 'theirs']);
+    // A replay of the same entries changes nothing.
+    chatActions.receive([msg('bob', ME, 'theirs', 5000), msg(ME, 'bob', 'mine', 5000)]);
+    expect(ids('bob')).toEqual(['mine', 'theirs']);
+  });
+
   it('keeps arrival order for equal timestamps (the mailbox order)', () => {
     chatActions.receive([msg('bob', ME, 'b', 1000), msg('bob', ME, 'a', 1000), msg('bob', ME, 'c', 1000)]);
     expect(ids('bob')).toEqual(['b', 'a', 'c']);

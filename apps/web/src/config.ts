@@ -1,0 +1,24 @@
+import { LIMITS } from '@pigeon/protocol';
+
+/**
+ * Every tunable of the web app and its value, in one place. Protocol limits come from
+ * `@pigeon/protocol`'s LIMITS; the client's own options keep `@pigeon/client`'s defaults.
+ */
+export const DEFAULTS = {
+  /** Messages per history page (the protocol allows 1..LIMITS.historyMaxLimit). */
+  historyPageSize: Math.min(50, LIMITS.historyMaxLimit),
+  /** Live entries are applied in batches this far apart, so a long backlog is a few renders. */
+  receiveBatchMs: 30,
+  /** Unread counts and read marks are written to localStorage at most this often. */
+  saveDelayMs: 300,
+  /** "… is typing" shows this long after the last typing frame (the client sends one per 3 s). */
+  typingShowMs: 5_000,
+  /** The composer's counter appears when this few characters are left before the body limit. */
+  counterFrom: 500,
+  /** Within this many pixels of the log's top, older history is fetched; of its bottom, it follows new messages. */
+  logEdgePx: 200,
+  /** Rows rendered beyond the viewport on each side of the virtualized log. */
+  logOverscan: 10,
+  /** Unread badges show at most this number, then "N+". */
+  unreadBadgeMax: 999,
+} as const;
