@@ -10,7 +10,7 @@ import { createPigeonServer, type PigeonServer } from '../src/server.js';
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
 export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'pigeon-test-'));
+  return fs.mkdtempSync(path.join(process.env.PIGEON_TEST_TMP ?? os.tmpdir(), 'pigeon-test-'));
 }
 
 export interface Running {
