@@ -836,6 +836,16 @@ function fsyncProbe(count = 200) {
   return { samples: count, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: q(1) };
 }
 
+/** When the server under test was built, and the commit checked out then. */
+function buildStamp() {
+  if (!existsSync(MAIN)) return null;
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
+    cwd: SERVER_DIR,
+    encoding: 'utf8',
+  }).stdout?.trim();
+  return `${statSync(MAIN).mtime.toISOString()} at ${git || '?'}`;
+}
+
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
@@ -887,6 +897,7 @@ async function main() {
     `bench: ${CPUS} CPUs, ${PIN ? 'pinned' : 'NOT pinned'}, node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
   );
   const fsync0 = fsyncProbe();
+  const build0 = buildStamp();
   const seed = await seedDatabase();
 
   const kinds = ['pigeon', 'baseline'].filter((k) => TARGETS.has(k));
@@ -912,6 +923,9 @@ async function main() {
 
   const load1 = os.loadavg();
   const fsync1 = fsyncProbe();
+  const build1 = buildStamp();
+  if (build0 !== build1)
+    notes.push(`the server was rebuilt during the run (${build0} → ${build1}): figures mix two builds`);
   const rows = buildRows();
   process.stdout.write(
     `\nPigeon vs bare ws relay — ${started.toISOString()}, ${CPUS} × ${machine().cpuModel}, node ${process.version}\n\n`,
@@ -940,6 +954,7 @@ async function main() {
         machine: machine(),
         loadAverage: { before: load0, after: load1 },
         fsync: { before: fsync0, after: fsync1 },
+        serverBuild: { before: build0, after: build1 },
         parameters: P,
         options: args,
         goals: GOALS,
