@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { DEFAULTS } from '../config';
 import { useT } from '../i18n/use-strings';
 import { dayNumber, formatDay } from '../lib/time-format';
@@ -65,12 +65,22 @@ export function MessageLog({ conversation }: { conversation: Conversation }) {
 
   /** The reader is at the newest messages; whatever arrives, the log stays there. */
   const pinned = useRef(true);
+  /** New messages arrived below while the reader was further up: offer a way down. */
+  const [behind, setBehind] = useState(false);
   const onScroll = useCallback(() => {
     const el = scrollRef.current;
     if (!el) return;
     pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < EDGE_PX;
+    if (pinned.current) setBehind(false);
     maybeLoadOlder();
   }, [maybeLoadOlder]);
+
+  const jumpToLatest = useCallback(() => {
+    pinned.current = true;
+    setBehind(false);
+    virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+    scrollRef.current?.focus();
+  }, [virtualizer, rows.length]);
 
   const edges = useRef<{ first: string | undefined; last: string | undefined }>({
     first: undefined,
@@ -85,6 +95,7 @@ export function MessageLog({ conversation }: { conversation: Conversation }) {
     const changed = messages[0]?.key !== before.first || lastMsg?.key !== before.last;
     // Otherwise the virtualizer keeps the rows on screen in place (anchorTo: 'end').
     if (pinned.current && changed) virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+    else if (before.last !== undefined && lastMsg && lastMsg.key !== before.last) setBehind(true);
   }, [messages, rows.length, virtualizer, me]);
 
   // A log too short to scroll cannot be scrolled up: fetch older history straight away.
@@ -109,6 +120,12 @@ export function MessageLog({ conversation }: { conversation: Conversation }) {
             </span>
           )}
         </div>
+      )}
+      {behind && (
+        <button type="button" className="jump-latest" onClick={jumpToLatest}>
+          <span aria-hidden="true">↓ </span>
+          {t('jumpToLatest')}
+        </button>
       )}
       <div
         ref={scrollRef}

@@ -135,6 +135,21 @@ describe.skipIf(!chromiumPath)('a long conversation', () => {
     const texts = [...rowsByIndex.values()];
     expect(texts.length).toBe(COUNT);
     expect(new Set(texts).size).toBe(COUNT);
+
+    // Reading old messages when a new one arrives: the view stays, a button offers the way down.
+    await scrollToTopLikeAReader(page);
+    const d = createNodeClient({ server: server.url, storage: memoryStorage() });
+    await d.login(dan, PASSWORD);
+    await d.start();
+    d.send(erin, 'a fresh one');
+    await d.flush();
+    d.stop();
+    const jump = page.getByRole('button', { name: 'Jump to latest messages' });
+    await jump.waitFor({ timeout: 10_000 });
+    expect((await logState(page, 'a fresh one')).offset).toBeNull();
+    await jump.click();
+    await expect.poll(async () => (await logState(page, 'a fresh one')).offset).not.toBeNull();
+    await expect.poll(() => jump.count()).toBe(0);
     await u.context.close();
   });
 });
