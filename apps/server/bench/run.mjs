@@ -77,8 +77,8 @@ const P = {
   serverRate: 1_000_000, // PIGEON_RATE / PIGEON_AUTH_RATE: the limits must not be what is measured
   rounds: 2, // throughput and latency rounds per target (the best counts)
   quietBusy: 0.15, // machine busy share (both CPUs) under which a measurement may start…
-  quietMaxWaitMs: 15_000, // …waiting at most this long per measurement
-  quietBudgetMs: 60_000, // …and this long in all
+  quietMaxWaitMs: 10_000, // …waiting at most this long per measurement
+  quietBudgetMs: 40_000, // …and this long in all
   runDeadlineMs: 300_000, // the whole run, hard stop
 };
 const GOALS = { throughputRatio: 0.8, p99Ms: 1.5, flushMs: 200, bytesPerConn: 6 * 1024 };
@@ -572,8 +572,10 @@ function buildRows() {
   const rows = [];
   const val = (o, f) => (o?.ok ? f(o) : null);
   const failed = (o) => (o && !o.ok ? `failed: ${o.error}` : null);
+  // Rows about the conditions of a run (CPU shares, pressure) get no ratio: it means nothing.
+  const CONTEXT_UNITS = new Set(['% of a core', '% of time']);
   const row = (metric, unit, pv, bv, digits, goal, check, pr, br) => {
-    const ratio = pv !== null && bv !== null && bv !== 0 ? pv / bv : null;
+    const ratio = pv !== null && bv !== null && bv !== 0 && !CONTEXT_UNITS.has(unit) ? pv / bv : null;
     let verdict = '—';
     if (check && pv !== null) verdict = check(pv, ratio);
     else if (check) verdict = 'not measured';
