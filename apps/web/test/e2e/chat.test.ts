@@ -29,7 +29,14 @@ async function unreadBadge(row: Locator): Promise<string | null> {
   const badge = row.getByTestId('unread').locator('[aria-hidden="true"]');
   return (await badge.count()) > 0 ? badge.textContent() : null;
 }
-const docsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
+/**
+ * The README's screenshots are rewritten only on request (`UPDATE_SCREENSHOTS=1 npm test`),
+ * so that running the tests leaves the tracked files alone; otherwise they go to test-results/.
+ */
+const docsDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs' : '../../test-results',
+);
 const PASSWORD = 'correct horse battery';
 /** Unique per run so that a reused database could never make a test pass by accident. */
 const run = Date.now().toString(36).slice(-5);
