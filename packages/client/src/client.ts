@@ -746,6 +746,9 @@ class Client implements PigeonClient {
     const existing = options.id !== undefined ? this.box.get(options.id) : undefined;
     if (existing) return existing;
     const recipient = parseUserId(to);
+    // A message ends the peer's "is typing" display, so the next keystroke must be able to
+    // show it again at once rather than wait out the throttle window.
+    if (recipient !== null) this.typingSentAt.delete(recipient);
     const item: OutboxItem = {
       id: options.id ?? randomId(),
       to: recipient ?? to,

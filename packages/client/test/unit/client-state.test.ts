@@ -473,6 +473,12 @@ describe('typing and presence', () => {
     await vi.advanceTimersByTimeAsync(1);
     client.typing('bob');
     expect(sock.framesOf('typing')).toHaveLength(3);
+    // Sending a message to bob ends his typing display, so typing right after shows again.
+    client.send('bob', 'done');
+    client.typing('bob');
+    expect(sock.framesOf('typing')).toHaveLength(4);
+    client.typing('bob');
+    expect(sock.framesOf('typing')).toHaveLength(4);
     sock.serverClose(1001);
     await vi.advanceTimersByTimeAsync(250);
     const sock2 = await goOnline();
