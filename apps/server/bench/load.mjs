@@ -145,7 +145,7 @@ function pigeonConn(user, { onMsg = () => {}, onSent = () => {}, autoAck = true,
       switch (f.t) {
         case 'msg':
           lastCursor = f.cursor;
-          if (autoAck) {
+          if (autoAck && !cfg.ack.off) {
             if (++unacked >= cfg.ack.batch) flushAck();
             else ackTimer ??= setTimeout(flushAck, cfg.ack.delayMs);
           }

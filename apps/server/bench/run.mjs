@@ -5,6 +5,7 @@
 //
 // Options: --only=throughput,latency,flush,memory   --targets=pigeon,baseline
 //          --measure-ms=5000   --out=PATH   --main=PATH/TO/main.js   --profile=DIR   --env=K=V,…
+//          --ack=off | --ack=DELAY_MS,BATCH   (how the load generator acks; default 100,100)
 //          (the defaults measure everything against dist/main.js, in about 2 minutes)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -73,7 +74,12 @@ const P = {
   idleSettleMs: 1500,
   // How the load generator acks: as packages/client does by default (DEFAULTS.ackDelayMs,
   // DEFAULTS.ackBatch): cumulative, ≤ 100 ms after the first unacked entry or every 100.
-  ack: { delayMs: 100, batch: 100 },
+  ack:
+    args.ack === 'off'
+      ? { off: true }
+      : args.ack
+        ? { delayMs: Number(args.ack.split(',')[0]), batch: Number(args.ack.split(',')[1] ?? 100) }
+        : { delayMs: 100, batch: 100 },
   serverRate: 1_000_000, // PIGEON_RATE / PIGEON_AUTH_RATE: the limits must not be what is measured
   rounds: 2, // throughput and latency rounds per target (the best counts)
   quietBusy: 0.15, // machine busy share (both CPUs) under which a measurement may start…
@@ -926,8 +932,12 @@ async function main() {
   const load1 = os.loadavg();
   const fsync1 = fsyncProbe();
   const build1 = buildStamp();
-  if (build0 !== build1)
-    notes.push(`the server was rebuilt during the run (${build0} → ${build1}): figures mix two builds`);
+  if (build0 !== build1) {
+    const same = build0?.split(' at ')[1] === build1?.split(' at ')[1];
+    notes.push(
+      `the server was rebuilt during the run (${build0} → ${build1})${same ? ', same commit checked out' : ': figures may mix two builds'}`,
+    );
+  }
   const rows = buildRows();
   process.stdout.write(
     `\nPigeon vs bare ws relay — ${started.toISOString()}, ${CPUS} × ${machine().cpuModel}, node ${process.version}\n\n`,
