@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import { encode } from '@pigeon/protocol';
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../src/auth/rate-limiter.js';
 import { ConfigError, DEFAULTS, loadConfig } from '../src/config.js';
 import { originAllowed } from '../src/http/origin.js';
 import { safeRelative } from '../src/http/static-files.js';
+import { msgText } from '../src/store/msg-text.js';
 import { encodeCursor } from '../src/store/sqlite-store.js';
 
 describe('RateLimiter', () => {
@@ -162,5 +164,33 @@ describe('cursors', () => {
     expect(encodeCursor('0000abcd', 1)).not.toBe(encodeCursor('0000abce', 1));
     const list = [1, 2, 35, 36, 1295, 1296, 10_000_000].map((n) => encodeCursor('0000abcd', n));
     expect([...list].sort()).toEqual(list);
+  });
+});
+
+describe('msgText', () => {
+  it('writes exactly what encode() writes, for bodies JSON must escape', () => {
+    const bodies = [
+      'plain',
+      'quote " and \\ backslash',
+      'line\nbreak\ttab\u0000nul',
+      'émoji 🐦 \u2028',
+      '\ud800 lone',
+      '</script>',
+    ];
+    for (const body of bodies) {
+      for (const delivered of [true, false]) {
+        const frame = {
+          t: 'msg' as const,
+          cursor: encodeCursor('0a1b2c3d', 12345),
+          id: 'Abc_-123',
+          from: 'a.b-c_d',
+          to: 'z9',
+          body,
+          ts: 1_700_000_000_123,
+          delivered,
+        };
+        expect(msgText(frame)).toBe(encode(frame));
+      }
+    }
   });
 });

@@ -67,6 +67,8 @@ export interface Entry {
   owner: string;
   seq: number;
   frame: MsgFrame;
+  /** `encode(frame)` once a connection wrote it (shared by every connection of the mailbox). */
+  text?: string;
 }
 
 export interface SendOp {

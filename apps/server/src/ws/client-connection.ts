@@ -10,6 +10,7 @@ import {
   type ServerFrame,
 } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
+import { msgText } from '../store/msg-text.js';
 import type { Entry, Receipt } from '../store/store.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
 import type { Outcome } from './relay.js';
@@ -189,9 +190,8 @@ export class ClientConnection extends MailboxConnection {
     this.lastCursor = entry.frame.cursor;
     this.ctx.metrics.frameOut('msg');
     // Several connections of one user share the entry: encode it once.
-    const cached = entry as Entry & { text?: string };
-    cached.text ??= encode(entry.frame);
-    this.writeText(cached.text);
+    entry.text ??= msgText(entry.frame);
+    this.writeText(entry.text);
   }
 
   deliverReceipt(receipt: Receipt): void {

@@ -233,10 +233,30 @@ export abstract class MailboxConnection implements RouteTarget {
     return this.state === 'closed';
   }
 
-  /** Waits (politely) until the socket has fewer than `bytes` unsent. */
+  /**
+   * Waits until the socket has fewer than `bytes` unsent: on its `drain` (or close) rather
+   * than polling every 2 ms, so the replay resumes the moment the kernel took the buffer.
+   */
   private async drainBelow(bytes: number): Promise<void> {
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
     while (this.state !== 'closed' && this.ws.bufferedAmount > bytes) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (!socket || socket.destroyed) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        continue;
+      }
+      // `drain` only comes after a write found the buffer over the socket's high-water
+      // mark; the timer covers a bound set below it.
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, 10);
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
     }
   }
 
