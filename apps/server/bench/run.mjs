@@ -747,6 +747,19 @@ function buildRows() {
     pl,
     bl,
   );
+  // Every `sent` waits for an fsync: other processes' disk traffic shows up here.
+  const iopsi = (o) => (o.ioPressure === null || o.ioPressure === undefined ? null : o.ioPressure * 100);
+  row(
+    'I/O pressure (PSI some) during that run',
+    '% of time',
+    val(pl, iopsi),
+    val(bl, iopsi),
+    0,
+    '',
+    null,
+    pl,
+    bl,
+  );
   const pf = r.pigeon.flush;
   row(
     'flush 10,000 offline messages (hello → synced), median of 3',
