@@ -1,15 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ServerProcess as BaseServerProcess } from '@pigeon/server/testing';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const serverMain = path.resolve(webDir, '../server/dist/main.js');
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -23,92 +20,10 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** The real server as a child process on a temp DB, serving this app's dist/. */
-export class ServerProcess {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'pigeon-web-e2e-'));
-  private readonly secret = randomBytes(32).toString('hex');
-  private child: ChildProcess | null = null;
-  port = 0;
-  log: string[] = [];
-
+export class ServerProcess extends BaseServerProcess {
   /** `env`: extra server settings, e.g. a higher PIGEON_RATE to seed many messages quickly. */
-  constructor(private readonly env: Record<string, string> = {}) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts it (again on the same port and database when restarted) and waits until healthy. */
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, [serverMain], {
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: String(this.port),
-        PIGEON_DB: path.join(this.dir, 'pigeon.db'),
-        PIGEON_SECRET: this.secret,
-        PIGEON_WEB_ROOT: path.join(webDir, 'dist'),
-        PIGEON_AUTH_RATE: '1000',
-        LOG_LEVEL: 'info',
-        ...this.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    const port = await new Promise<number>((resolve, reject) => {
-      let buf = '';
-      const timer = setTimeout(
-        () => reject(new Error(`server did not start:\n${this.log.join('\n')}`)),
-        20_000,
-      );
-      child.stdout?.on('data', (chunk: Buffer) => {
-        buf += chunk.toString('utf8');
-        let nl = buf.indexOf('\n');
-        while (nl >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          nl = buf.indexOf('\n');
-          this.log.push(line);
-          try {
-            const rec = JSON.parse(line) as { msg?: string; port?: number };
-            if (rec.msg === 'listening' && typeof rec.port === 'number') {
-              clearTimeout(timer);
-              resolve(rec.port);
-            }
-          } catch {
-            // not a JSON log line
-          }
-        }
-      });
-      child.stderr?.on('data', (chunk: Buffer) => this.log.push(chunk.toString('utf8')));
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited with ${code}:\n${this.log.join('\n')}`));
-      });
-    });
-    this.port = port;
-    for (let i = 0; i < 100; i++) {
-      const res = await fetch(`${this.url}/healthz`).catch(() => null);
-      if (res?.status === 200) return;
-      await sleep(100);
-    }
-    throw new Error('server never became healthy');
-  }
-
-  /** Stops it gracefully (SIGTERM) and waits for the process to end. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  async dispose(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+  constructor(env: Record<string, string> = {}) {
+    super({ PIGEON_WEB_ROOT: path.join(webDir, 'dist'), PIGEON_AUTH_RATE: '1000', ...env });
   }
 }
 

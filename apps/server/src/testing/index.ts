@@ -1,0 +1,1 @@
+export { freePort, SERVER_MAIN, ServerProcess } from './server-process.js';
