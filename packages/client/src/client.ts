@@ -188,28 +188,17 @@ class Client implements PigeonClient {
     return this.o.fetch;
   }
 
-  async register(user: string, password: string): Promise<Session> {
-    const session = await authenticate(
-      this.fetchOrThrow(),
-      this.o.server,
-      'register',
-      user,
-      password,
-      this.o.requestTimeoutMs,
-    );
-    await this.setSession(session);
-    return session;
+  register(user: string, password: string): Promise<Session> {
+    return this.signIn('register', user, password);
   }
 
-  async login(user: string, password: string): Promise<Session> {
-    const session = await authenticate(
-      this.fetchOrThrow(),
-      this.o.server,
-      'login',
-      user,
-      password,
-      this.o.requestTimeoutMs,
-    );
+  login(user: string, password: string): Promise<Session> {
+    return this.signIn('login', user, password);
+  }
+
+  private async signIn(kind: 'register' | 'login', user: string, password: string): Promise<Session> {
+    const fetchFn = this.fetchOrThrow();
+    const session = await authenticate(fetchFn, this.o.server, kind, user, password, this.o.requestTimeoutMs);
     await this.setSession(session);
     return session;
   }
