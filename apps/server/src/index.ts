@@ -1,6 +1,8 @@
 export type { Config, DbSync, LogLevel } from './config.js';
 export { ConfigError, DEFAULTS, loadConfig } from './config.js';
+export { MemoryPresence } from './router/memory-presence.js';
 export { MemoryRouter } from './router/memory-router.js';
+export type { Presence, PresenceTarget } from './router/presence.js';
 export type { Router, RouteTarget } from './router/router.js';
 export type { PigeonServer } from './server.js';
 export { createPigeonServer } from './server.js';

@@ -13,7 +13,9 @@ import { sendError, sendJson, setSecurityHeaders } from './http/respond.js';
 import { StaticFiles } from './http/static-files.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { MemoryPresence } from './router/memory-presence.js';
 import { MemoryRouter } from './router/memory-router.js';
+import type { Presence } from './router/presence.js';
 import type { Router } from './router/router.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -53,6 +55,7 @@ class Server implements PigeonServer {
   private readonly wss: WebSocketServer;
   private store: Store | null = null;
   private router: Router | null = null;
+  private presence: Presence | null = null;
   private relay: Relay | null = null;
   private api: Api | null = null;
   private ctx: ConnectionContext | null = null;
@@ -92,10 +95,12 @@ class Server implements PigeonServer {
       retentionDays: config.retentionDays,
     });
     const router = new MemoryRouter();
+    const presence = new MemoryPresence();
     const relay = new Relay(store, router, this.metrics, log, config.rate);
     const tokens = new TokenService(secret, config.tokenTtlSec, config.jwtSecret);
     this.store = store;
     this.router = router;
+    this.presence = presence;
     this.relay = relay;
     this.api = new Api({
       store,
@@ -110,6 +115,7 @@ class Server implements PigeonServer {
       config,
       store,
       router,
+      presence,
       relay,
       tokens,
       metrics: this.metrics,
@@ -335,6 +341,7 @@ class Server implements PigeonServer {
     await this.relay?.drain();
     this.relay?.close();
     await this.router?.close();
+    await this.presence?.close();
     await this.store?.close();
     this.phase = 'stopped';
     this.log.info('stopped');

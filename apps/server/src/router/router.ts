@@ -6,29 +6,30 @@ export interface RouteTarget {
   deliverEntry(entry: Entry): void;
   deliverReceipt(receipt: Receipt): void;
   deliverTyping(from: string): void;
-  deliverPresence(user: string, online: boolean): void;
 }
 
 /**
- * Live routing of mailbox entries, receipts, typing and presence to the open connections
- * of a user. The in-memory router serves one process; a Redis pub/sub router can replace
- * it so that several processes share users. Entries of one mailbox must be handed to
- * each target in sequence order.
+ * Live routing of mailbox entries, receipts and typing to the open connections of a user.
+ * The in-memory router serves one process; the Redis router (redis-router.ts) lets several
+ * nodes share users. Entries of one mailbox are handed to each target in sequence order,
+ * never twice; whether a target was handed an entry it already replayed is the target's
+ * business (it drops seq <= what it emitted).
  */
 export interface Router {
-  /** The target is online from now on and receives everything for its user. */
-  attach(target: RouteTarget): void;
-  detach(target: RouteTarget): void;
-  /** Hands each entry to every target of its owner. */
-  publishEntries(entries: readonly Entry[]): void;
-  /** Hands a receipt to every target of `receipt.sender`. */
-  publishReceipt(receipt: Receipt): void;
-  /** Hands a typing notice to every target of `to`. */
-  publishTyping(from: string, to: string): void;
   /**
-   * Replaces the target's presence subscriptions: it gets the current state of each user
-   * now, then every change.
+   * The target receives everything for its user from now on. Resolves once that holds
+   * for every entry committed after the promise resolved (for Redis: the subscription is
+   * confirmed active), so a backlog read after it cannot miss what is stored meanwhile.
+   * Entries may be handed to the target before it resolves (the target buffers them).
    */
-  subscribePresence(target: RouteTarget, users: readonly string[]): void;
+  attach(target: RouteTarget): Promise<void>;
+  /** Stops routing to the target at once (also when its attach is still pending). */
+  detach(target: RouteTarget): void;
+  /** Hands each committed entry to every target of its owner, on every node. */
+  publishEntries(entries: readonly Entry[]): void;
+  /** Hands a receipt to every target of `receipt.sender`, on every node. */
+  publishReceipt(receipt: Receipt): void;
+  /** Hands a typing notice to every target of `to`, on every node. */
+  publishTyping(from: string, to: string): void;
   close(): Promise<void>;
 }

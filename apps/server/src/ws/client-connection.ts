@@ -261,7 +261,7 @@ export class ClientConnection extends MailboxConnection {
         if (isUserId(frame.to) && frame.to !== this.user) this.ctx.router.publishTyping(this.user, frame.to);
         return;
       case 'presence':
-        this.ctx.router.subscribePresence(this, frame.users);
+        this.ctx.presence.watch(this, frame.users);
         return;
       case 'ping':
         this.write(frame.rid === undefined ? { t: 'pong' } : { t: 'pong', rid: frame.rid });

@@ -4,6 +4,7 @@ import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { Presence, PresenceTarget } from '../router/presence.js';
 import type { Router, RouteTarget } from '../router/router.js';
 import type { Entry, MailboxState, Receipt, Store } from '../store/store.js';
 import type { Relay } from './relay.js';
@@ -13,6 +14,7 @@ export interface ConnectionContext {
   config: Config;
   store: Store;
   router: Router;
+  presence: Presence;
   relay: Relay;
   tokens: TokenService;
   metrics: Metrics;
@@ -35,7 +37,7 @@ type State = 'opening' | 'replaying' | 'live' | 'closed';
  * live entries, each exactly once in cursor order. Subclasses decide what an entry looks
  * like on their wire (`/ws` frames or legacy raw text).
  */
-export abstract class MailboxConnection implements RouteTarget {
+export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
   user = '';
   protected state: State = 'opening';
   /** Highest sequence of this mailbox this connection has emitted (or skipped past). */
@@ -208,6 +210,7 @@ export abstract class MailboxConnection implements RouteTarget {
     if (this.attached) {
       this.attached = false;
       this.ctx.router.detach(this);
+      this.ctx.presence.leave(this);
       this.ctx.metrics.connectionsOpen.labels(this.kind).dec();
     }
   }
@@ -231,7 +234,7 @@ export abstract class MailboxConnection implements RouteTarget {
   protected onClosed(): void {}
 
   /**
-   * Attaches to the router, then replays every entry after `afterSeq` up to the head read
+   * Attaches to the router (and waits until it routes here on every node), then replays every entry after `afterSeq` up to the head read
    * after attaching, then the live entries that arrived meanwhile: nothing skipped,
    * repeated or reordered. `afterReplay` runs right after the last replayed entry, before
    * any other frame. False when the connection closed meanwhile.
@@ -245,9 +248,12 @@ export abstract class MailboxConnection implements RouteTarget {
     this.user = user;
     this.state = 'replaying';
     this.attached = true;
-    this.ctx.router.attach(this);
+    this.ctx.presence.join(this);
     this.ctx.metrics.connectionsOpen.labels(this.kind).inc();
     this.ctx.log.info({ kind: this.kind, user }, 'connect');
+    // Entries handed over before this resolves wait in liveBuffer (state 'replaying').
+    await this.ctx.router.attach(this);
+    if (this.isClosed()) return false;
     // Read the head only now: whatever is stored later reaches us through the router.
     const mailbox = await this.ctx.store.mailbox(user);
     if (!mailbox || this.isClosed()) return false;
