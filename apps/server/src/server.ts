@@ -96,7 +96,9 @@ class Server implements PigeonServer {
     });
     const router = new MemoryRouter();
     const presence = new MemoryPresence();
-    const relay = new Relay(store, router, this.metrics, log, config.rate);
+    // Full at first; `rate` tokens a second, holding up to twice that.
+    const sendLimiter = new RateLimiter(config.rate * 2, config.rate);
+    const relay = new Relay({ store, router, limiter: sendLimiter, metrics: this.metrics, log });
     const tokens = new TokenService(secret, config.tokenTtlSec, config.jwtSecret);
     this.store = store;
     this.router = router;

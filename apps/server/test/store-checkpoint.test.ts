@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/sqlite-store.js';
+import { type CheckpointResult, SqliteStore } from '../src/store/sqlite-store.js';
 import type { SendOp } from '../src/store/store.js';
-import { sleep, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
 
-function open(dir: string, extra: { walMaxPages?: number; checkpointMs?: number } = {}): SqliteStore {
+function open(
+  dir: string,
+  extra: { walMaxPages?: number; checkpointMs?: number; onCheckpoint?: (r: CheckpointResult) => void } = {},
+): SqliteStore {
   return new SqliteStore({
     path: path.join(dir, 'p.db'),
     sync: 'full',
@@ -27,7 +30,7 @@ async function fill(store: SqliteStore, batches: number, perBatch: number, tag: 
         body: 'x'.repeat(500),
       });
     }
-    const results = await store.commit(ops, () => null);
+    const results = await store.commit(ops, async (sends) => sends.map(() => null));
     expect(results.every((r) => r.kind === 'stored')).toBe(true);
   }
 }
@@ -57,13 +60,23 @@ describe('WAL checkpoints', () => {
 
   it('the timer checkpoints committed pages; everything stays readable after reopening', async () => {
     const dir = tempDir();
-    const store = open(dir, { checkpointMs: 20 });
+    // The WAL bound is far away, so only the timer can checkpoint.
+    let afterFill: ((r: CheckpointResult) => void) | null = null;
+    const store = open(dir, {
+      checkpointMs: 20,
+      walMaxPages: 1_000_000,
+      onCheckpoint: (r) => afterFill?.(r),
+    });
     await users(store);
     await fill(store, 5, 100, 'c');
-    await sleep(150);
-    // The timer already copied everything back: nothing is left to copy.
-    const after = store.checkpoint();
-    expect(after.log).toBe(after.checkpointed);
+    // The first timer run after the last commit: it copies every frame of the WAL back.
+    const run = await new Promise<CheckpointResult>((resolve) => {
+      afterFill = resolve;
+    });
+    expect(run.log).toBeGreaterThan(0);
+    expect(run.checkpointed).toBe(run.log);
+    // Nothing was left for a checkpoint now.
+    expect(store.checkpoint()).toEqual({ busy: 0, log: run.log, checkpointed: run.log });
     await store.close();
     const again = open(dir);
     try {

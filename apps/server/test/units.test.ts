@@ -5,8 +5,8 @@ import { RateLimiter } from '../src/auth/rate-limiter.js';
 import { ConfigError, DEFAULTS, loadConfig } from '../src/config.js';
 import { originAllowed } from '../src/http/origin.js';
 import { safeRelative } from '../src/http/static-files.js';
+import { encodeCursor } from '../src/store/cursor.js';
 import { msgText } from '../src/store/msg-text.js';
-import { encodeCursor } from '../src/store/sqlite-store.js';
 
 describe('RateLimiter', () => {
   it('starts full, refills at its rate, caps at capacity, and says how long to wait', () => {

@@ -1,9 +1,11 @@
+import type { Limiter } from '../limiter/limiter.js';
+
 /**
  * Token buckets keyed by a string (a user, a client address). A bucket starts full with
  * `capacity` tokens and gains `perSecond` tokens a second, up to `capacity`. Pure: the
  * caller passes the time, so tests need no clock tricks.
  */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
@@ -26,6 +28,18 @@ export class RateLimiter {
       return 0;
     }
     return Math.max(1, Math.ceil(((1 - b.tokens) / this.perSecond) * 1000));
+  }
+
+  /** Gives one token back (an op that took it did not happen), up to the capacity. */
+  refund(key: string, now: number): void {
+    const b = this.buckets.get(key);
+    // No bucket: it was pruned as full, so there is nothing to give back.
+    if (!b) return;
+    if (now > b.at) {
+      b.tokens = Math.min(this.capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+      b.at = now;
+    }
+    b.tokens = Math.min(this.capacity, b.tokens + 1);
   }
 
   /** Forgets buckets that have refilled completely (they would start full anyway). */

@@ -4,7 +4,10 @@ import path from 'node:path';
 import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import Database from 'better-sqlite3';
 import type { DbSync } from '../config.js';
+import { encodeCursor } from './cursor.js';
 import type {
+  Admit,
+  ConversationsPage,
   Entry,
   MailboxState,
   OpResult,
@@ -27,6 +30,15 @@ export interface SqliteStoreOptions {
   walMaxPages?: number;
   /** How often the WAL is checkpointed (PASSIVE) off the commit path when something was written. */
   checkpointMs?: number;
+  /** Told about every checkpoint the timer ran (metrics; tests wait on it instead of sleeping). */
+  onCheckpoint?: (result: CheckpointResult) => void;
+}
+
+/** SQLite's counts of a checkpoint: WAL frames in the log, and how many of them were copied back. */
+export interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
 }
 
 /*
@@ -42,7 +54,7 @@ const CHECKPOINT_MS = 1000;
 /** Page cache per connection, KiB (default 2 MB): the hot mailbox and index pages stay in it. */
 const CACHE_KIB = 65_536;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /*
  * Layout. Every user has a mailbox: `users.head_seq` is the sequence of its newest entry,
@@ -62,7 +74,8 @@ CREATE TABLE IF NOT EXISTS users (
   head_seq INTEGER NOT NULL DEFAULT 0,
   delivered_seq INTEGER NOT NULL DEFAULT 0,
   removed_upto INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  token_epoch INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS messages (
   rowid INTEGER PRIMARY KEY,
@@ -84,6 +97,7 @@ CREATE TABLE IF NOT EXISTS entries (
   PRIMARY KEY (owner, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_peer ON entries (owner, peer, seq);
+CREATE TABLE IF NOT EXISTS revoked_tokens (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 /** Version 1 kept a conversations table and a ts index on the hot path. */
@@ -91,6 +105,17 @@ const MIGRATE_1_TO_2 = `
 DROP TABLE IF EXISTS conversations;
 DROP INDEX IF EXISTS entries_ts;
 `;
+
+/** Version 3 adds token revocation: a per-user epoch (revoked_tokens is created by SCHEMA). */
+const MIGRATE_2_TO_3 = `
+ALTER TABLE users ADD COLUMN token_epoch INTEGER NOT NULL DEFAULT 0;
+`;
+
+/** version → the SQL that takes a database from it to the next version. */
+const MIGRATIONS = new Map<number, string>([
+  [1, MIGRATE_1_TO_2],
+  [2, MIGRATE_2_TO_3],
+]);
 
 const ENTRY_COLUMNS = `e.owner AS owner, e.seq AS seq, m.sender AS sender, m.id AS id, m.recipient AS recipient,
   m.body AS body, m.ts AS ts, (r.delivered_seq >= m.recipient_seq) AS delivered`;
@@ -117,14 +142,8 @@ interface UserRow {
   head_seq: number;
   delivered_seq: number;
   removed_upto: number;
+  token_epoch: number;
 }
-
-/** Cursor = `<mailbox tag>.<seq, base 36, zero-padded>`: distinct per mailbox, sorting as it grows. */
-export function encodeCursor(tag: string, seq: number): string {
-  return `${tag}.${seq.toString(36).padStart(8, '0')}`;
-}
-
-const CURSOR_PATTERN = /^([0-9a-f]{8})\.([0-9a-z]{8,11})$/;
 
 /** The durable store on one SQLite file (better-sqlite3, WAL). */
 export class SqliteStore implements Store {
@@ -157,11 +176,20 @@ export class SqliteStore implements Store {
       | undefined;
     if (version === undefined) {
       this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
-    } else if (Number(version) === 1) {
-      this.db.exec(MIGRATE_1_TO_2);
-      this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(SCHEMA_VERSION));
-    } else if (Number(version) !== SCHEMA_VERSION) {
-      throw new Error(`database schema ${version} is not supported (expected ${SCHEMA_VERSION})`);
+    } else {
+      let v = Number(version);
+      if (!MIGRATIONS.has(v) && v !== SCHEMA_VERSION) {
+        throw new Error(`database schema ${version} is not supported (expected ${SCHEMA_VERSION})`);
+      }
+      // Each step in its own transaction, so a crash leaves a version that migrates again.
+      for (let sql = MIGRATIONS.get(v); sql !== undefined; sql = MIGRATIONS.get(v)) {
+        const step = v;
+        this.db.transaction(() => {
+          this.db.exec(sql as string);
+          this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(step + 1));
+        })();
+        v = step + 1;
+      }
     }
     const db = this.db;
     this.q = {
@@ -195,12 +223,25 @@ export class SqliteStore implements Store {
          WHERE e.owner = ? AND e.peer = ? AND e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
       ),
       // The newest entry per peer, from the covering (owner, peer, seq) index.
-      conversations: db.prepare<[string, string], EntryRow & { peer: string }>(
+      conversations: db.prepare<[string, string, number, number], EntryRow & { peer: string }>(
         `WITH last AS (SELECT peer, MAX(seq) AS seq FROM entries WHERE owner = ? GROUP BY peer)
          SELECT last.peer AS peer, ${ENTRY_COLUMNS} FROM last
          JOIN entries e ON e.owner = ? AND e.seq = last.seq ${ENTRY_JOIN}
-         ORDER BY e.seq DESC`,
+         WHERE last.seq < ? ORDER BY e.seq DESC LIMIT ?`,
       ),
+      setPassword: db.prepare<[string, string], number>(
+        'UPDATE users SET password_hash = ?, token_epoch = token_epoch + 1 WHERE id = ? RETURNING token_epoch',
+      ),
+      bumpEpoch: db.prepare<[string], number>(
+        'UPDATE users SET token_epoch = token_epoch + 1 WHERE id = ? RETURNING token_epoch',
+      ),
+      revokeToken: db.prepare(
+        'INSERT INTO revoked_tokens (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)',
+      ),
+      isRevoked: db.prepare<[string, number], number>(
+        'SELECT 1 FROM revoked_tokens WHERE id = ? AND expires_at > ?',
+      ),
+      sweepRevoked: db.prepare('DELETE FROM revoked_tokens WHERE expires_at <= ?'),
       /** Mailboxes holding more entries than they must keep. */
       overfull: db.prepare<[number], { id: string; head_seq: number; removed_upto: number }>(
         'SELECT id, head_seq, removed_upto FROM users WHERE head_seq - removed_upto > ?',
@@ -220,7 +261,9 @@ export class SqliteStore implements Store {
       setRemoved: db.prepare('UPDATE users SET removed_upto = ? WHERE id = ?'),
     };
     this.checkpointTimer = setInterval(() => {
-      if (this.written) this.checkpoint();
+      if (!this.written) return;
+      const result = this.checkpoint();
+      opts.onCheckpoint?.(result);
     }, opts.checkpointMs ?? CHECKPOINT_MS);
     this.checkpointTimer.unref();
   }
@@ -233,14 +276,10 @@ export class SqliteStore implements Store {
    * Copies committed WAL pages back into the database without waiting for readers or
    * writers (PASSIVE), so the WAL is reused from its start. Returns SQLite's counts.
    */
-  checkpoint(): { busy: number; log: number; checkpointed: number } {
+  checkpoint(): CheckpointResult {
     if (this.closed) return { busy: 0, log: 0, checkpointed: 0 };
     this.written = false;
-    const row = this.db.pragma('wal_checkpoint(PASSIVE)') as {
-      busy: number;
-      log: number;
-      checkpointed: number;
-    }[];
+    const row = this.db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
     return row[0]!;
   }
 
@@ -282,7 +321,28 @@ export class SqliteStore implements Store {
 
   async getUser(id: string): Promise<UserRecord | null> {
     const row = this.q.getUser.get(id);
-    return row ? { id: row.id, passwordHash: row.password_hash } : null;
+    return row ? { id: row.id, passwordHash: row.password_hash, tokenEpoch: row.token_epoch } : null;
+  }
+
+  async setPassword(id: string, passwordHash: string): Promise<number | null> {
+    const epoch = this.q.setPassword.pluck().get(passwordHash, id) as number | undefined;
+    this.written = true;
+    return epoch ?? null;
+  }
+
+  async revokeAllTokens(id: string): Promise<number | null> {
+    const epoch = this.q.bumpEpoch.pluck().get(id) as number | undefined;
+    this.written = true;
+    return epoch ?? null;
+  }
+
+  async revokeToken(tokenId: string, expiresAt: number): Promise<void> {
+    this.q.revokeToken.run(tokenId, expiresAt);
+    this.written = true;
+  }
+
+  async isTokenRevoked(tokenId: string): Promise<boolean> {
+    return this.q.isRevoked.pluck().get(tokenId, this.now()) !== undefined;
   }
 
   async ensureUser(id: string): Promise<void> {
@@ -302,26 +362,56 @@ export class SqliteStore implements Store {
     };
   }
 
-  cursorSeq(mailbox: MailboxState, cursor: string): number | null {
-    const m = CURSOR_PATTERN.exec(cursor);
-    if (!m || m[1] !== mailbox.tag) return null;
-    const seq = Number.parseInt(m[2]!, 36);
-    if (!Number.isSafeInteger(seq) || seq < 1 || seq > mailbox.headSeq) return null;
-    // Only the canonical spelling is a cursor (no aliases through extra zero-padding).
-    return encodeCursor(mailbox.tag, seq) === cursor ? seq : null;
-  }
-
-  async commit(ops: readonly StoreOp[], admit: (op: SendOp) => SendRefusal | null): Promise<OpResult[]> {
+  async commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]> {
     if (this.closed) throw new Error('store is closed');
+    // Checks first (duplicate, recipient), outside the transaction: admit may take a
+    // network round trip, and a transaction open across it would let other reads on this
+    // connection see uncommitted rows. Nothing else writes meanwhile (one writer).
+    const early: (OpResult | null)[] = new Array(ops.length).fill(null);
+    const eligible: SendOp[] = [];
+    const eligibleAt: number[] = [];
+    // The same (from, id) again in this batch is answered as its first occurrence is.
+    const firstOf = new Map<string, number>();
+    const twinOf = new Map<number, number>();
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (op.kind !== 'send') continue;
+      const key = `${op.from}\n${op.id}`;
+      const first = firstOf.get(key);
+      if (first !== undefined) {
+        twinOf.set(i, first);
+        continue;
+      }
+      const existing = this.q.findMessage.get(op.from, op.id);
+      if (existing) early[i] = { kind: 'duplicate', ts: existing.ts };
+      // Users are never deleted: a known tag means the recipient exists.
+      else if (this.knownTag(op.to) === null) early[i] = { kind: 'no_such_user' };
+      else {
+        firstOf.set(key, i);
+        eligible.push(op);
+        eligibleAt.push(i);
+      }
+    }
+    const refusals = eligible.length > 0 ? await admit(eligible) : [];
+    if (this.closed) throw new Error('store is closed');
+    const refusalAt = new Map<number, SendRefusal | null>();
+    for (let k = 0; k < eligibleAt.length; k++) refusalAt.set(eligibleAt[k]!, refusals[k] ?? null);
     const run = this.db.transaction((): OpResult[] => {
       // Mailbox heads of this batch are counted here and written once per mailbox at the
       // end (we hold the write lock, so nobody else moves them meanwhile).
       const heads = new Map<string, number>();
       const results: OpResult[] = [];
-      for (const op of ops) {
-        results.push(
-          op.kind === 'send' ? this.applySend(op, admit, heads) : this.applyAck(op.user, op.seq, heads),
-        );
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
+        const decided = early[i];
+        const twin = twinOf.get(i);
+        if (decided) results.push(decided);
+        else if (twin !== undefined) results.push(twinResult(results[twin]!));
+        else if (op.kind === 'ack') results.push(this.applyAck(op.user, op.seq, heads));
+        else {
+          const refusal = refusalAt.get(i) ?? null;
+          results.push(refusal ? { kind: 'refused', refusal } : this.applySend(op, heads));
+        }
       }
       for (const [user, head] of heads) this.q.setHead.run(head, user);
       return results;
@@ -337,18 +427,9 @@ export class SqliteStore implements Store {
     return seq;
   }
 
-  private applySend(
-    op: SendOp,
-    admit: (op: SendOp) => SendRefusal | null,
-    heads: Map<string, number>,
-  ): OpResult {
-    const existing = this.q.findMessage.get(op.from, op.id);
-    if (existing) return { kind: 'duplicate', ts: existing.ts };
-    // Users are never deleted: a known tag means the recipient exists.
-    const recipientTag = this.knownTag(op.to);
-    if (recipientTag === null) return { kind: 'no_such_user' };
-    const refusal = admit(op);
-    if (refusal) return { kind: 'refused', refusal };
+  /** Stores an admitted send (its checks passed before the transaction). */
+  private applySend(op: SendOp, heads: Map<string, number>): OpResult {
+    const recipientTag = this.tagOf(op.to);
     const ts = this.now();
     const toSeq = this.nextSeq(op.to, heads);
     const self = op.from === op.to;
@@ -384,6 +465,7 @@ export class SqliteStore implements Store {
     const row = this.q.getUser.get(user);
     if (!row || seq <= row.delivered_seq) return { kind: 'acked', changed: false, receipts: [] };
     const upto = Math.min(seq, heads.get(user) ?? row.head_seq);
+    if (upto <= row.delivered_seq) return { kind: 'acked', changed: false, receipts: [] };
     this.q.setDelivered.run(upto, user);
     const receipts: Receipt[] = this.q.newlyDelivered
       .all(user, row.delivered_seq, upto, user, user)
@@ -427,12 +509,24 @@ export class SqliteStore implements Store {
     return { items, more };
   }
 
-  async conversations(user: string): Promise<ConversationItem[]> {
-    return this.q.conversations.all(user, user).map((row) => ({ with: row.peer, last: this.toFrame(row) }));
+  async conversations(
+    user: string,
+    page: ConversationsPage,
+  ): Promise<{ items: ConversationItem[]; more: boolean }> {
+    const rows = this.q.conversations.all(
+      user,
+      user,
+      page.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      page.limit + 1,
+    );
+    const more = rows.length > page.limit;
+    const items = rows.slice(0, page.limit).map((row) => ({ with: row.peer, last: this.toFrame(row) }));
+    return { items, more };
   }
 
   async sweepRetention(now: number): Promise<number> {
     if (this.closed) return 0;
+    if (this.q.sweepRevoked.run(now).changes > 0) this.written = true;
     const cutoff = now - this.opts.retentionDays * 86_400_000;
     const keep = this.opts.mailboxMax;
     let removed = 0;
@@ -474,4 +568,9 @@ export class SqliteStore implements Store {
     clearInterval(this.checkpointTimer);
     this.db.close();
   }
+}
+
+/** The answer to a repeat of a send earlier in the same batch: a duplicate of it once it is stored. */
+function twinResult(first: OpResult): OpResult {
+  return first.kind === 'stored' ? { kind: 'duplicate', ts: first.ts } : first;
 }

@@ -1,9 +1,11 @@
 import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 
 /**
- * The durable side of Pigeon: accounts, mailboxes, the delivered mark and the (from, id)
- * idempotency records. The relay logic only talks to this interface, so a Redis-backed
- * store can replace the SQLite one. Every method may be asynchronous.
+ * The durable side of Pigeon: accounts, token revocation, mailboxes, the delivered mark and
+ * the (from, id) idempotency records. The relay and the connections only talk to this
+ * interface, so SQLite (one process) and PostgreSQL (several nodes) are interchangeable;
+ * every method is asynchronous because neither engine may make the event loop wait on a
+ * disk or a network. `test/store-contract/` is the executable form of this contract.
  */
 export interface Store {
   /** Creates an account; false when the id is taken. `passwordHash` null = no password (legacy, JWT). */
@@ -12,16 +14,36 @@ export interface Store {
   getUser(id: string): Promise<UserRecord | null>;
   /** Creates a passwordless account unless one exists. */
   ensureUser(id: string): Promise<void>;
+  /**
+   * Replaces the password hash and revokes every token issued so far (the token epoch
+   * moves on). Resolves with the new epoch, or null when there is no such user.
+   */
+  setPassword(id: string, passwordHash: string): Promise<number | null>;
+  /** "Sign out everywhere": moves the token epoch on. The new epoch, or null when there is no such user. */
+  revokeAllTokens(id: string): Promise<number | null>;
+  /**
+   * Revokes one token by its id (the JWT `jti`) until `expiresAt` (ms since the epoch, the
+   * token's own expiry): after that the token is dead anyway and the record is swept.
+   */
+  revokeToken(tokenId: string, expiresAt: number): Promise<void>;
+  /** True when `revokeToken(tokenId, …)` was called and its record has not expired. */
+  isTokenRevoked(tokenId: string): Promise<boolean>;
   /** The mailbox's positions, or null when the user does not exist. */
   mailbox(user: string): Promise<MailboxState | null>;
   /**
-   * Runs one group commit: every op in order, in one transaction. For a send the checks
-   * run in the spec's order: an existing (from, id) answers `duplicate` with the original
-   * ts; a missing recipient `no_such_user`; then `admit(op)` (the rate limit) may refuse;
-   * else both entries and the idempotency record are appended. Resolves after the commit
-   * is durable; rejects (storing nothing) when the store fails.
+   * Runs one group commit: every op in order, in one transaction, resolving after the
+   * commit is durable, or rejecting (storing nothing) when the store fails.
+   *
+   * Sends are checked in the spec's order: an existing (from, id) answers `duplicate`
+   * with the original ts; a missing recipient `no_such_user`; only the sends that pass
+   * both are handed to `admit` (once per batch, in op order), which answers a refusal
+   * (`refused`, nothing stored) or null per send. `admit` may be asynchronous (a limiter
+   * in Redis); when it rejects, the commit rejects. The same (from, id) again later in one
+   * batch is not asked about: it is answered `duplicate` of the first when that is stored,
+   * else as the first was. The caller refunds what it granted to a send that did not end
+   * up `stored` (a failed commit; another node storing the same id in between).
    */
-  commit(ops: readonly StoreOp[], admit: (op: SendOp) => SendRefusal | null): Promise<OpResult[]>;
+  commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]>;
   /** Entries of `user`'s mailbox with afterSeq < seq <= uptoSeq, oldest first, at most `limit`. */
   readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Entry[]>;
   /** The newest `limit` entries with `peer` older than `beforeSeq` (null: newest), oldest first. */
@@ -31,21 +53,35 @@ export interface Store {
     beforeSeq: number | null,
     limit: number,
   ): Promise<{ items: MsgFrame[]; more: boolean }>;
-  /** One row per peer, newest conversation first. */
-  conversations(user: string): Promise<ConversationItem[]>;
   /**
-   * The sequence number a cursor stands for in `user`'s mailbox, or null when it is not a
-   * cursor of that mailbox (another mailbox's, malformed, or beyond the head).
+   * One row per peer, newest first: a row's position is the seq of its newest entry
+   * (`last.cursor`), and a page holds the `limit` newest rows whose position is below
+   * `beforeSeq` (null: from the newest). `more` says an older row exists.
    */
-  cursorSeq(mailbox: MailboxState, cursor: string): number | null;
-  /** Removes entries that retention allows to remove; returns how many. */
+  conversations(user: string, page: ConversationsPage): Promise<{ items: ConversationItem[]; more: boolean }>;
+  /** Removes entries that retention allows to remove (and expired revocations); returns how many entries. */
   sweepRetention(now: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Decides the rate limit for the sends of a batch that passed the other checks, in op order. */
+export type Admit = (sends: readonly SendOp[]) => Promise<readonly (SendRefusal | null)[]>;
+
+export interface ConversationsPage {
+  /** Rows per page, at least 1. */
+  limit: number;
+  /** Only rows whose newest entry has a seq below this; null = from the newest. */
+  beforeSeq: number | null;
 }
 
 export interface UserRecord {
   id: string;
   passwordHash: string | null;
+  /**
+   * Tokens carry the epoch they were issued in; a token of an older epoch is revoked.
+   * Starts at 0; `setPassword` and `revokeAllTokens` move it on.
+   */
+  tokenEpoch: number;
 }
 
 export interface MailboxState {

@@ -10,6 +10,7 @@ import {
   type ServerFrame,
 } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
+import { cursorSeq } from '../store/cursor.js';
 import { msgText } from '../store/msg-text.js';
 import type { Entry, Receipt } from '../store/store.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
@@ -157,7 +158,7 @@ export class ClientConnection extends MailboxConnection {
     const opened = await this.openMailbox(
       verified.user,
       (mailbox) => {
-        const sinceSeq = since === undefined ? null : this.ctx.store.cursorSeq(mailbox, since);
+        const sinceSeq = since === undefined ? null : cursorSeq(mailbox, since);
         if (sinceSeq === null) {
           // No since, or not a cursor of this mailbox: what no device has seen yet.
           // Choice: without since, gap also tells when undelivered entries were removed.
@@ -310,7 +311,7 @@ export class ClientConnection extends MailboxConnection {
   private async ack(cursor: string): Promise<void> {
     const mailbox = await this.ctx.store.mailbox(this.user);
     if (!mailbox || !this.isOpen) return;
-    const seq = this.ctx.store.cursorSeq(mailbox, cursor);
+    const seq = cursorSeq(mailbox, cursor);
     if (seq === null) {
       this.error('bad_frame', 'not a cursor of your mailbox');
       return;
@@ -335,7 +336,7 @@ export class ClientConnection extends MailboxConnection {
     if (!mailbox || !this.isOpen) return;
     let before: number | null = null;
     if (frame.before !== undefined) {
-      before = this.ctx.store.cursorSeq(mailbox, frame.before);
+      before = cursorSeq(mailbox, frame.before);
       if (before === null) {
         this.error('bad_frame', 'before is not a cursor of your mailbox', { rid });
         return;
@@ -359,7 +360,11 @@ export class ClientConnection extends MailboxConnection {
 
   private async conversations(rid: string | undefined): Promise<void> {
     await this.afterOwnWrites();
-    const items = await this.ctx.store.conversations(this.user);
+    // Version 1 has no paging: the whole list, as before (issue 9 bounds it).
+    const { items } = await this.ctx.store.conversations(this.user, {
+      limit: Number.MAX_SAFE_INTEGER - 1,
+      beforeSeq: null,
+    });
     if (!this.isOpen) return;
     this.write(rid === undefined ? { t: 'conversations', items } : { t: 'conversations', items, rid });
   }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { RateLimiter } from '../auth/rate-limiter.js';
+import type { Limiter } from '../limiter/limiter.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Router } from '../router/router.js';
@@ -13,12 +13,32 @@ interface Pending {
   done: (outcome: Outcome) => void;
 }
 
+export interface RelayOptions {
+  store: Store;
+  router: Router;
+  /** The per-user send bucket (`PIGEON_RATE`); in memory, or shared by nodes through Redis. */
+  limiter: Limiter;
+  metrics: Metrics;
+  log: Logger;
+  /** Time source for the limiter (tests inject one). */
+  now?: () => number;
+}
+
+/** How often an in-process limiter forgets its full buckets. */
+const PRUNE_MS = 60_000;
+
 /**
  * Group commit and fan-out. Ops (sends and acks) submitted during one event-loop turn are
  * stored in one transaction; after it commits, each submitter hears its outcome (the
  * `sent` frame) and then the new entries and receipts go out through the router, so on
  * the sending connection `sent` precedes the echo. Batches commit one after another, in
  * submission order, so pipelined sends keep their order.
+ *
+ * Rate limiting keeps the spec's check order with a limiter that may be asynchronous: the
+ * store runs the duplicate and recipient checks first and asks `admit` only about the
+ * sends that passed them, so a duplicate or a send to nobody never touches the bucket. A
+ * token is kept only by a send that ends up `stored`: when the commit fails, or a send
+ * that was granted a token turns out to be a duplicate after all, the token is refunded.
  */
 export class Relay {
   private queue: Pending[] = [];
@@ -28,20 +48,28 @@ export class Relay {
   private submitted = 0;
   private dispatched = 0;
   private waiters: { upto: number; resolve: () => void }[] = [];
-  private readonly sendLimiter: RateLimiter;
-  private readonly pruneTimer: NodeJS.Timeout;
+  private readonly store: Store;
+  private readonly router: Router;
+  private readonly limiter: Limiter;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly pruneTimer: NodeJS.Timeout | null = null;
+  /** Sends of the batch being committed that were granted a token. */
+  private granted = new Set<SendOp>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly router: Router,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
-    rate: number,
-  ) {
-    // Full at first; `rate` tokens a second, holding up to twice that.
-    this.sendLimiter = new RateLimiter(rate * 2, rate);
-    this.pruneTimer = setInterval(() => this.sendLimiter.prune(Date.now()), 60_000);
-    this.pruneTimer.unref();
+  constructor(opts: RelayOptions) {
+    this.store = opts.store;
+    this.router = opts.router;
+    this.limiter = opts.limiter;
+    this.metrics = opts.metrics;
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+    const limiter = this.limiter;
+    if (limiter.prune) {
+      this.pruneTimer = setInterval(() => limiter.prune?.(this.now()), PRUNE_MS);
+      this.pruneTimer.unref();
+    }
   }
 
   submit(op: StoreOp, done: (outcome: Outcome) => void): void {
@@ -63,9 +91,28 @@ export class Relay {
     setImmediate(() => void this.flush());
   }
 
-  private readonly admit = (op: SendOp): SendRefusal | null => {
-    const wait = this.sendLimiter.take(op.from, Date.now());
-    return wait === 0 ? null : { code: 'rate_limited', retryAfterMs: wait };
+  /** The store's admission callback: one token per send, in op order. */
+  private readonly admit = async (sends: readonly SendOp[]): Promise<(SendRefusal | null)[]> => {
+    const now = this.now();
+    // Called in op order, so one user's takes reach the limiter in the order of the sends.
+    const taken = await Promise.allSettled(sends.map((op) => this.limiter.take(op.from, now)));
+    const refusals: (SendRefusal | null)[] = [];
+    let failure: unknown = null;
+    for (let i = 0; i < sends.length; i++) {
+      const t = taken[i]!;
+      if (t.status === 'rejected') {
+        failure ??= t.reason;
+        refusals.push(null);
+      } else if (t.value === 0) {
+        this.granted.add(sends[i]!);
+        refusals.push(null);
+      } else {
+        refusals.push({ code: 'rate_limited', retryAfterMs: t.value });
+      }
+    }
+    // The limiter failed: fail the batch (nothing stored, `internal`); tokens granted are refunded.
+    if (failure !== null) throw failure;
+    return refusals;
   };
 
   private async flush(): Promise<void> {
@@ -75,6 +122,7 @@ export class Relay {
     this.committing = true;
     const batch = this.queue;
     this.queue = [];
+    this.granted = new Set();
     const started = performance.now();
     let results: OpResult[] | null = null;
     try {
@@ -87,6 +135,7 @@ export class Relay {
     }
     this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
     this.metrics.commitBatchSize.observe(batch.length);
+    this.refundUnstored(batch, results);
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i]!;
       const result = results?.[i];
@@ -116,6 +165,23 @@ export class Relay {
     if (this.queue.length > 0) this.schedule();
   }
 
+  /** A token stays taken only by a send that was stored. */
+  private refundUnstored(batch: readonly Pending[], results: OpResult[] | null): void {
+    if (this.granted.size === 0) return;
+    const now = this.now();
+    for (let i = 0; i < batch.length; i++) {
+      const op = batch[i]!.op;
+      if (op.kind !== 'send' || !this.granted.has(op) || results?.[i]?.kind === 'stored') continue;
+      try {
+        const refunded = this.limiter.refund(op.from, now);
+        if (refunded) void refunded.catch((err) => this.log.warn({ err }, 'limiter refund failed'));
+      } catch (err) {
+        this.log.warn({ err }, 'limiter refund failed');
+      }
+    }
+    this.granted = new Set();
+  }
+
   /** Commits whatever is queued; resolves when nothing is pending (for shutdown). */
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.committing) {
@@ -125,6 +191,6 @@ export class Relay {
   }
 
   close(): void {
-    clearInterval(this.pruneTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
   }
 }

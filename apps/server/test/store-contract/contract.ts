@@ -1,0 +1,21 @@
+import { describe } from 'vitest';
+import { accountsContract } from './accounts.js';
+import type { StoreFactory } from './harness.js';
+import { readsContract } from './reads.js';
+import { retentionContract } from './retention.js';
+import { sendsContract } from './sends.js';
+
+export type { StoreFactory, StoreFactoryOptions, StoreUnderTest } from './harness.js';
+
+/**
+ * The Store contract (src/store/store.ts) as tests, the same for every engine: each engine
+ * adds one `<engine>.test.ts` here that calls this with a factory making a fresh store.
+ */
+export function describeStoreContract(engine: string, factory: StoreFactory): void {
+  describe(`store contract: ${engine}`, () => {
+    accountsContract(factory);
+    sendsContract(factory);
+    readsContract(factory);
+    retentionContract(factory);
+  });
+}
