@@ -1,21 +1,50 @@
-/** Codes of `error` frames and of HTTP error bodies (`{"error": CODE, "message": TEXT}`). */
+/**
+ * Every code a client can observe, in one place (PROTOCOL.md "Errors and limits" and
+ * "Extensions"). Servers, clients and the web app use these constants, never literals, so
+ * a code cannot drift between the side that sends it and the side that tests for it.
+ */
+
+/** Codes of `error` frames on the WebSocket. */
 export const ErrorCode = {
   badFrame: 'bad_frame',
   tooLarge: 'too_large',
   noSuchUser: 'no_such_user',
   rateLimited: 'rate_limited',
   internal: 'internal',
-  // HTTP only
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * What an `error` frame's `code` may hold as a type: the known codes, plus any other
+ * string, because a newer server may add codes and a client must still see the error.
+ */
+export type FrameErrorCode = ErrorCode;
+
+/** Codes of HTTP error bodies, `{"error": CODE, "message": TEXT}`. */
+export const HttpErrorCode = {
+  // version 1 (PROTOCOL.md "HTTP" and the server's documented extras)
   invalidUser: 'invalid_user',
   weakPassword: 'weak_password',
   userTaken: 'user_taken',
   badCredentials: 'bad_credentials',
+  rateLimited: 'rate_limited',
   notFound: 'not_found',
+  badRequest: 'bad_request',
+  tooLarge: 'too_large',
+  methodNotAllowed: 'method_not_allowed',
+  upgradeRequired: 'upgrade_required',
+  forbiddenOrigin: 'forbidden_origin',
+  unavailable: 'unavailable',
+  internal: 'internal',
+  // extensions (PROTOCOL.md "Extensions: HTTP")
+  /** A POST to `/api/` without `Content-Type: application/json` (415). */
+  unsupportedMediaType: 'unsupported_media_type',
+  /** Missing, invalid, expired or revoked bearer token on an endpoint that needs one (401). */
+  unauthorized: 'unauthorized',
+  /** `/legacy` or `/metrics` from an address not allowed, or `/legacy` for a user with a password (403). */
+  forbidden: 'forbidden',
 } as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** The codes an `error` frame on the WebSocket can carry. */
-export type FrameErrorCode = 'bad_frame' | 'too_large' | 'no_such_user' | 'rate_limited' | 'internal';
+export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
 /** WebSocket close codes a client can observe. */
 export const CloseCode = {
@@ -27,7 +56,12 @@ export const CloseCode = {
   abnormal: 1006,
   /** A message over `LIMITS.maxPayloadBytes`. */
   messageTooBig: 1009,
-  /** Missing or invalid token, or a first frame that is not `hello`: do not reconnect with it. */
+  /** A failure inside the server while opening; reconnect with backoff. */
+  internalError: 1011,
+  /**
+   * Missing, invalid, expired or revoked token, or a first frame that is not `hello`: do
+   * not reconnect with that token.
+   */
   unauthorized: 4001,
   /** No `hello` within `LIMITS.helloTimeoutMs`. */
   helloTimeout: 4002,
@@ -35,5 +69,21 @@ export const CloseCode = {
   unsupportedVersion: 4003,
   /** Policy: a slow consumer or too many bad frames; entries stay in the mailbox. */
   policy: 4008,
+  /**
+   * Extension: a connection cap or the hello rate was hit; the close reason is one of
+   * `TooManyReason`. Reconnect no sooner than `LIMITS.tooManyBackoffMs`, with backoff.
+   */
+  tooMany: 4029,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The exact close reason that comes with `CloseCode.tooMany`, so a client can say which limit it hit. */
+export const TooManyReason = {
+  /** The user already has `PIGEON_MAX_CONNS_PER_USER` open connections. */
+  userConnections: 'user_connections',
+  /** The client address already has `PIGEON_MAX_CONNS_PER_IP` open sockets. */
+  addressConnections: 'address_connections',
+  /** Hellos from this user or this address came faster than their bucket allows. */
+  helloRate: 'hello_rate',
+} as const;
+export type TooManyReason = (typeof TooManyReason)[keyof typeof TooManyReason];

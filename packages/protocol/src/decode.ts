@@ -1,11 +1,12 @@
 import * as v from 'valibot';
 import { CloseCode } from './codes.js';
+import { type FeatureSet, NO_FEATURES, parseHelloFeatures } from './features.js';
 import type { ClientFrame, HelloFrame, ServerFrame } from './frames.js';
 import { LIMITS, MESSAGE_ID_PATTERN } from './limits.js';
 import type { DecodeError, DecodeResult } from './result.js';
-import { clientSchemas, serverSchemas } from './schemas.js';
+import { clientSchemasFor, type SchemaTable, serverSchemas } from './schemas.js';
+import { excerpt } from './text.js';
 
-type Schemas = Record<string, v.GenericSchema<unknown, unknown>>;
 type JsonObject = Record<string, unknown>;
 
 function parseObject(text: unknown): JsonObject | string {
@@ -20,12 +21,13 @@ function parseObject(text: unknown): JsonObject | string {
   return value as JsonObject;
 }
 
+/** The first issue, in words; quotes of client input are cut to a short excerpt. */
 function describe(issues: readonly v.BaseIssue<unknown>[]): string {
   const issue = issues[0];
   if (!issue) return 'invalid frame';
-  const path = issue.path?.map((p) => String(p.key)).join('.');
+  const path = issue.path?.map((p) => excerpt(String(p.key))).join('.');
   if (issue.kind === 'schema' && issue.received === 'undefined' && path) return `missing field ${path}`;
-  return path ? `${path}: ${issue.message}` : issue.message;
+  return path ? `${path}: ${excerpt(issue.message)}` : excerpt(issue.message);
 }
 
 function echoes(obj: JsonObject, t: string): Pick<DecodeError, 'id' | 'rid'> {
@@ -37,7 +39,7 @@ function echoes(obj: JsonObject, t: string): Pick<DecodeError, 'id' | 'rid'> {
   return out;
 }
 
-function decodeWith<F>(schemas: Schemas, text: unknown): DecodeResult<F> {
+function decodeWith<F>(schemas: SchemaTable, text: unknown): DecodeResult<F> {
   const obj = parseObject(text);
   if (typeof obj === 'string') return { ok: false, error: { code: 'bad_frame', message: obj } };
   const t = obj.t;
@@ -45,7 +47,8 @@ function decodeWith<F>(schemas: Schemas, text: unknown): DecodeResult<F> {
     return { ok: false, error: { code: 'bad_frame', message: 'missing string field t' } };
   }
   const schema = Object.hasOwn(schemas, t) ? schemas[t] : undefined;
-  if (!schema) return { ok: false, error: { code: 'bad_frame', message: `unknown frame type ${t}` } };
+  if (!schema)
+    return { ok: false, error: { code: 'bad_frame', message: `unknown frame type ${excerpt(t)}` } };
   const parsed = v.safeParse(schema, obj);
   if (!parsed.success) {
     return {
@@ -57,13 +60,19 @@ function decodeWith<F>(schemas: Schemas, text: unknown): DecodeResult<F> {
 }
 
 /**
- * Decodes one frame a client sent. Never throws. User ids in `send.to`, `history.with`,
- * `typing.to` and `presence.users` come back ASCII-lowercased; `typing.to` is not
- * validated beyond being a string, because an invalid recipient there is dropped, not an
- * error. A well-shaped `send` whose body is longer than 4000 UTF-16 units is `too_large`.
+ * Decodes one frame a client sent on a connection with these features (none: exactly
+ * version 1, where frames of features are unknown types and their fields unknown fields,
+ * so ignored). Never throws. User ids in `send.to`, `history.with`, `typing.to` and
+ * `presence.users` come back ASCII-lowercased; `typing.to` is not validated beyond being a
+ * string, because an invalid recipient there is dropped, not an error. A well-shaped `send`
+ * whose body is longer than 4000 UTF-16 units is `too_large`. Pass the connection's one
+ * `FeatureSet` object every time and never change it (its schema table is cached by it).
  */
-export function decodeClientFrame(text: unknown): DecodeResult<ClientFrame> {
-  const result = decodeWith<ClientFrame>(clientSchemas, text);
+export function decodeClientFrame(
+  text: unknown,
+  features: FeatureSet = NO_FEATURES,
+): DecodeResult<ClientFrame> {
+  const result = decodeWith<ClientFrame>(clientSchemasFor(features), text);
   if (result.ok && result.frame.t === 'send' && result.frame.body.length > LIMITS.bodyMaxLength) {
     return {
       ok: false,
@@ -91,7 +100,9 @@ export type HelloResult =
  * The opening check of PROTOCOL.md, in its order: a first frame that is not a JSON object
  * with `t:"hello"` (or whose `since` is not a string) closes 4001; `v` other than the
  * number 1 closes 4003; a token that is not a non-empty string closes 4001 (the token's
- * validity is the server's to check next).
+ * validity is the server's to check next). `features` never closes: when it is not an
+ * array the connection is version 1 (`frame.features` absent); otherwise it holds the
+ * known names asked for (possibly none).
  */
 export function decodeHello(text: unknown): HelloResult {
   const unauthorized = (reason: string): HelloResult => ({
@@ -108,5 +119,7 @@ export function decodeHello(text: unknown): HelloResult {
   if (typeof obj.token !== 'string' || obj.token.length === 0) return unauthorized('missing token');
   const frame: HelloFrame = { t: 'hello', v: 1, token: obj.token };
   if (typeof obj.since === 'string') frame.since = obj.since;
+  const features = parseHelloFeatures(obj.features);
+  if (features) frame.features = features;
   return { ok: true, frame };
 }

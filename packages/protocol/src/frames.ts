@@ -1,4 +1,5 @@
 import type { FrameErrorCode } from './codes.js';
+import type { Feature } from './features.js';
 
 // ---------------------------------------------------------------- client → server
 
@@ -7,6 +8,8 @@ export interface HelloFrame {
   v: 1;
   token: string;
   since?: string;
+  /** Extension: the features this client understands (known names only, once each, after decoding). */
+  features?: Feature[];
 }
 export interface SendFrame {
   t: 'send';
@@ -22,11 +25,17 @@ export interface HistoryRequestFrame {
   t: 'history';
   with: string;
   before?: string;
+  /** `paging`: the oldest `limit` entries newer than this cursor (never together with `before`). */
+  after?: string;
   limit?: number;
   rid?: string;
 }
 export interface ConversationsRequestFrame {
   t: 'conversations';
+  /** `paging`: rows per page, 1..`LIMITS.conversationsMaxLimit`. */
+  limit?: number;
+  /** `paging`: rows whose `last` is older than this cursor (the `last.cursor` of the previous page's last row). */
+  before?: string;
   rid?: string;
 }
 export interface TypingRequestFrame {
@@ -60,6 +69,8 @@ export interface WelcomeFrame {
   v: 1;
   user: string;
   head: string | null;
+  /** Extension: what is enabled for this connection; present exactly when the hello had `features`. */
+  features?: Feature[];
 }
 export interface SyncedFrame {
   t: 'synced';
@@ -101,6 +112,8 @@ export interface ConversationItem {
 export interface ConversationsFrame {
   t: 'conversations';
   items: ConversationItem[];
+  /** `paging`: rows older than the last one exist. */
+  more?: boolean;
   rid?: string;
 }
 export interface TypingFrame {
@@ -143,5 +156,3 @@ export type ServerFrame =
   | ErrorFrame;
 
 export type Frame = ClientFrame | ServerFrame;
-export type ClientFrameType = ClientFrame['t'];
-export type ServerFrameType = ServerFrame['t'];

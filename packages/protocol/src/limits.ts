@@ -33,6 +33,34 @@ export const LIMITS = {
   badFrameWindowMs: 10_000,
   /** The server pings every connection this often and drops one that missed the last ping. */
   pingIntervalMs: 30_000,
+
+  // ------------------------------------------------------------ extensions (PROTOCOL.md part 2)
+  /** `hello.features`: only this many leading entries are looked at; later ones are ignored. */
+  helloFeaturesMax: 32,
+  /** `conversations.limit` with `paging`: an integer in 1..conversationsMaxLimit; default conversationsDefaultLimit. */
+  conversationsMaxLimit: 100,
+  conversationsDefaultLimit: 50,
+  /** A version-1 `conversations` answer holds at most the newest this many rows. */
+  conversationsV1MaxRows: 200,
+  /**
+   * UTF-8 bytes of one `history` or `conversations` answer: items stop being added before
+   * the encoded frame would pass this, though the first item is always sent.
+   */
+  answerMaxBytes: 1_048_576,
+  /** The server forwards at most one `typing` per sender→recipient per this many milliseconds. */
+  typingIntervalMs: 2_000,
+  /**
+   * `presence` subscriptions per connection: a bucket of presenceBurst that refills one
+   * every presenceIntervalMs. A subscription beyond it is applied late, not refused.
+   */
+  presenceBurst: 5,
+  presenceIntervalMs: 2_000,
+  /** After a close 4029 a client waits at least this long before reconnecting. */
+  tooManyBackoffMs: 5_000,
+  /** A revoked token's open connections are closed 4001 within this many milliseconds. */
+  revokedCloseMs: 5_000,
+  /** Error messages quote at most this many characters of what the client sent. */
+  echoMaxLength: 64,
 } as const;
 
 export const USER_ID_PATTERN = /^[a-z0-9_.-]{1,32}$/;

@@ -1,17 +1,31 @@
 import * as v from 'valibot';
+import type { Feature, FeatureSet } from './features.js';
+import { FEATURES, parseHelloFeatures } from './features.js';
 import { normalizeUserId } from './ids.js';
 import { LIMITS, MESSAGE_ID_PATTERN, USER_ID_PATTERN } from './limits.js';
+import { isWellFormedText } from './text.js';
 
 // Valibot's `object` drops unknown keys, which is exactly the spec's "ignored, not echoed".
+// It is also how a field of a feature the connection did not negotiate disappears: the
+// connection's schema simply does not list it, so it is an unknown field, as in version 1.
 
-const userId = v.pipe(
+type Entries = v.ObjectEntries;
+type Schema = v.GenericSchema<unknown, unknown>;
+export type SchemaTable = Readonly<Record<string, Schema>>;
+
+// ------------------------------------------------------------------ field schemas
+
+export const userId = v.pipe(
   v.string(),
   v.maxLength(LIMITS.userIdMaxLength, 'user id longer than 32 characters'),
   v.transform(normalizeUserId),
   v.regex(USER_ID_PATTERN, 'user id must be 1-32 of a-z 0-9 _ . -'),
 );
-const messageId = v.pipe(v.string(), v.regex(MESSAGE_ID_PATTERN, 'id must be 1-64 of A-Z a-z 0-9 _ -'));
-const cursor = v.pipe(
+export const messageId = v.pipe(
+  v.string(),
+  v.regex(MESSAGE_ID_PATTERN, 'id must be 1-64 of A-Z a-z 0-9 _ -'),
+);
+export const cursor = v.pipe(
   v.string(),
   v.minLength(1, 'cursor must not be empty'),
   v.maxLength(LIMITS.cursorMaxLength, 'cursor too long'),
@@ -23,45 +37,131 @@ const rid = v.optional(
     v.maxLength(LIMITS.ridMaxLength, 'rid longer than 64 characters'),
   ),
 );
-const timestamp = v.pipe(v.number(), v.integer(), v.minValue(0));
-/** Length beyond 4000 is checked after the shape, so that it answers `too_large`, not `bad_frame`. */
-const body = v.pipe(v.string(), v.minLength(1, 'body must not be empty'));
+export const timestamp = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** Text a user wrote: well-formed UTF-16, since a lone surrogate cannot be stored losslessly. */
+export const userText = v.pipe(
+  v.string(),
+  v.check(isWellFormedText, 'text must be well-formed UTF-16 (a lone surrogate is not)'),
+);
+/**
+ * Length beyond 4000 is checked after the shape (in decode.ts), so that it answers
+ * `too_large`, not `bad_frame`.
+ */
+const body = v.pipe(userText, v.minLength(1, 'body must not be empty'));
+const intIn = (min: number, max: number, what: string) =>
+  v.pipe(
+    v.number(),
+    v.integer(`${what} must be an integer`),
+    v.minValue(min, `${what} must be ${min}-${max}`),
+    v.maxValue(max, `${what} must be ${min}-${max}`),
+  );
 
-export const clientSchemas = {
-  hello: v.object({
-    t: v.literal('hello'),
+// ------------------------------------------------------------------ client → server
+
+/** Version 1: every connection understands these. */
+const v1ClientFrames: Record<string, Entries> = {
+  hello: {
     v: v.literal(1),
     token: v.string(),
     since: v.optional(v.string()),
-  }),
-  send: v.object({ t: v.literal('send'), id: messageId, to: userId, body }),
-  ack: v.object({ t: v.literal('ack'), cursor }),
-  history: v.object({
-    t: v.literal('history'),
+    features: v.optional(v.pipe(v.unknown(), v.transform(parseHelloFeatures))),
+  },
+  send: { id: messageId, to: userId, body },
+  ack: { cursor },
+  history: {
     with: userId,
     before: v.optional(cursor),
-    limit: v.optional(
-      v.pipe(
-        v.number(),
-        v.integer('limit must be an integer'),
-        v.minValue(1, 'limit must be 1-100'),
-        v.maxValue(LIMITS.historyMaxLimit, 'limit must be 1-100'),
-      ),
-    ),
+    limit: v.optional(intIn(1, LIMITS.historyMaxLimit, 'limit')),
     rid,
-  }),
-  conversations: v.object({ t: v.literal('conversations'), rid }),
-  typing: v.object({ t: v.literal('typing'), to: v.pipe(v.string(), v.transform(normalizeUserId)) }),
-  presence: v.object({
-    t: v.literal('presence'),
+  },
+  conversations: { rid },
+  typing: { to: v.pipe(v.string(), v.transform(normalizeUserId)) },
+  presence: {
     users: v.pipe(
       v.array(userId),
       v.minLength(1, 'users must list 1-200 ids'),
       v.maxLength(LIMITS.presenceMaxUsers, 'users must list 1-200 ids'),
     ),
-  }),
-  ping: v.object({ t: v.literal('ping'), rid }),
-} as const;
+  },
+  ping: { rid },
+};
+
+/** What a feature adds to the client frames: new frame types, and fields on existing ones. */
+interface FeatureFrames {
+  frames?: Record<string, Entries>;
+  fields?: Record<string, Entries>;
+}
+
+const featureClientFrames: Partial<Record<Feature, FeatureFrames>> = {
+  paging: {
+    fields: {
+      history: { after: v.optional(cursor) },
+      conversations: {
+        limit: v.optional(intIn(1, LIMITS.conversationsMaxLimit, 'limit')),
+        before: v.optional(cursor),
+      },
+    },
+  },
+};
+
+/** Rules across fields of one frame, checked once its fields are valid (still `bad_frame`). */
+const crossChecks: Record<string, { ok: (f: Record<string, unknown>) => boolean; message: string }[]> = {
+  history: [
+    { ok: (f) => f.before === undefined || f.after === undefined, message: 'before and after together' },
+  ],
+};
+
+function objectSchema(t: string, entries: Entries): Schema {
+  const object: v.GenericSchema<unknown, Record<string, unknown>> = v.object({ t: v.literal(t), ...entries });
+  const checks = crossChecks[t];
+  if (!checks) return object;
+  return v.pipe(object, ...checks.map((c) => v.check(c.ok, c.message)));
+}
+
+function buildClientTable(features: FeatureSet): SchemaTable {
+  const entries: Record<string, Entries> = { ...v1ClientFrames };
+  for (const feature of FEATURES) {
+    const ext = featureClientFrames[feature];
+    if (!ext || !features.has(feature)) continue;
+    Object.assign(entries, ext.frames);
+    for (const [t, fields] of Object.entries(ext.fields ?? {})) entries[t] = { ...entries[t], ...fields };
+  }
+  const table: Record<string, Schema> = Object.create(null);
+  for (const [t, e] of Object.entries(entries)) table[t] = objectSchema(t, e);
+  return table;
+}
+
+// A server has few distinct feature sets at once (one per client build), so tables are
+// built once per set and kept, keyed by the set in FEATURES order. A connection passes the
+// same set object with every frame, so the object is remembered too and the hot path is
+// one WeakMap lookup.
+const tablesByKey = new Map<string, SchemaTable>();
+const tablesBySet = new WeakMap<FeatureSet, SchemaTable>();
+
+/**
+ * The client-frame schemas of a connection with these features (version 1 for an empty
+ * set). The set is remembered by identity: do not change a set after passing it.
+ */
+export function clientSchemasFor(features: FeatureSet): SchemaTable {
+  let table = tablesBySet.get(features);
+  if (table) return table;
+  const key = FEATURES.filter((f) => features.has(f)).join(',');
+  table = tablesByKey.get(key);
+  if (!table) {
+    table = buildClientTable(features);
+    tablesByKey.set(key, table);
+  }
+  tablesBySet.set(features, table);
+  return table;
+}
+
+// ------------------------------------------------------------------ server → client
+// A client decodes everything a server may send it; it knows which features it asked for.
+
+const features = v.pipe(
+  v.array(v.string()),
+  v.transform((names) => FEATURES.filter((f) => names.includes(f))),
+);
 
 const msgFields = {
   cursor: v.string(),
@@ -80,8 +180,14 @@ const msgItem = v.pipe(
 );
 const nullableCursor = v.nullable(v.string());
 
-export const serverSchemas = {
-  welcome: v.object({ t: v.literal('welcome'), v: v.literal(1), user: v.string(), head: nullableCursor }),
+export const serverSchemas: SchemaTable = {
+  welcome: v.object({
+    t: v.literal('welcome'),
+    v: v.literal(1),
+    user: v.string(),
+    head: nullableCursor,
+    features: v.optional(features),
+  }),
   synced: v.object({ t: v.literal('synced'), head: nullableCursor, gap: v.boolean() }),
   sent: v.object({ t: v.literal('sent'), id: v.string(), ts: timestamp }),
   msg,
@@ -96,6 +202,7 @@ export const serverSchemas = {
   conversations: v.object({
     t: v.literal('conversations'),
     items: v.array(v.object({ with: v.string(), last: msgItem })),
+    more: v.optional(v.boolean()),
     rid: v.optional(v.string()),
   }),
   typing: v.object({ t: v.literal('typing'), from: v.string() }),
@@ -110,4 +217,4 @@ export const serverSchemas = {
     rid: v.optional(v.string()),
     retryAfterMs: v.optional(v.pipe(v.number(), v.minValue(0))),
   }),
-} as const;
+};

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { ClientFrame, MsgFrame, ServerFrame } from '../src/index.js';
+import { type ClientFrame, ErrorCode, FEATURES, type MsgFrame, type ServerFrame } from '../src/index.js';
 
 export const userIdArb = fc.stringMatching(/^[a-z0-9_.-]{1,32}$/);
 export const messageIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
@@ -22,9 +22,19 @@ export const msgArb: fc.Arbitrary<MsgFrame> = fc.record({
   delivered: fc.boolean(),
 });
 
+/** A feature list as the decoders return it: known names, once each, in FEATURES order. */
+export const featuresArb = fc.subarray([...FEATURES]);
+
+/** Version-1 client frames: what every connection may send. */
 export const clientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(
   fc.record(
-    { t: fc.constant('hello' as const), v: fc.constant(1 as const), token: fc.string(), since: fc.string() },
+    {
+      t: fc.constant('hello' as const),
+      v: fc.constant(1 as const),
+      token: fc.string({ minLength: 1 }),
+      since: fc.string(),
+      features: featuresArb,
+    },
     { requiredKeys: ['t', 'v', 'token'] },
   ),
   fc.record({ t: fc.constant('send' as const), id: messageIdArb, to: userIdArb, body: bodyArb }),
@@ -48,6 +58,32 @@ export const clientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(
   fc.record({ t: fc.constant('ping' as const), rid: ridArb }, { requiredKeys: ['t'] }),
 );
 
+/** Client frames with the fields `paging` adds; decoded with `paging` they round-trip. */
+export const pagingClientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(
+  fc.record(
+    {
+      t: fc.constant('conversations' as const),
+      limit: fc.integer({ min: 1, max: 100 }),
+      before: cursorArb,
+      rid: ridArb,
+    },
+    { requiredKeys: ['t'] },
+  ),
+  fc.record(
+    {
+      t: fc.constant('history' as const),
+      with: userIdArb,
+      after: cursorArb,
+      limit: fc.integer({ min: 1, max: 100 }),
+      rid: ridArb,
+    },
+    { requiredKeys: ['t', 'with'] },
+  ),
+);
+
+/** Every client frame a connection with every feature may send. */
+export const anyClientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(clientFrameArb, pagingClientFrameArb);
+
 const headArb = fc.option(cursorArb, { nil: null });
 
 export const serverFrameArb: fc.Arbitrary<ServerFrame> = fc.oneof(
@@ -56,6 +92,13 @@ export const serverFrameArb: fc.Arbitrary<ServerFrame> = fc.oneof(
     v: fc.constant(1 as const),
     user: userIdArb,
     head: headArb,
+  }),
+  fc.record({
+    t: fc.constant('welcome' as const),
+    v: fc.constant(1 as const),
+    user: userIdArb,
+    head: headArb,
+    features: featuresArb,
   }),
   fc.record({ t: fc.constant('synced' as const), head: headArb, gap: fc.boolean() }),
   fc.record({ t: fc.constant('sent' as const), id: messageIdArb, ts: tsArb }),
@@ -75,6 +118,7 @@ export const serverFrameArb: fc.Arbitrary<ServerFrame> = fc.oneof(
     {
       t: fc.constant('conversations' as const),
       items: fc.array(fc.record({ with: userIdArb, last: msgArb }), { maxLength: 5 }),
+      more: fc.boolean(),
       rid: ridArb,
     },
     { requiredKeys: ['t', 'items'] },
@@ -85,7 +129,7 @@ export const serverFrameArb: fc.Arbitrary<ServerFrame> = fc.oneof(
   fc.record(
     {
       t: fc.constant('error' as const),
-      code: fc.constantFrom('bad_frame', 'too_large', 'no_such_user', 'rate_limited', 'internal' as const),
+      code: fc.constantFrom(...Object.values(ErrorCode)),
       message: fc.string(),
       id: messageIdArb,
       rid: ridArb,

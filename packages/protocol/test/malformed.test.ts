@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame, decodeServerFrame, LIMITS } from '../src/index.js';
+import { decodeClientFrame, decodeServerFrame, type FeatureSet, LIMITS } from '../src/index.js';
 
 const s = (o: unknown) => JSON.stringify(o);
 const send = (fields: Record<string, unknown>) =>
@@ -63,6 +63,17 @@ const rows: Row[] = [
   ['ping with null rid', s({ t: 'ping', rid: null }), 'bad_frame'],
   ['hello with v 2', s({ t: 'hello', v: 2, token: 'x' }), 'bad_frame'],
   ['hello without token', s({ t: 'hello', v: 1 }), 'bad_frame'],
+  // Lone surrogates cannot be stored as UTF-8 without loss: bad_frame, before the length check.
+  ['body that is one lone high surrogate', send({ body: '\ud83d' }), 'bad_frame'],
+  ['body that is one lone low surrogate', send({ body: '\ude00' }), 'bad_frame'],
+  ['body ending in a high surrogate', send({ body: `ok${emoji}\ud83d` }), 'bad_frame'],
+  ['body starting with a low surrogate', send({ body: `\ude00${emoji}` }), 'bad_frame'],
+  ['body with a reversed pair', send({ body: 'a\ude00\ud83db' }), 'bad_frame'],
+  [
+    'body of 4001 units with a lone surrogate is bad_frame first',
+    send({ body: `${'x'.repeat(4000)}\ud800` }),
+    'bad_frame',
+  ],
 ];
 
 describe('malformed client frames', () => {
@@ -91,9 +102,76 @@ describe('limits at their boundaries (largest that passes)', () => {
     ['presence with 1 id', s({ t: 'presence', users: ['bob'] })],
     ['presence with 200 ids', s({ t: 'presence', users: Array.from({ length: 200 }, (_, i) => `u${i}`) })],
     ['typing to an invalid id (the server drops it)', s({ t: 'typing', to: 'not valid!' })],
+    ['body with a well-formed surrogate pair at both ends', send({ body: `${emoji}x${emoji}` })],
+    ['body with U+FFFD and U+FFFF (not surrogates)', send({ body: '\ufffd\uffff' })],
+    // A version-1 connection ignores the fields of paging, whatever their value.
+    ['v1: conversations with limit 0 and a numeric before', s({ t: 'conversations', limit: 0, before: 7 })],
+    [
+      'v1: history with before and after together (after is unknown)',
+      s({ t: 'history', with: 'b', before: 'c', after: 'd' }),
+    ],
+    ['v1: history with an empty after', s({ t: 'history', with: 'bob', after: '' })],
   ];
   it.each(passes)('%s', (_name, input) => {
     expect(decodeClientFrame(input).ok).toBe(true);
+  });
+});
+
+const PAGING: FeatureSet = new Set(['paging']);
+
+describe('paging: every new field at its boundaries', () => {
+  const conv = (fields: Record<string, unknown>) => s({ t: 'conversations', ...fields });
+  const hist = (fields: Record<string, unknown>) => s({ t: 'history', with: 'bob', ...fields });
+  const fails: [string, string][] = [
+    ['conversations limit 0', conv({ limit: 0 })],
+    [
+      `conversations limit ${LIMITS.conversationsMaxLimit + 1}`,
+      conv({ limit: LIMITS.conversationsMaxLimit + 1 }),
+    ],
+    ['conversations limit 2.5', conv({ limit: 2.5 })],
+    ['conversations limit "5"', conv({ limit: '5' })],
+    ['conversations limit null', conv({ limit: null })],
+    ['conversations before empty', conv({ before: '' })],
+    [`conversations before of ${LIMITS.cursorMaxLength + 1} chars`, conv({ before: 'c'.repeat(65) })],
+    ['conversations before a number', conv({ before: 3 })],
+    ['history after empty', hist({ after: '' })],
+    [`history after of ${LIMITS.cursorMaxLength + 1} chars`, hist({ after: 'c'.repeat(65) })],
+    ['history after a number', hist({ after: 1 })],
+    ['history with before and after together', hist({ before: 'c1', after: 'c2' })],
+    ['history after with limit 101', hist({ after: 'c1', limit: 101 })],
+  ];
+  it.each(fails)('%s → bad_frame', (_name, input) => {
+    const r = decodeClientFrame(input, PAGING);
+    expect(r.ok ? 'ok' : r.error.code).toBe('bad_frame');
+  });
+  const passes: [string, string][] = [
+    ['conversations limit 1', conv({ limit: 1 })],
+    [`conversations limit ${LIMITS.conversationsMaxLimit}`, conv({ limit: LIMITS.conversationsMaxLimit })],
+    ['conversations before of 1 char', conv({ before: 'c' })],
+    [`conversations before of ${LIMITS.cursorMaxLength} chars`, conv({ before: 'c'.repeat(64) })],
+    [`history after of ${LIMITS.cursorMaxLength} chars`, hist({ after: 'c'.repeat(64), limit: 100 })],
+  ];
+  it.each(passes)('%s passes', (_name, input) => {
+    expect(decodeClientFrame(input, PAGING).ok).toBe(true);
+  });
+  it('a bad paging request echoes its rid', () => {
+    expect(decodeClientFrame(conv({ limit: 0, rid: 'q9' }), PAGING)).toMatchObject({
+      ok: false,
+      error: { code: 'bad_frame', t: 'conversations', rid: 'q9' },
+    });
+  });
+});
+
+describe('error messages quote at most a short excerpt of the input', () => {
+  it('an unknown frame type of 60,000 characters', () => {
+    const r = decodeClientFrame(s({ t: 'x'.repeat(60_000) }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message.length).toBeLessThanOrEqual(LIMITS.echoMaxLength + 40);
+  });
+  it('a field named with 60,000 characters in a server frame', () => {
+    const r = decodeServerFrame(s({ t: 'pong', rid: 5, ['k'.repeat(60_000)]: 1 }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message.length).toBeLessThanOrEqual(LIMITS.echoMaxLength + 40);
   });
 });
 
@@ -130,6 +208,12 @@ describe('malformed server frames', () => {
     ['history with items not an array', s({ t: 'history', with: 'b', items: {}, more: false })],
     ['error with an empty code', s({ t: 'error', code: '', message: 'm' })],
     ['a client-only type', s({ t: 'send', id: 'm', to: 'b', body: 'x' })],
+    ['conversations with a string more', s({ t: 'conversations', items: [], more: 'yes' })],
+    [
+      'welcome with features not an array',
+      s({ t: 'welcome', v: 1, user: 'a', head: null, features: 'paging' }),
+    ],
+    ['welcome with a numeric feature', s({ t: 'welcome', v: 1, user: 'a', head: null, features: [1] })],
   ];
   it.each(serverRows)('%s → bad_frame', (_name, input) => {
     const r = decodeServerFrame(input);

@@ -5,10 +5,14 @@ import {
   decodeClientFrame,
   decodeServerFrame,
   encode,
+  FEATURES,
   type MsgFrame,
   type ServerFrame,
 } from '../src/index.js';
-import { clientFrameArb, serverFrameArb } from './arbitraries.js';
+import { anyClientFrameArb, clientFrameArb, pagingClientFrameArb, serverFrameArb } from './arbitraries.js';
+
+const ALL = new Set(FEATURES);
+const PAGING = new Set(['paging'] as const);
 
 const msg: MsgFrame = {
   t: 'msg',
@@ -34,6 +38,16 @@ const clientExamples: ClientFrame[] = [
   { t: 'presence', users: ['bob', 'carol'] },
   { t: 'ping' },
   { t: 'ping', rid: 'r3' },
+  { t: 'hello', v: 1, token: 'tok', features: [] },
+  { t: 'hello', v: 1, token: 'tok', since: 'c9', features: ['paging', 'read', 'files'] },
+];
+
+/** Frames with fields of `paging`: they round-trip on a connection that negotiated it. */
+const pagingExamples: ClientFrame[] = [
+  { t: 'conversations', limit: 1 },
+  { t: 'conversations', limit: 100, before: 'c40', rid: 'r5' },
+  { t: 'conversations', before: 'c40' },
+  { t: 'history', with: 'bob', after: 'c5', limit: 100, rid: 'r6' },
 ];
 
 const serverExamples: ServerFrame[] = [
@@ -48,6 +62,10 @@ const serverExamples: ServerFrame[] = [
   { t: 'history', with: 'bob', items: [msg], more: true, rid: 'r1' },
   { t: 'history', with: 'bob', items: [], more: false },
   { t: 'conversations', items: [{ with: 'bob', last: msg }] },
+  { t: 'conversations', items: [{ with: 'bob', last: msg }], more: true, rid: 'r7' },
+  { t: 'conversations', items: [], more: false },
+  { t: 'welcome', v: 1, user: 'alice', head: 'c3', features: [] },
+  { t: 'welcome', v: 1, user: 'alice', head: null, features: ['paging', 'search'] },
   { t: 'typing', from: 'bob' },
   { t: 'presence', user: 'bob', online: true },
   { t: 'pong' },
@@ -64,15 +82,45 @@ describe('round trip: decode(encode(f)) equals f', () => {
   it.each(serverExamples.map((f) => [f.t, f] as const))('server %s', (_t, frame) => {
     expect(decodeServerFrame(encode(frame))).toEqual({ ok: true, frame });
   });
+  it.each(pagingExamples.map((f) => [f.t, f] as const))('client %s with paging', (_t, frame) => {
+    expect(decodeClientFrame(encode(frame), PAGING)).toEqual({ ok: true, frame });
+    expect(decodeClientFrame(encode(frame), ALL)).toEqual({ ok: true, frame });
+  });
   it('every frame type has a fixed example', () => {
     expect(new Set(clientExamples.map((f) => f.t)).size).toBe(8);
+    expect(new Set(pagingExamples.map((f) => f.t))).toEqual(new Set(['conversations', 'history']));
     expect(new Set(serverExamples.map((f) => f.t)).size).toBe(11);
   });
 
-  it('property: any valid client frame', () => {
+  it('property: any valid version-1 client frame, on any connection', () => {
     fc.assert(
       fc.property(clientFrameArb, (frame) => {
         expect(decodeClientFrame(encode(frame))).toEqual({ ok: true, frame });
+        expect(decodeClientFrame(encode(frame), ALL)).toEqual({ ok: true, frame });
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('property: any valid client frame, with every feature', () => {
+    fc.assert(
+      fc.property(anyClientFrameArb, (frame) => {
+        expect(decodeClientFrame(encode(frame), ALL)).toEqual({ ok: true, frame });
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('property: a version-1 connection ignores the fields of paging, as unknown fields', () => {
+    fc.assert(
+      fc.property(pagingClientFrameArb, (frame) => {
+        const {
+          limit,
+          before: _before,
+          after: _after,
+          ...rest
+        } = frame as unknown as Record<string, unknown>;
+        // history.limit is version 1; conversations.limit and the cursors are paging's.
+        const v1 = frame.t === 'history' && limit !== undefined ? { ...rest, limit } : rest;
+        expect(decodeClientFrame(encode(frame))).toEqual({ ok: true, frame: v1 });
       }),
       { numRuns: 500 },
     );

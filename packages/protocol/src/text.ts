@@ -1,0 +1,28 @@
+import { LIMITS } from './limits.js';
+
+// With the `u` flag a paired surrogate is one code point (not in category Cs), so this
+// matches exactly the lone ones: a high surrogate not followed by a low one, or a low one
+// not preceded by a high one. A regex keeps Node 20 and older browsers alike working, where
+// `String.prototype.isWellFormed` is not everywhere yet.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * True when the string is well-formed UTF-16 (no lone surrogate). A lone surrogate cannot
+ * be encoded as UTF-8, so storing one is lossy (it comes back as U+FFFD, three bytes); the
+ * spec makes such strings `bad_frame` wherever a user writes text.
+ */
+export function isWellFormedText(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/**
+ * A short excerpt of client input for an error message: at most `LIMITS.echoMaxLength`
+ * UTF-16 units, never cutting a surrogate pair, with "…" when shortened.
+ */
+export function excerpt(s: string): string {
+  if (s.length <= LIMITS.echoMaxLength) return s;
+  let end = LIMITS.echoMaxLength;
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${s.slice(0, end)}…`;
+}
