@@ -1,4 +1,5 @@
-import { type BackoffOptions, DEFAULTS } from './options.js';
+import type { BackoffOptions } from './types.js';
+import { DEFAULTS } from './types.js';
 
 /**
  * Delay before reconnect attempt number `attempt` (0 for the first retry): "full jitter",

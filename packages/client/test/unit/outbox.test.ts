@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox } from '../../src/outbox.js';
-import { parseStoredOutbox } from '../../src/stored-shapes.js';
+import { Outbox, parseStoredOutbox } from '../../src/outbox.js';
 import type { OutboxItem } from '../../src/types.js';
 
 function item(id: string, state: OutboxItem['state'] = 'pending'): OutboxItem {
