@@ -1,5 +1,4 @@
-import type { BackoffOptions } from './types.js';
-import { DEFAULTS } from './types.js';
+import { type BackoffOptions, DEFAULTS } from './options.js';
 
 /**
  * Delay before reconnect attempt number `attempt` (0 for the first retry): "full jitter",

@@ -15,6 +15,19 @@ export const ClientErrorCode = {
   noSession: 'no_session',
   /** An argument is invalid before anything is sent (e.g. a malformed user id). */
   invalidArgument: 'invalid_argument',
+  /** The server answered a request with a frame of another kind (a server bug or a proxy mix-up). */
+  unexpectedAnswer: 'unexpected_answer',
+  /** A storage write failed (quota, I/O); the state is kept in memory and the write retried. */
+  storageFailed: 'storage_failed',
+  /** The caller's AbortSignal aborted the wait. */
+  aborted: 'aborted',
+  // Codes of the `error` event only:
+  /** A `message` (or other) listener threw; a `message` entry is then not acknowledged. */
+  listener: 'listener',
+  /** A `message` listener failed `maxListenerFailures` times on one entry: it now counts as processed. */
+  listenerGaveUp: 'listener_gave_up',
+  /** The server sent a frame this client cannot decode (ignored). */
+  badServerFrame: 'bad_server_frame',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
@@ -33,7 +46,7 @@ export class PigeonHttpError extends Error {
   }
 }
 
-/** A failed `history` / `conversations` (or an invalid argument). */
+/** A failed `history` / `conversations` / `flush` / `persisted` / `logout` (or an invalid argument). */
 export class PigeonRequestError extends Error {
   override readonly name = 'PigeonRequestError';
   constructor(

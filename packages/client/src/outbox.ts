@@ -1,6 +1,12 @@
+import { ErrorCode, LIMITS, parseUserId } from '@pigeon/protocol';
 import type { OutboxErrorCode, OutboxItem } from './types.js';
 
-const FAIL_CODES: ReadonlySet<string> = new Set(['no_such_user', 'too_large', 'bad_frame']);
+/** Codes after which resending the same message can never succeed: the item fails. */
+const FAIL_CODES: ReadonlyMap<string, OutboxErrorCode> = new Map<string, OutboxErrorCode>([
+  [ErrorCode.noSuchUser, ErrorCode.noSuchUser],
+  [ErrorCode.tooLarge, ErrorCode.tooLarge],
+  [ErrorCode.badFrame, ErrorCode.badFrame],
+]);
 
 /** What the client should do after an `error` frame about one of its sends. */
 export type SendErrorAction =
@@ -49,6 +55,25 @@ export class Outbox {
     this.items.push({ ...item });
   }
 
+  /**
+   * Adds a new message and returns it: `pending`, or already `failed` with the code the server
+   * would give (a bad recipient or an empty body is `bad_frame`, a long body `too_large`), which
+   * saves a round trip.
+   */
+  create(to: string, body: string, id: string, now: number): OutboxItem {
+    const recipient = parseUserId(to);
+    const item: OutboxItem = { id, to: recipient ?? to, body, state: 'pending', createdAt: now };
+    this.add(item);
+    if (recipient === null) this.markFailed(id, ErrorCode.badFrame, `not a user id: ${to}`);
+    else if (typeof body !== 'string' || body.length === 0)
+      this.markFailed(id, ErrorCode.badFrame, 'empty body');
+    else if (body.length > LIMITS.bodyMaxLength) {
+      const why = `body is ${body.length} UTF-16 units; the limit is ${LIMITS.bodyMaxLength}`;
+      this.markFailed(id, ErrorCode.tooLarge, why);
+    }
+    return this.get(id) ?? item;
+  }
+
   clear(): void {
     this.items = [];
     this.inFlight.clear();
@@ -73,6 +98,12 @@ export class Outbox {
 
   hasPending(): boolean {
     return this.items.some((i) => i.state === 'pending');
+  }
+
+  get pendingCount(): number {
+    let n = 0;
+    for (const item of this.items) if (item.state === 'pending') n++;
+    return n;
   }
 
   /** Pending items not yet in flight, in order, that may be sent now. */
@@ -139,8 +170,9 @@ export class Outbox {
       this.inFlight.delete(id);
       return { kind: 'ignored' };
     }
-    if (FAIL_CODES.has(code)) {
-      this.markFailed(id, code as OutboxErrorCode, message);
+    const failCode = FAIL_CODES.get(code);
+    if (failCode !== undefined) {
+      this.markFailed(id, failCode, message);
       return { kind: 'failed' };
     }
     // rate_limited, internal (and codes from a newer server): nothing was stored; the item
@@ -186,27 +218,4 @@ function keepNewestSettled(items: OutboxItem[], keep: number): OutboxItem[] {
     }
     return true;
   });
-}
-
-/** Reads a persisted outbox, dropping anything malformed instead of throwing. */
-export function parseStoredOutbox(text: string | null | undefined): OutboxItem[] {
-  if (!text) return [];
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(value)) return [];
-  const states = new Set(['pending', 'sent', 'delivered', 'failed']);
-  return value.filter(
-    (v): v is OutboxItem =>
-      typeof v === 'object' &&
-      v !== null &&
-      typeof v.id === 'string' &&
-      typeof v.to === 'string' &&
-      typeof v.body === 'string' &&
-      typeof v.createdAt === 'number' &&
-      states.has(v.state),
-  );
 }

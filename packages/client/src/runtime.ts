@@ -6,7 +6,8 @@ import type { FetchLike } from './types.js';
 interface RuntimeGlobals {
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
-  crypto: { randomUUID(): string };
+  /** Present in every browser context (secure or not) and Node 20; `randomUUID` is not (plain http). */
+  crypto: { getRandomValues(array: Uint8Array): Uint8Array };
   fetch?: FetchLike;
 }
 
@@ -22,8 +23,17 @@ export function clearTimer(handle: TimerHandle): void {
   if (handle !== undefined && handle !== null) g.clearTimeout(handle);
 }
 
+/**
+ * A random message id in UUID v4 format (122 random bits). Built on `getRandomValues` because
+ * browsers only offer `crypto.randomUUID` in secure contexts, and a chat opened as
+ * `http://<LAN address>` must still be able to send.
+ */
 export function randomId(): string {
-  return g.crypto.randomUUID();
+  const b = g.crypto.getRandomValues(new Uint8Array(16));
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40; // version 4
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export function globalFetch(): FetchLike | undefined {

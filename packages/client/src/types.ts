@@ -22,12 +22,29 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /**
  * Key-value persistence for the session, the outbox and the last processed cursor.
- * Methods may be synchronous or return promises. Values are JSON strings.
+ * Methods may be synchronous or return promises (IndexedDB, files). Values are strings (JSON).
+ * A method that throws or rejects (a full quota, an I/O error) loses nothing: the client keeps
+ * the state in memory, retries the write and reports `storage_failed`.
  */
 export interface KeyValueStorage {
   get(key: string): string | null | undefined | Promise<string | null | undefined>;
   set(key: string, value: string): void | Promise<void>;
   remove(key: string): void | Promise<void>;
+  /**
+   * Optional atomic read-modify-write of one key: `fn` gets the stored value (null if none) and
+   * returns the new one (null removes the key). `fn` is synchronous, so it fits in one IndexedDB
+   * readwrite transaction or under a file lock. The client merges its outbox with what other
+   * tabs or processes stored through it; without it the client does `get` then `set`, and a
+   * writer in between can lose its change.
+   */
+  update?(key: string, fn: (current: string | null) => string | null): void | Promise<void>;
+}
+
+/** The part of the DOM's `AbortSignal` the client uses (typed structurally: no DOM types). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /** The part of `fetch` the client uses (register and login). */
@@ -42,94 +59,16 @@ export type FetchLike = (
  */
 export type NetworkOnlineSource = (callback: () => void) => () => void;
 
-// ---------------------------------------------------------------- options
-
-export interface BackoffOptions {
-  /** Upper bound of the first retry's delay (full jitter: the delay is uniform in [0, cap]). */
-  baseMs: number;
-  /** The cap never grows past this. */
-  maxMs: number;
-  /** Growth of the cap per failed attempt. */
-  factor: number;
-}
-
-export interface ClientOptions {
-  /** Base URL of the server, e.g. `http://127.0.0.1:8080` (`ws(s)://` is accepted too). */
-  server: string;
-  /** WebSocket constructor: `globalThis.WebSocket` in browsers, `ws` in Node. */
-  WebSocket: WebSocketConstructor;
-  /** Where the session, outbox and cursor live. Default: in memory (lost on restart). */
-  storage?: KeyValueStorage;
-  /** Default: `globalThis.fetch`. */
-  fetch?: FetchLike;
-  /** "Network is back" events trigger an immediate reconnect attempt. Default: none. */
-  onNetworkOnline?: NetworkOnlineSource;
-  /** Prefix of every storage key. */
-  storagePrefix?: string;
-  backoff?: Partial<BackoffOptions>;
-  /** A connection that stayed `online` this long resets the backoff attempt counter. */
-  stableAfterMs?: number;
-  /** Socket open + `welcome` must happen within this, else the attempt counts as failed. */
-  connectTimeoutMs?: number;
-  /** After this long without any frame from the server an application `ping` is sent. */
-  pingIntervalMs?: number;
-  /** ...and if nothing arrives within this much more, the connection is deemed dead (half-open). */
-  pingTimeoutMs?: number;
-  /** `history()` / `conversations()` reject with `timeout` after this; `login` / `register` with `unreachable`. */
-  requestTimeoutMs?: number;
-  /** Acks are sent at most this long after processing... */
-  ackDelayMs?: number;
-  /** ...or at once when this many entries are processed and not acked yet. */
-  ackBatch?: number;
-  /** `typing(to)` sends at most one frame per recipient per this interval. */
-  typingThrottleMs?: number;
-  /**
-   * How many `send` frames may await their `sent` at once. 1 (the default) keeps a user's
-   * messages strictly in order even when the server refuses one (`rate_limited`, `internal`):
-   * with more in flight, a later message can be stored while an earlier one waits to be
-   * resent. Raise it for bulk senders that value throughput over order.
-   */
-  maxInFlight?: number;
-  /** Delay before resending after an `internal` error. */
-  internalRetryMs?: number;
-  /** Settled (sent/delivered) outbox items kept for the UI; older ones are dropped. */
-  keepSettled?: number;
-  /** How many (from,id) pairs and cursors are remembered for deduplication. */
-  dedupWindow?: number;
-  /**
-   * When false the client ignores mailbox entries: no `message` events, no acks, the cursor
-   * stays. For one-shot senders (`pigeon send`) that must not mark messages as seen that
-   * nobody showed.
-   */
-  processInbox?: boolean;
-  /** Random source in [0, 1) for jitter (tests inject a fixed one). */
-  random?: () => number;
-  /** Clock in ms since the epoch. */
-  now?: () => number;
-}
-
-/** Every option's default, in one place. */
-export const DEFAULTS = {
-  storagePrefix: 'pigeon:',
-  backoff: { baseMs: 500, maxMs: 30_000, factor: 2 } satisfies BackoffOptions,
-  stableAfterMs: 10_000,
-  connectTimeoutMs: 10_000,
-  pingIntervalMs: 20_000,
-  pingTimeoutMs: 10_000,
-  requestTimeoutMs: 15_000,
-  ackDelayMs: 100,
-  ackBatch: 100,
-  typingThrottleMs: 3_000,
-  maxInFlight: 1,
-  internalRetryMs: 1_000,
-  keepSettled: 200,
-  dedupWindow: 5_000,
-  processInbox: true,
-} as const;
-
 // ---------------------------------------------------------------- status
 
-export type ClientState = 'connecting' | 'syncing' | 'online' | 'reconnecting' | 'offline' | 'unauthorized';
+export type ClientState =
+  | 'connecting'
+  | 'syncing'
+  | 'online'
+  | 'reconnecting'
+  | 'waiting_for_network'
+  | 'offline'
+  | 'unauthorized';
 
 export interface ClientStatus {
   /**
@@ -138,6 +77,8 @@ export interface ClientStatus {
    * - `syncing`: `welcome` received, backlog being replayed until `synced`
    * - `online`: synced; sends and requests flow
    * - `reconnecting`: waiting until `nextAttemptAt` (ms since epoch) for the next attempt
+   * - `waiting_for_network`: the application said the network is gone (`setNetwork(false)`);
+   *   no attempt until it says it is back (or `reconnectNow()`)
    * - `unauthorized`: the token was refused (close 4001); log in again
    */
   state: ClientState;
@@ -163,7 +104,7 @@ export type OutboxState = 'pending' | 'sent' | 'delivered' | 'failed';
 export type OutboxErrorCode = Extract<FrameErrorCode, 'bad_frame' | 'too_large' | 'no_such_user'>;
 
 export interface OutboxItem {
-  /** The message id (`crypto.randomUUID()`), also the `id` of its `msg` entries. */
+  /** The message id (random, UUID v4 format, from `crypto.getRandomValues`), also the `id` of its `msg` entries. */
   id: string;
   /** Recipient (lowercased). */
   to: string;
@@ -207,6 +148,9 @@ export interface ClientEvents {
    * One mailbox entry (received or sent by this user, live or replayed), each exactly once,
    * in cursor order. The entry is acknowledged only after every listener returned (and, if a
    * listener returned a promise, after it settled), so a crash while processing replays it.
+   * A listener that throws (or rejects) leaves the entry unacknowledged: it is reported on
+   * `error` (`listener`), later entries still arrive, and the next connection delivers it again
+   * (up to `maxListenerFailures` times; then it counts as processed: `listener_gave_up`).
    */
   message: (message: MsgFrame) => void | Promise<void>;
   /** The outbox changed; the argument is the whole outbox, oldest first. */
@@ -223,7 +167,11 @@ export interface ClientEvents {
   unauthorized: () => void;
   /** The status changed (same as `status.subscribe`). */
   status: (status: ClientStatus) => void;
-  /** An `error` frame that concerns no send or request of this client (e.g. `internal`). */
+  /**
+   * Something went wrong that concerns no call of the application: an `error` frame about
+   * nothing of ours (e.g. `internal`), `storage_failed` (a write failed; retried), `listener`,
+   * `listener_gave_up`, `bad_server_frame`.
+   */
   error: (error: { code: string; message: string }) => void;
 }
 
@@ -247,14 +195,30 @@ export interface PigeonClient {
   start(): Promise<void>;
   /** Closes the connection and stops reconnecting. The outbox and cursor stay persisted. */
   stop(): void;
-  /** Stops and forgets the session; with `clearData`, also this user's outbox and cursor. */
+  /**
+   * Stops and forgets the session. The outbox stays stored for this user (sent at their next
+   * sign-in on this storage, never as another user); `clearData` removes it and the cursor too.
+   * Rejects with `storage_failed` (and keeps the session) when the outbox cannot be saved.
+   */
   logout(options?: { clearData?: boolean }): Promise<void>;
+  /** How many outbox items are `pending` (will go out by themselves once online). */
+  readonly pendingCount: Observable<number>;
+  /**
+   * What the platform knows about the network (browsers: `navigator.onLine` and the
+   * `online`/`offline` events). `false` drops the connection at once (status
+   * `waiting_for_network`, no attempts); `true` attempts at once.
+   */
+  setNetwork(online: boolean): void;
+  /** A "Retry now" button: attempts at once instead of waiting out the backoff. */
+  reconnectNow(): void;
+  /** Milliseconds until the next attempt while `reconnecting`, else null. */
+  nextAttemptIn(): number | null;
   on<E extends ClientEventName>(event: E, listener: ClientEvents[E]): () => void;
   /** The outbox: unsettled messages and the most recent settled ones, oldest first. */
   outbox(): OutboxItem[];
   /**
    * Queues a message and returns it at once in state `pending` (or `failed` if invalid). The id
-   * is `crypto.randomUUID()` unless `options.id` gives one (1-64 of `A-Z a-z 0-9 _ -`): resending
+   * is random (`crypto.getRandomValues`, works on plain-http origins) unless `options.id` gives one (1-64 of `A-Z a-z 0-9 _ -`): resending
    * with the same id stores nothing twice, which makes scripted retries idempotent.
    */
   send(to: string, body: string, options?: { id?: string }): OutboxItem;
@@ -264,14 +228,26 @@ export interface PigeonClient {
   discard(id: string): void;
   history(withUser: string, options?: HistoryOptions): Promise<HistoryPage>;
   conversations(): Promise<ConversationItem[]>;
+  /**
+   * A round trip to the server (waits for `online`); resolves with the time it took in ms.
+   * When it resolves, every entry that arrived before the answer has been handed to the
+   * `message` listeners: a fence for "nothing else arrives" without sleeping.
+   */
+  ping(): Promise<number>;
   /** Tells `to` that this user is typing (throttled; dropped when not online). */
   typing(to: string): void;
   /** Replaces the presence subscription; re-sent after every reconnect. */
   subscribePresence(users: string[]): void;
   /** Resolves once `online` (rejects with `stopped` if stopped / unauthorized first). */
   whenOnline(): Promise<void>;
-  /** Resolves once no message is `pending` (sent, delivered or failed) and storage is written. */
-  flush(): Promise<void>;
-  /** Resolves once received entries are processed and every state change (outbox, cursor) is in storage. */
+  /**
+   * Resolves once no message is `pending` (sent, delivered or failed) and storage is written
+   * (rejects `storage_failed` if it cannot be); rejects `aborted` when `signal` aborts first.
+   */
+  flush(options?: { signal?: AbortSignalLike }): Promise<void>;
+  /**
+   * Resolves once received entries are processed and every state change (outbox, cursor) is in
+   * storage; rejects with `storage_failed` while a write fails (it keeps being retried).
+   */
   persisted(): Promise<void>;
 }

@@ -43,6 +43,8 @@ export const HttpErrorCode = {
   unauthorized: 'unauthorized',
   /** `/legacy` or `/metrics` from an address not allowed, or `/legacy` for a user with a password (403). */
   forbidden: 'forbidden',
+  /** The request's headers or body did not arrive within the server's time limit (408). */
+  timeout: 'timeout',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 

@@ -57,8 +57,11 @@ export const LIMITS = {
   presenceIntervalMs: 2_000,
   /** After a close 4029 a client waits at least this long before reconnecting. */
   tooManyBackoffMs: 5_000,
-  /** A revoked token's open connections are closed 4001 within this many milliseconds. */
-  revokedCloseMs: 5_000,
+  /**
+   * A revoked token's open connections are closed 4001 at once on the node that revoked it,
+   * and within this many milliseconds on the others (they re-check at their ping).
+   */
+  revokedCloseMs: 30_000,
   /** Error messages quote at most this many characters of what the client sent. */
   echoMaxLength: 64,
 } as const;

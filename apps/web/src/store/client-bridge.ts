@@ -115,7 +115,9 @@ function wire(c: PigeonClient): void {
     if (me) chatActions.signedOut('sessionExpired');
   });
   c.on('status', (s) => {
-    chatActions.setStatus({ kind: s.state, nextAttemptAt: s.nextAttemptAt });
+    // (client helper's minimal edit: the web helper gives 'waiting_for_network' its own wording.)
+    const kind = s.state === 'waiting_for_network' ? 'reconnecting' : s.state;
+    chatActions.setStatus({ kind, nextAttemptAt: s.nextAttemptAt });
     // The server reports everyone's state again after the next subscription.
     if (s.state !== 'online' && s.state !== 'syncing') chatActions.forgetPresence();
   });

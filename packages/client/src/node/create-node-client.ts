@@ -1,7 +1,8 @@
 /// <reference types="node" />
 import WebSocket from 'ws';
 import { createClient } from '../client.js';
-import type { ClientOptions, PigeonClient, WebSocketConstructor } from '../types.js';
+import type { ClientOptions } from '../options.js';
+import type { PigeonClient, WebSocketConstructor } from '../types.js';
 
 /** `createClient` with Node's defaults: the `ws` WebSocket (no permessage-deflate, as the server offers none). */
 export function createNodeClient(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox, parseStoredOutbox } from '../../src/outbox.js';
+import { Outbox } from '../../src/outbox.js';
+import { parseStoredOutbox } from '../../src/stored-shapes.js';
 import type { OutboxItem } from '../../src/types.js';
 
 function item(id: string, state: OutboxItem['state'] = 'pending'): OutboxItem {
