@@ -41,6 +41,12 @@ export interface Config {
   dbSync: DbSync;
   /** `PIGEON_MAX_BUFFERED`: bytes a connection may have unsent before it is closed 4008. */
   maxBufferedBytes: number;
+  /** `PIGEON_DATABASE_URL`: PostgreSQL as the system of record instead of SQLite; null = SQLite at `dbPath`. */
+  databaseUrl: string | null;
+  /** `PIGEON_DATABASE_POOL`: PostgreSQL connections this node opens at most. */
+  databasePool: number;
+  /** `PIGEON_REDIS_URL`: Redis for routing, presence and rate limits across nodes; needs `databaseUrl`. */
+  redisUrl: string | null;
   // ---- tuning knobs only settable through createPigeonServer(overrides), for tests
   /** Close 4002 when no hello arrives within this many ms. */
   helloTimeoutMs: number;
@@ -75,6 +81,9 @@ export const DEFAULTS: Config = {
   webRoot: defaultWebRoot(),
   dbSync: 'full',
   maxBufferedBytes: 4 * 1024 * 1024,
+  databaseUrl: null,
+  databasePool: 10,
+  redisUrl: null,
   helloTimeoutMs: LIMITS.helloTimeoutMs,
   pingIntervalMs: LIMITS.pingIntervalMs,
   retentionSweepMs: 10 * 60 * 1000,
@@ -161,6 +170,15 @@ function origins(env: Env, name: string): string[] {
 
 /** Reads the environment into a Config; throws ConfigError naming the variable on a bad value. */
 export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = str(env, 'PIGEON_DATABASE_URL') ?? null;
+  const redisUrl = str(env, 'PIGEON_REDIS_URL') ?? null;
+  // Nodes sharing Redis must share the system of record too; SQLite is one host's file.
+  if (redisUrl !== null && databaseUrl === null) {
+    throw new ConfigError(
+      'PIGEON_REDIS_URL',
+      'Redis is for several nodes, which need PIGEON_DATABASE_URL (PostgreSQL) as well',
+    );
+  }
   return {
     ...DEFAULTS,
     host: str(env, 'HOST') ?? DEFAULTS.host,
@@ -185,5 +203,8 @@ export function loadConfig(env: Env = process.env): Config {
     webRoot: path.resolve(str(env, 'PIGEON_WEB_ROOT') ?? DEFAULTS.webRoot),
     dbSync: oneOf(env, 'PIGEON_DB_SYNC', ['full', 'normal'] as const, DEFAULTS.dbSync),
     maxBufferedBytes: int(env, 'PIGEON_MAX_BUFFERED', 65_536, 1 << 30, DEFAULTS.maxBufferedBytes),
+    databaseUrl,
+    databasePool: int(env, 'PIGEON_DATABASE_POOL', 1, 1000, DEFAULTS.databasePool),
+    redisUrl,
   };
 }

@@ -4,20 +4,15 @@ import type { Duplex } from 'node:stream';
 import { CloseCode, LIMITS, parseUserId } from '@pigeon/protocol';
 import { WebSocketServer } from 'ws';
 import { RateLimiter } from './auth/rate-limiter.js';
-import { resolveSecret } from './auth/secret.js';
 import { TokenService } from './auth/tokens.js';
 import { type Config, loadConfig } from './config.js';
+import { type Engines, openEngines } from './engines.js';
 import { Api } from './http/api.js';
 import { originAllowed } from './http/origin.js';
 import { sendError, sendJson, setSecurityHeaders } from './http/respond.js';
 import { StaticFiles } from './http/static-files.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { MemoryPresence } from './router/memory-presence.js';
-import { MemoryRouter } from './router/memory-router.js';
-import type { Presence } from './router/presence.js';
-import type { Router } from './router/router.js';
-import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { ClientConnection } from './ws/client-connection.js';
 import { LegacyConnection } from './ws/legacy-connection.js';
@@ -53,9 +48,8 @@ class Server implements PigeonServer {
   private phase: Phase = 'idle';
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
+  private engines: Engines | null = null;
   private store: Store | null = null;
-  private router: Router | null = null;
-  private presence: Presence | null = null;
   private relay: Relay | null = null;
   private api: Api | null = null;
   private ctx: ConnectionContext | null = null;
@@ -87,22 +81,12 @@ class Server implements PigeonServer {
     if (this.phase !== 'idle') throw new Error('listen() was already called');
     this.phase = 'starting';
     const { config, log } = this;
-    const secret = resolveSecret(config.secret, config.dbPath);
-    const store = new SqliteStore({
-      path: config.dbPath,
-      sync: config.dbSync,
-      mailboxMax: config.mailboxMax,
-      retentionDays: config.retentionDays,
-    });
-    const router = new MemoryRouter();
-    const presence = new MemoryPresence();
-    // Full at first; `rate` tokens a second, holding up to twice that.
-    const sendLimiter = new RateLimiter(config.rate * 2, config.rate);
+    const engines = await openEngines(config, { metrics: this.metrics, log });
+    const { store, router, presence, sendLimiter, secret } = engines;
+    this.engines = engines;
     const relay = new Relay({ store, router, limiter: sendLimiter, metrics: this.metrics, log });
     const tokens = new TokenService(secret, config.tokenTtlSec, config.jwtSecret);
     this.store = store;
-    this.router = router;
-    this.presence = presence;
     this.relay = relay;
     this.api = new Api({
       store,
@@ -140,7 +124,14 @@ class Server implements PigeonServer {
     this.phase = 'ready';
     this.startTimers();
     log.info(
-      { port, host: config.host, db: config.dbPath, legacy: config.legacy, jwt: config.jwtSecret !== null },
+      {
+        port,
+        host: config.host,
+        db: engines.describe.store === 'sqlite' ? config.dbPath : 'postgres',
+        ...engines.describe,
+        legacy: config.legacy,
+        jwt: config.jwtSecret !== null,
+      },
       'listening',
     );
     const host =
@@ -210,7 +201,8 @@ class Server implements PigeonServer {
     res.once('finish', () => this.metrics.httpRequests.labels(route, String(res.statusCode)).inc());
     try {
       if (pathname === '/healthz') {
-        if (this.phase === 'ready') sendJson(res, 200, { ok: true });
+        // 503 while draining, and while an engine this node needs is unreachable.
+        if (this.phase === 'ready' && (await this.engines?.healthy())) sendJson(res, 200, { ok: true });
         else sendJson(res, 503, { ok: false });
         return;
       }
@@ -342,9 +334,7 @@ class Server implements PigeonServer {
     await httpClosed;
     await this.relay?.drain();
     this.relay?.close();
-    await this.router?.close();
-    await this.presence?.close();
-    await this.store?.close();
+    await this.engines?.close();
     this.phase = 'stopped';
     this.log.info('stopped');
   }

@@ -6,6 +6,7 @@ import type { ServerFrame } from '@pigeon/protocol';
 import WebSocket from 'ws';
 import type { Config } from '../src/config.js';
 import { createPigeonServer, type PigeonServer } from '../src/server.js';
+import { databaseFor } from './engines/test-engine.js';
 
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
@@ -35,6 +36,7 @@ export async function startServer(overrides: Partial<Config> = {}, dir = tempDir
     authRate: 100_000,
     scryptCost: 1024,
     webRoot: path.join(dir, 'no-web'),
+    databaseUrl: await databaseFor(dbPath),
     ...overrides,
   });
   const { port, url } = await server.listen();

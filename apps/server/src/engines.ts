@@ -1,0 +1,123 @@
+import { RateLimiter } from './auth/rate-limiter.js';
+import { resolveSecret } from './auth/secret.js';
+import { type Config, ConfigError } from './config.js';
+import type { Limiter } from './limiter/limiter.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { MemoryPresence } from './router/memory-presence.js';
+import { MemoryRouter } from './router/memory-router.js';
+import type { Presence } from './router/presence.js';
+import type { Router } from './router/router.js';
+import { PgStore } from './store/pg-store.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+/**
+ * The one place where the server's parts are picked from config; nothing else knows which
+ * engine is behind `store`, `router`, `presence` and the send limiter:
+ *  - default: SQLite at `PIGEON_DB` + in-process parts (one node, nothing to install);
+ *  - `PIGEON_DATABASE_URL`: PostgreSQL as the system of record + in-process parts (a valid
+ *    single node, and the durable half of a cluster);
+ *  - `PIGEON_REDIS_URL` as well: the live parts across nodes on Redis;
+ *  - Redis without PostgreSQL is refused (SQLite is one host's file: nodes sharing Redis
+ *    would each have their own mailboxes).
+ */
+export interface Engines {
+  /** What the node runs on, for the `listening` log line. */
+  readonly describe: { store: 'sqlite' | 'postgres'; router: 'memory' | 'redis' };
+  readonly store: Store;
+  readonly router: Router;
+  readonly presence: Presence;
+  /** The per-user send bucket (`PIGEON_RATE`). */
+  readonly sendLimiter: Limiter;
+  /** The token signing key: `PIGEON_SECRET`, else generated once and kept by the store's engine. */
+  readonly secret: string;
+  /** False while an engine this node needs is unreachable (`/healthz` answers 503). */
+  healthy(): Promise<boolean>;
+  /** Closes the live parts, then the store. */
+  close(): Promise<void>;
+}
+
+export interface EngineDeps {
+  metrics: Metrics;
+  log: Logger;
+}
+
+export async function openEngines(config: Config, deps: EngineDeps): Promise<Engines> {
+  if (config.redisUrl !== null && config.databaseUrl === null) {
+    throw new ConfigError(
+      'PIGEON_REDIS_URL',
+      'Redis is for several nodes, which need PIGEON_DATABASE_URL (PostgreSQL) as well',
+    );
+  }
+  if (config.databaseUrl !== null) return openPostgres(config, config.databaseUrl, deps);
+  const store = new SqliteStore({
+    path: config.dbPath,
+    sync: config.dbSync,
+    mailboxMax: config.mailboxMax,
+    retentionDays: config.retentionDays,
+  });
+  const live = memoryParts(config);
+  return {
+    describe: { store: 'sqlite', router: 'memory' },
+    store,
+    ...live,
+    secret: resolveSecret(config.secret, config.dbPath),
+    // The SQLite file is local: while the process runs, the store is reachable.
+    healthy: () => Promise.resolve(true),
+    async close() {
+      await live.close();
+      await store.close();
+    },
+  };
+}
+
+/** Routing, presence and the send bucket inside this process: one node. */
+function memoryParts(config: Config): {
+  router: Router;
+  presence: Presence;
+  sendLimiter: Limiter;
+  close(): Promise<void>;
+} {
+  const router = new MemoryRouter();
+  const presence = new MemoryPresence();
+  return {
+    router,
+    presence,
+    // Full at first; `rate` tokens a second, holding up to twice that.
+    sendLimiter: new RateLimiter(config.rate * 2, config.rate),
+    async close() {
+      await router.close();
+      await presence.close();
+    },
+  };
+}
+
+async function openPostgres(config: Config, url: string, deps: EngineDeps): Promise<Engines> {
+  const store = await PgStore.open({
+    url,
+    poolSize: config.databasePool,
+    mailboxMax: config.mailboxMax,
+    retentionDays: config.retentionDays,
+    registry: deps.metrics.registry,
+  });
+  let secret: string;
+  try {
+    secret = config.secret ?? (await store.sharedSecret());
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+  const live = memoryParts(config);
+  return {
+    describe: { store: 'postgres', router: 'memory' },
+    store,
+    ...live,
+    secret,
+    healthy: () => store.healthy(),
+    async close() {
+      await live.close();
+      await store.close();
+    },
+  };
+}
