@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startChild } from './child.js';
+import { testEngine } from './engines/test-engine.js';
 import {
   Client,
   type Frame,
@@ -28,7 +29,8 @@ describe('restart on the same database', () => {
     await ca.until(() => ca.frames.filter((f) => f.t === 'receipt').length === 4, '4 receipts');
     const cursors = cb.backlog.map((m) => m.cursor);
     await first.stop();
-    expect(fs.existsSync(`${first.dbPath}.secret`)).toBe(true);
+    // On PostgreSQL (npm run test:pg) the generated secret is kept in the database instead.
+    expect(fs.existsSync(`${first.dbPath}.secret`)).toBe(testEngine === 'sqlite');
 
     const second = await startServer({ secret: null }, dir);
     try {
@@ -120,19 +122,22 @@ describe('process lifecycle', () => {
     expect((await child.exited).code).toBe(0);
     expect(child.output()).not.toContain(a.token);
     expect(child.output()).not.toContain(a.password);
-    expect(fs.existsSync(path.join(dir, 'db', 'pigeon.db.secret'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'db', 'pigeon.db.secret'))).toBe(testEngine === 'sqlite');
   });
 
-  it('uses ./data/pigeon.db relative to the working directory by default', async () => {
-    const dir = tempDir();
-    const child = await startChild({}, dir);
-    try {
-      expect(fs.existsSync(path.join(dir, 'data', 'pigeon.db'))).toBe(true);
-    } finally {
-      child.proc.kill('SIGTERM');
-      await child.exited;
-    }
-  });
+  it.skipIf(testEngine === 'postgres')(
+    'uses ./data/pigeon.db relative to the working directory by default',
+    async () => {
+      const dir = tempDir();
+      const child = await startChild({}, dir);
+      try {
+        expect(fs.existsSync(path.join(dir, 'data', 'pigeon.db'))).toBe(true);
+      } finally {
+        child.proc.kill('SIGTERM');
+        await child.exited;
+      }
+    },
+  );
 
   it.each([
     ['PORT', 'abc'],

@@ -144,6 +144,8 @@ export async function groupCommit(
       }
     }
 
+    // postgres.js sends a query when it is first awaited: Promise.all below puts them on
+    // the wire in this order, back to back (pipelined), after nothing has been awaited.
     const writes: Promise<unknown>[] = [];
     if (ins.sender.length > 0) {
       // Every message and both of its entries in one statement; the entries find their
@@ -173,25 +175,24 @@ export async function groupCommit(
           ${dirty.map(([, b]) => b.delivered)}::bigint[]) AS v(id, head, delivered)
         WHERE u.id = v.id`);
     }
+    let receiptRows: Promise<{ ord: number; sender: string; id: string }[]> | null = null;
     if (acks.owner.length > 0) {
       // What each ack newly covers that someone else sent to this mailbox: one receipt per
       // message, in mailbox order. Runs after the inserts (one connection, in order).
-      writes.push(
-        tx<{ ord: number; sender: string; id: string }[]>`
+      receiptRows = tx<{ ord: number; sender: string; id: string }[]>`
           SELECT a.ord::int AS ord, m.sender, m.id
           FROM unnest(${acks.owner}::text[], ${acks.lo}::bigint[], ${acks.hi}::bigint[]) WITH ORDINALITY
             AS a(owner, lo, hi, ord)
           JOIN entries e ON e.owner = a.owner AND e.seq > a.lo AND e.seq <= a.hi
           JOIN messages m ON m.rowid = e.msg
           WHERE m.recipient = a.owner AND m.sender <> a.owner
-          ORDER BY a.ord, e.seq`.then((rows) => {
-          for (const r of rows) {
-            ackReceipts[r.ord - 1]!.push({ sender: r.sender, id: r.id, to: acks.owner[r.ord - 1]! });
-          }
-        }),
-      );
+          ORDER BY a.ord, e.seq`;
+      writes.push(receiptRows);
     }
     await Promise.all(writes);
+    for (const r of receiptRows ? await receiptRows : []) {
+      ackReceipts[r.ord - 1]!.push({ sender: r.sender, id: r.id, to: acks.owner[r.ord - 1]! });
+    }
     return results;
   });
 }
