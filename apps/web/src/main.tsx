@@ -1,8 +1,14 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/app';
+import { registerServiceWorker } from './lib/service-worker';
 import { boot } from './store/client-bridge';
+import { loadPreferences } from './store/saved-state';
 import './styles/app.css';
+
+// The chosen theme before the first render, so a dark choice does not flash light.
+const { theme } = loadPreferences();
+if (theme !== 'system') document.documentElement.dataset.theme = theme;
 
 const root = document.getElementById('root');
 if (root) {
@@ -13,3 +19,4 @@ if (root) {
   );
 }
 void boot();
+registerServiceWorker();

@@ -1,13 +1,23 @@
+import { useState } from 'react';
 import { useT } from '../i18n/use-strings';
+import { openSettings } from '../lib/navigation';
 import { useChatStore } from '../store/chat-store';
 import { signOut } from '../store/client-bridge';
 import { ConnectionStatus } from './connection-status';
-import { LanguageSwitch } from './language-switch';
 import { Logo } from './logo';
+import { SignOutDialog } from './sign-out-dialog';
 
 export function AppHeader() {
   const t = useT();
   const me = useChatStore((s) => s.me);
+  const [asking, setAsking] = useState(false);
+
+  function requestSignOut() {
+    // Unsent messages: ask first (see SignOutDialog); otherwise nothing can be lost.
+    if (useChatStore.getState().unsent > 0) setAsking(true);
+    else void signOut();
+  }
+
   return (
     <header className="app-header">
       <div className="brand">
@@ -19,11 +29,14 @@ export function AppHeader() {
       </p>
       <ConnectionStatus />
       <div className="header-actions">
-        <LanguageSwitch />
-        <button type="button" className="quiet-button" onClick={() => void signOut()}>
+        <button type="button" className="quiet-button" onClick={openSettings}>
+          {t('settings')}
+        </button>
+        <button type="button" className="quiet-button" onClick={requestSignOut}>
           {t('signOut')}
         </button>
       </div>
+      {asking && <SignOutDialog onClose={() => setAsking(false)} />}
     </header>
   );
 }

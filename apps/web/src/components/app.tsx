@@ -1,6 +1,6 @@
 import { lazy, Suspense, useEffect } from 'react';
-import { LOCALE_TAGS } from '../i18n/strings';
-import { useT } from '../i18n/use-strings';
+import { LOCALE_TAGS, translate } from '../i18n/strings';
+import { setFaviconBadge } from '../lib/notifications';
 import { useChatStore } from '../store/chat-store';
 import { selectTotalUnread, titleFor } from '../store/selectors';
 import { loadChatScreen } from './chat-screen-loader';
@@ -8,18 +8,30 @@ import { SignInScreen } from './sign-in-screen';
 
 const ChatScreen = lazy(() => loadChatScreen().then((m) => ({ default: m.ChatScreen })));
 
-/** Keeps `<html lang>` and the tab title in step with the store. */
+/**
+ * Keeps the document in step with the store: `<html lang>`, the theme (`data-theme`, absent
+ * for "same as the system", which the CSS answers with prefers-color-scheme), and the unread
+ * total in the tab title and on the favicon.
+ */
 function useDocumentSync() {
-  const t = useT();
   const language = useChatStore((s) => s.language);
+  const theme = useChatStore((s) => s.preferences.theme);
   const total = useChatStore(selectTotalUnread);
-  const hidden = useChatStore((s) => !s.visible);
   useEffect(() => {
     document.documentElement.lang = LOCALE_TAGS[language];
   }, [language]);
   useEffect(() => {
-    document.title = titleFor(total, hidden, (count) => t('titleUnread', { count }), t('appName'));
-  });
+    if (theme === 'system') delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  useEffect(() => {
+    document.title = titleFor(
+      total,
+      (count) => translate(language, 'titleUnread', { count }),
+      translate(language, 'appName'),
+    );
+    setFaviconBadge(total);
+  }, [total, language]);
 }
 
 export function App() {

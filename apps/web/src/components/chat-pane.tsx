@@ -3,6 +3,7 @@ import { useT } from '../i18n/use-strings';
 import { navigateTo } from '../lib/navigation';
 import { useChatStore } from '../store/chat-store';
 import { selectActiveConversation } from '../store/selectors';
+import { Avatar } from './avatar';
 import { Composer } from './composer';
 import { MessageLog } from './message-log';
 
@@ -10,8 +11,8 @@ export function ChatPane() {
   const t = useT();
   const conversation = useChatStore(selectActiveConversation);
   const me = useChatStore((s) => s.me);
-  const online = useChatStore((s) => (s.activePeer ? s.presence[s.activePeer] === true : false));
-  const typing = useChatStore((s) => (s.activePeer ? s.activePeer in s.typingUntil : false));
+  const online = useChatStore((s) => (s.activePeer ? s.presence.get(s.activePeer) === true : false));
+  const typing = useChatStore((s) => (s.activePeer ? s.typingUntil.has(s.activePeer) : false));
   const titleRef = useRef<HTMLHeadingElement>(null);
   const peerId = conversation?.peer;
 
@@ -45,10 +46,7 @@ export function ChatPane() {
         >
           <span aria-hidden="true">←</span>
         </button>
-        <span className="avatar" aria-hidden="true">
-          {peer.slice(0, 1).toUpperCase()}
-          {online && <span className="online-dot" />}
-        </span>
+        <Avatar user={peer} online={online} />
         <div className="chat-title-block">
           <h2 id="chat-title" className="chat-title" ref={titleRef} tabIndex={-1}>
             {peer === me ? t('noteToSelf', { user: peer }) : peer}

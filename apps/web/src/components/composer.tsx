@@ -1,27 +1,19 @@
 import { LIMITS } from '@pigeon/protocol';
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useId, useRef } from 'react';
 import { DEFAULTS } from '../config';
 import { useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
-import { notifyTyping, send } from '../store/client-bridge';
+import { notifyTyping, send, setDraft } from '../store/conversation-actions';
 
 /**
- * Drafts per user and conversation, kept while the page lives, so switching chats loses
- * nothing (and the next user of a shared browser does not see them).
+ * The message field. Its text is the conversation's draft in the store, saved per user (see
+ * client-bridge.ts), so switching chats or reloading loses nothing and the list marks it.
  */
-const drafts = new Map<string, string>();
-
 export function Composer({ peer }: { peer: string }) {
   const t = useT();
   const ids = { input: useId(), counter: useId(), hint: useId() };
-  const me = useChatStore((s) => s.me);
-  const draftKey = `${me}\u0000${peer}`;
-  const [text, setText] = useState(() => drafts.get(draftKey) ?? '');
+  const text = useChatStore((s) => s.drafts.get(peer) ?? '');
   const inputRef = useRef<HTMLTextAreaElement>(null);
-
-  useEffect(() => {
-    drafts.set(draftKey, text);
-  }, [draftKey, text]);
 
   const left = LIMITS.bodyMaxLength - text.length;
   const over = left < 0;
@@ -31,7 +23,6 @@ export function Composer({ peer }: { peer: string }) {
     e?.preventDefault();
     if (empty || over) return;
     send(peer, text);
-    setText('');
     inputRef.current?.focus();
   }
 
@@ -53,10 +44,11 @@ export function Composer({ peer }: { peer: string }) {
         ref={inputRef}
         name="content"
         rows={1}
+        dir="auto"
         value={text}
         placeholder={t('composerPlaceholder')}
         onChange={(e) => {
-          setText(e.target.value);
+          setDraft(peer, e.target.value);
           if (e.target.value.length > 0) notifyTyping(peer);
         }}
         onKeyDown={onKeyDown}

@@ -1,8 +1,13 @@
 import { useT } from '../i18n/use-strings';
 import { useNow } from '../lib/use-now';
 import { useChatStore } from '../store/chat-store';
+import { retryConnection } from '../store/client-bridge';
 
-/** A small dot and word in the header: visible, but it never interrupts (role=status). */
+/**
+ * The connection in words ("Connected", "Waiting for network", "Reconnecting in 5 s"), in a
+ * pill without a green dot, so it cannot be taken for anyone's presence. It never interrupts
+ * (role=status). While waiting to reconnect, "Retry now" tries at once.
+ */
 export function ConnectionStatus() {
   const t = useT();
   const status = useChatStore((s) => s.status);
@@ -19,9 +24,13 @@ export function ConnectionStatus() {
   }
   return (
     <div className={`connection-status is-${status.kind}`} data-status={status.kind}>
-      <span className="status-dot" aria-hidden="true" />
       <span className="sr-only">{t('connectionStatus')}: </span>
       <span role="status">{text}</span>
+      {status.kind === 'reconnecting' && (
+        <button type="button" className="status-retry" onClick={retryConnection}>
+          {t('retryNow')}
+        </button>
+      )}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { navigateTo } from '../lib/navigation';
 import { formatShort } from '../lib/time-format';
 import { useChatStore } from '../store/chat-store';
 import { selectConversationRows } from '../store/selectors';
+import { Avatar } from './avatar';
 
 export function ConversationList() {
   const t = useT();
@@ -28,16 +29,13 @@ export function ConversationList() {
   }, [active]);
 
   if (rows.length === 0) return <p className="empty-list">{t('noConversations')}</p>;
+  const words = { today: t('today'), yesterday: t('yesterday') };
   return (
     <ul className="conversation-list" ref={listRef}>
       {rows.map((row) => {
         const last = row.last;
-        const typing = row.peer in typingUntil;
-        const preview = typing
-          ? t('typing', { user: row.peer })
-          : last
-            ? `${last.from === me && row.peer !== me ? t('youPrefix') : ''}${last.body}`
-            : '';
+        const typing = typingUntil.has(row.peer);
+        const draft = row.peer !== active ? row.draft : undefined;
         const name = row.peer === me ? t('noteToSelf', { user: row.peer }) : row.peer;
         return (
           <li key={row.peer}>
@@ -48,22 +46,33 @@ export function ConversationList() {
               data-peer={row.peer}
               onClick={() => navigateTo(row.peer)}
             >
-              <span className="avatar" aria-hidden="true">
-                {row.peer.slice(0, 1).toUpperCase()}
-                {row.online && <span className="online-dot" />}
-              </span>
+              <Avatar user={row.peer} online={row.online} />
               <span className="conversation-main">
                 <span className="conversation-top">
-                  <span className="conversation-name">{name}</span>
+                  <span className="conversation-name" dir="auto">
+                    {name}
+                  </span>
                   {row.online && <span className="sr-only">, {t('online')}</span>}
                   {last && (
                     <time className="conversation-time" dateTime={new Date(last.ts).toISOString()}>
-                      {formatShort(last.ts, language)}
+                      {formatShort(last.ts, language, words)}
                     </time>
                   )}
                 </span>
                 <span className="conversation-bottom">
-                  <span className={`conversation-preview${typing ? ' is-typing' : ''}`}>{preview}</span>
+                  {typing ? (
+                    <span className="conversation-preview is-typing">{t('typing', { user: row.peer })}</span>
+                  ) : draft ? (
+                    <span className="conversation-preview" data-testid="draft">
+                      <span className="draft-label">{t('draftPrefix')}</span>
+                      <bdi>{draft}</bdi>
+                    </span>
+                  ) : (
+                    <span className="conversation-preview">
+                      {last && last.from === me && row.peer !== me ? t('youPrefix') : ''}
+                      {last && <bdi>{last.body}</bdi>}
+                    </span>
+                  )}
                   {row.unread > 0 && (
                     <span className="unread-badge" data-testid="unread">
                       <span aria-hidden="true">

@@ -1,22 +1,23 @@
 import { useId } from 'react';
-import { LANGUAGES, type Language, STRINGS } from '../i18n/strings';
+import { LANGUAGES, type Language, translate } from '../i18n/strings';
 import { useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
 import { setLanguage } from '../store/client-bridge';
 
-export function LanguageSwitch() {
+/** `visibleLabel`: on the Settings page the label is shown; elsewhere it is for screen readers. */
+export function LanguageSwitch({ visibleLabel = false }: { visibleLabel?: boolean }) {
   const t = useT();
   const id = useId();
   const language = useChatStore((s) => s.language);
   return (
     <div className="language-switch">
-      <label htmlFor={id} className="sr-only">
+      <label htmlFor={id} className={visibleLabel ? undefined : 'sr-only'}>
         {t('languageLabel')}
       </label>
       <select id={id} value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
         {LANGUAGES.map((l) => (
           <option key={l} value={l} lang={l === 'zh' ? 'zh-CN' : 'en'}>
-            {STRINGS[l].languageName}
+            {translate(l, 'languageName')}
           </option>
         ))}
       </select>

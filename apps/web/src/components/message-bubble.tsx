@@ -1,9 +1,10 @@
 import { memo } from 'react';
 import type { StringKey } from '../i18n/strings';
 import { type Translate, useT } from '../i18n/use-strings';
+import { isEmojiOnly, splitLinks } from '../lib/message-text';
 import { formatClock } from '../lib/time-format';
 import { useChatStore } from '../store/chat-store';
-import { discard, retry } from '../store/client-bridge';
+import { discard, retry } from '../store/conversation-actions';
 import type { ChatMessage } from '../store/message-model';
 
 function failureText(t: Translate, code: string | undefined): string {
@@ -13,12 +14,31 @@ function failureText(t: Translate, code: string | undefined): string {
   return t('failed_other', { code: code ?? 'internal' });
 }
 
+/** Sending ◷, sent ✓, delivered ✓✓ (grey, like sent: chat users read blue as "read"), failed !. */
 const TICKS: Record<string, string> = { sending: '◷', sent: '✓', delivered: '✓✓', failed: '!' };
 
 /**
- * One message. The body is a React text child, so whatever it contains (markup included)
- * is shown as text and never parsed as HTML.
+ * The body with its links. Text is always a React text child, so whatever a message contains
+ * (markup included) is shown as text and never parsed as HTML; links are only http(s) and
+ * mailto (see splitLinks) and open in a new tab without giving it this page.
  */
+function MessageText({ body }: { body: string }) {
+  return (
+    <p className={`bubble-text${isEmojiOnly(body) ? ' is-emoji' : ''}`} dir="auto">
+      {splitLinks(body).map((part, i) =>
+        part.kind === 'link' ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one body never reorder
+          <a key={i} href={part.href} target="_blank" rel="noopener noreferrer">
+            {part.text}
+          </a>
+        ) : (
+          part.text
+        ),
+      )}
+    </p>
+  );
+}
+
 export const MessageBubble = memo(function MessageBubble({ message: m }: { message: ChatMessage }) {
   const t = useT();
   const me = useChatStore((s) => s.me);
@@ -31,7 +51,7 @@ export const MessageBubble = memo(function MessageBubble({ message: m }: { messa
         <span className="sr-only">
           {mine ? t('messageFromYou', { time: clock }) : t('messageFrom', { user: m.from, time: clock })}:{' '}
         </span>
-        <p className="bubble-text">{m.body}</p>
+        <MessageText body={m.body} />
         <span className="bubble-meta">
           <time dateTime={new Date(m.ts).toISOString()} aria-hidden="true">
             {clock}

@@ -4,7 +4,7 @@ import { DEFAULTS } from '../config';
 import { useT } from '../i18n/use-strings';
 import { dayNumber, formatDay } from '../lib/time-format';
 import { type Conversation, useChatStore } from '../store/chat-store';
-import { loadOlder } from '../store/client-bridge';
+import { loadOlder } from '../store/conversation-actions';
 import type { ChatMessage } from '../store/message-model';
 import { MessageBubble } from './message-bubble';
 

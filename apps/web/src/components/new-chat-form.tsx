@@ -1,7 +1,7 @@
 import { LIMITS } from '@pigeon/protocol';
 import { type FormEvent, useId, useState } from 'react';
 import { useT } from '../i18n/use-strings';
-import { type StartChatResult, startChat } from '../store/client-bridge';
+import { type StartChatResult, startChat } from '../store/conversation-actions';
 
 /** The recipient field: type a user id to start (or jump to) a conversation. */
 export function NewChatForm() {

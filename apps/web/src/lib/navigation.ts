@@ -1,9 +1,13 @@
 /**
- * The open conversation lives in the URL hash (`#/c/<peer>`), so a reload reopens it and
- * the browser's back button leaves it, which on a phone is what people expect.
+ * Where the user is lives in the URL hash: `#/c/<peer>` for an open conversation,
+ * `#/settings` for the Settings page. A reload reopens it and the browser's back button
+ * leaves it, which on a phone is what people expect.
  */
 const PREFIX = '#/c/';
+const SETTINGS = '#/settings';
 let pushedHere = false;
+
+export type Route = { kind: 'chats'; peer: string | null } | { kind: 'settings' };
 
 export function peerFromHash(hash: string = location.hash): string | null {
   if (!hash.startsWith(PREFIX)) return null;
@@ -15,11 +19,15 @@ export function peerFromHash(hash: string = location.hash): string | null {
   }
 }
 
-export function navigateTo(peer: string | null): void {
-  const target = peer === null ? '' : `${PREFIX}${encodeURIComponent(peer)}`;
+export function routeFromHash(hash: string = location.hash): Route {
+  if (hash === SETTINGS) return { kind: 'settings' };
+  return { kind: 'chats', peer: peerFromHash(hash) };
+}
+
+function go(target: string): void {
   if (location.hash === target || (target === '' && location.hash === '')) return;
-  if (peer === null) {
-    // Leaving a conversation we opened in this page: step back instead of piling up entries.
+  if (target === '') {
+    // Leaving a page we opened in this tab: step back instead of piling up entries.
     if (pushedHere) {
       pushedHere = false;
       history.back();
@@ -29,7 +37,7 @@ export function navigateTo(peer: string | null): void {
     dispatchEvent(new HashChangeEvent('hashchange'));
     return;
   }
-  if (peerFromHash() !== null) {
+  if (location.hash !== '' && location.hash !== '#') {
     history.replaceState(null, '', target);
     dispatchEvent(new HashChangeEvent('hashchange'));
   } else {
@@ -38,8 +46,21 @@ export function navigateTo(peer: string | null): void {
   }
 }
 
-export function onNavigate(listener: (peer: string | null) => void): () => void {
-  const handler = () => listener(peerFromHash());
+/** Opens a conversation, or with null goes back to the list. */
+export function navigateTo(peer: string | null): void {
+  go(peer === null ? '' : `${PREFIX}${encodeURIComponent(peer)}`);
+}
+
+export function openSettings(): void {
+  go(SETTINGS);
+}
+
+export function closeSettings(): void {
+  if (location.hash === SETTINGS) go('');
+}
+
+export function onNavigate(listener: (route: Route) => void): () => void {
+  const handler = () => listener(routeFromHash());
   addEventListener('hashchange', handler);
   return () => removeEventListener('hashchange', handler);
 }

@@ -1,5 +1,11 @@
 import { type Language, LOCALE_TAGS } from '../i18n/strings';
 
+/**
+ * Dates and times, always through Intl.DateTimeFormat, with the same rules in the sidebar and
+ * in the log: today the time, yesterday the word "Yesterday", within the last week the
+ * weekday, otherwise a date that names the month ("Jan 5", "1月5日"), so it cannot be read
+ * day-first or month-first by mistake, with the year only when it is not this year.
+ */
 const cache = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(language: Language, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
@@ -15,36 +21,56 @@ function formatter(language: Language, options: Intl.DateTimeFormatOptions): Int
 /** Local calendar day of a timestamp, as a number that compares and differs by whole days. */
 export function dayNumber(ts: number): number {
   const d = new Date(ts);
-  return Math.round(new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime() / 86_400_000);
+  return Math.round(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / 86_400_000);
 }
 
+/** "7:03 AM" / "7:03" (not zero-padded: the locale's own clock). */
 export function formatClock(ts: number, language: Language): string {
-  return formatter(language, { hour: '2-digit', minute: '2-digit' }).format(ts);
+  return formatter(language, { hour: 'numeric', minute: '2-digit' }).format(ts);
 }
 
-/** Heading of a day separator: Today / Yesterday / a weekday this week / a date. */
-export function formatDay(
-  ts: number,
-  language: Language,
-  words: { today: string; yesterday: string },
-  now = Date.now(),
-): string {
-  const diff = dayNumber(now) - dayNumber(ts);
-  if (diff === 0) return words.today;
-  if (diff === 1) return words.yesterday;
-  const sameYear = new Date(ts).getFullYear() === new Date(now).getFullYear();
-  return formatter(
-    language,
-    sameYear
-      ? { weekday: 'long', month: 'long', day: 'numeric' }
-      : { year: 'numeric', month: 'long', day: 'numeric' },
-  ).format(ts);
+export interface DayWords {
+  today: string;
+  yesterday: string;
 }
 
-/** The sidebar's short time: the clock today, a weekday within a week, else a date. */
-export function formatShort(ts: number, language: Language, now = Date.now()): string {
+/** Which of the rules above applies to `ts` seen at `now`. */
+function dayKind(ts: number, now: number): 'today' | 'yesterday' | 'week' | 'year' | 'older' {
   const diff = dayNumber(now) - dayNumber(ts);
-  if (diff === 0) return formatClock(ts, language);
-  if (diff > 0 && diff < 7) return formatter(language, { weekday: 'short' }).format(ts);
-  return formatter(language, { year: '2-digit', month: 'numeric', day: 'numeric' }).format(ts);
+  if (diff <= 0) return 'today';
+  if (diff === 1) return 'yesterday';
+  if (diff < 7) return 'week';
+  return new Date(ts).getFullYear() === new Date(now).getFullYear() ? 'year' : 'older';
+}
+
+/** Heading of a day separator in the log: Today / Yesterday / Monday / January 5 / January 5, 2025. */
+export function formatDay(ts: number, language: Language, words: DayWords, now = Date.now()): string {
+  switch (dayKind(ts, now)) {
+    case 'today':
+      return words.today;
+    case 'yesterday':
+      return words.yesterday;
+    case 'week':
+      return formatter(language, { weekday: 'long' }).format(ts);
+    case 'year':
+      return formatter(language, { month: 'long', day: 'numeric' }).format(ts);
+    default:
+      return formatter(language, { year: 'numeric', month: 'long', day: 'numeric' }).format(ts);
+  }
+}
+
+/** The sidebar's time of a conversation's last message: 7:03 AM / Yesterday / Mon / Jan 5 / Jan 5, 2025. */
+export function formatShort(ts: number, language: Language, words: DayWords, now = Date.now()): string {
+  switch (dayKind(ts, now)) {
+    case 'today':
+      return formatClock(ts, language);
+    case 'yesterday':
+      return words.yesterday;
+    case 'week':
+      return formatter(language, { weekday: 'short' }).format(ts);
+    case 'year':
+      return formatter(language, { month: 'short', day: 'numeric' }).format(ts);
+    default:
+      return formatter(language, { year: 'numeric', month: 'short', day: 'numeric' }).format(ts);
+  }
 }

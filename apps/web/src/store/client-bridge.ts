@@ -1,90 +1,98 @@
 import {
   createClient,
-  localStorageAdapter,
   type OutboxItem,
   type PigeonClient,
   PigeonHttpError,
-  PigeonRequestError,
-  type WebSocketConstructor,
+  type Session,
 } from '@pigeon/client';
-import { LIMITS, type MsgFrame, parseUserId } from '@pigeon/protocol';
+import { LIMITS, type MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
 import { type Language, pickLanguage } from '../i18n/strings';
-import { navigateTo, onNavigate, peerFromHash } from '../lib/navigation';
-import { type ChatState, chatActions, useChatStore } from './chat-store';
+import { navigateTo, onNavigate, type Route, routeFromHash } from '../lib/navigation';
+import { prepareSound } from '../lib/notifications';
+import { alertNewMessages } from './alerts';
+import { chatActions } from './chat-actions';
+import { type ChatState, type Preferences, useChatStore } from './chat-store';
+import { knownOutbox, loadNewest, openConversation } from './conversation-actions';
+import { prepareIncoming } from './incoming';
 import { messageKey } from './message-model';
+import { reconnectNow, watchNetwork } from './network';
 import { fromOutbox } from './outbox-mapping';
-import { clearUnread, loadLanguage, loadUnread, saveLanguage, saveUnread } from './saved-state';
+import {
+  activeClient,
+  currentSession,
+  dropIncoming,
+  flushIncoming,
+  onNewMessages,
+  queueIncoming,
+  setActiveClient,
+  setSession,
+  storage,
+} from './runtime';
+import {
+  clearUserData,
+  loadDrafts,
+  loadLanguage,
+  loadPreferences,
+  loadRecent,
+  loadUnread,
+  saveDrafts,
+  saveLanguage,
+  savePreferences,
+  saveRecent,
+  saveUnread,
+} from './saved-state';
 import { selectPresencePeers } from './selectors';
 
 /**
- * The one connection to the server for this page. It lives here, at module level, never in
- * React state: components read the store and call the actions below, and only this module
- * talks to the client.
+ * Connects the client to the store: client events become store actions, and the session's
+ * lifecycle (boot, sign-in, sign-out) happens here. The client itself lives in runtime.ts.
  */
-let client: PigeonClient | null = null;
-
-const PAGE_SIZE = DEFAULTS.historyPageSize;
-
 function getClient(): PigeonClient {
-  if (client) return client;
+  const existing = activeClient();
+  if (existing) return existing;
   const c = createClient({
     server: location.origin,
-    WebSocket: globalThis.WebSocket as unknown as WebSocketConstructor,
-    storage: localStorageAdapter(localStorage),
+    WebSocket: globalThis.WebSocket,
+    storage: storage(),
     onNetworkOnline: (cb) => {
       addEventListener('online', cb);
       return () => removeEventListener('online', cb);
     },
   });
   wire(c);
-  client = c;
+  setActiveClient(c);
   return c;
 }
 
 // ------------------------------------------------------------------ client → store
 
-let incoming: MsgFrame[] = [];
-let incomingTimer: ReturnType<typeof setTimeout> | null = null;
-
-/**
- * Applies the batched entries now. Called before any answer (history, conversations,
- * receipt) is applied, so an entry is always seen first as the live message it is and
- * counted as unread, not first as an old row of a list.
- */
-function flushIncoming(): void {
-  if (incomingTimer !== null) clearTimeout(incomingTimer);
-  incomingTimer = null;
-  if (incoming.length === 0) return;
-  const batch = incoming;
-  incoming = [];
-  chatActions.receive(batch);
-}
-
 const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
-let knownOutbox = new Set<string>();
 
 function applyOutbox(items: readonly OutboxItem[]): void {
   const me = useChatStore.getState().me;
   if (!me) return;
   chatActions.outbox(items.map((item) => fromOutbox(me, item)));
+  chatActions.setUnsent(items.filter((i) => i.state === 'pending' || i.state === 'failed').length);
   // An unsettled message that left the outbox was discarded: it leaves the log too.
   const now = new Set(items.map((i) => i.id));
-  for (const id of knownOutbox) {
+  for (const id of knownOutbox.ids) {
     if (now.has(id)) continue;
-    const state = useChatStore.getState();
-    for (const c of Object.values(state.conversations)) {
+    for (const c of useChatStore.getState().conversations.values()) {
       if (c.messages.some((m) => m.key === messageKey(me, id)))
         chatActions.removeOutbox(c.peer, messageKey(me, id));
     }
   }
-  knownOutbox = now;
+  knownOutbox.ids = now;
 }
 
 function wire(c: PigeonClient): void {
-  c.on('message', (m) => {
-    incoming.push(m);
-    if (incomingTimer === null) incomingTimer = setTimeout(flushIncoming, DEFAULTS.receiveBatchMs);
+  c.on('message', (m: MsgFrame) => {
+    const me = useChatStore.getState().me;
+    if (!me) return;
+    // Checked here, synchronously: an entry that cannot be handled makes this listener throw,
+    // so the client does not count it as processed (see PLAN/README), and the others go on.
+    queueIncoming(prepareIncoming(me, m));
   });
   c.on('outbox', applyOutbox);
   c.on('receipt', ({ id, to }) => {
@@ -101,31 +109,21 @@ function wire(c: PigeonClient): void {
     );
   });
   c.on('presence', ({ user, online }) => chatActions.presence(user, online));
-  c.on('gap', () => {
-    chatActions.forgetHistory();
-  });
-  c.on('synced', () => {
-    void refreshAfterSync();
-  });
+  c.on('gap', () => chatActions.forgetHistory());
+  c.on('synced', () => void refreshAfterSync());
   c.on('unauthorized', () => {
     const me = useChatStore.getState().me;
     // The outbox stays, to be sent after the next sign-in.
     void c.logout({ clearData: false });
     stopWatching();
+    setSession(null);
     if (me) chatActions.signedOut('sessionExpired');
-  });
-  c.on('status', (s) => {
-    // (client helper's minimal edit: the web helper gives 'waiting_for_network' its own wording.)
-    const kind = s.state === 'waiting_for_network' ? 'reconnecting' : s.state;
-    chatActions.setStatus({ kind, nextAttemptAt: s.nextAttemptAt });
-    // The server reports everyone's state again after the next subscription.
-    if (s.state !== 'online' && s.state !== 'syncing') chatActions.forgetPresence();
   });
 }
 
 /** After every (re)connect: the sidebar's rows, and the open conversation if it needs history. */
 async function refreshAfterSync(): Promise<void> {
-  const c = client;
+  const c = activeClient();
   if (!c) return;
   try {
     const items = await c.conversations();
@@ -135,33 +133,45 @@ async function refreshAfterSync(): Promise<void> {
     // The next sync tries again; the sidebar keeps what it has.
   }
   const { activePeer, conversations } = useChatStore.getState();
-  if (activePeer && conversations[activePeer]?.hasMore === null) void loadNewest(activePeer);
+  if (activePeer && conversations.get(activePeer)?.hasMore === null) void loadNewest(activePeer);
 }
 
-// ------------------------------------------------------------------ store → client
+// ------------------------------------------------------------------ store → client and storage
 
 let unsubscribers: (() => void)[] = [];
-let saveTimer: ReturnType<typeof setTimeout> | null = null;
 
-/** Writes the unread counts and read marks, so they survive a reload. */
-function saveUnreadSoon(): void {
-  if (saveTimer !== null) return;
-  saveTimer = setTimeout(() => {
-    saveTimer = null;
-    const st = useChatStore.getState();
-    if (!st.me) return;
-    const unread: Record<string, number> = {};
-    for (const conv of Object.values(st.conversations)) if (conv.unread > 0) unread[conv.peer] = conv.unread;
-    saveUnread(st.me, { unread, readMarks: st.readMarks });
-  }, DEFAULTS.saveDelayMs);
+/** Writes `save()` at most every saveDelayMs; failures only cost what a reload would show. */
+function debounced(save: () => Promise<void>): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  return () => {
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      save().catch((err: unknown) => console.error('pigeon: could not save', err));
+    }, DEFAULTS.saveDelayMs);
+  };
 }
 
 /** Follows the store for what the client must be told (presence) and what must be saved. */
-function watchStore(): void {
+function watchStore(user: string): void {
   let lastPeers = '';
-  let lastSaved: unknown = null;
+  let lastConversations: unknown = null;
+  let lastDrafts: unknown = null;
+  const saveCounts = debounced(async () => {
+    const st = useChatStore.getState();
+    if (st.me !== user) return;
+    const unread = new Map<string, number>();
+    for (const conv of st.conversations.values()) if (conv.unread > 0) unread.set(conv.peer, conv.unread);
+    await saveUnread(storage(), user, { unread, readMarks: new Map(st.readMarks) });
+    await saveRecent(storage(), user, st.conversations.values());
+  });
+  const saveDraftsSoon = debounced(async () => {
+    const st = useChatStore.getState();
+    if (st.me === user) await saveDrafts(storage(), user, st.drafts);
+  });
   const follow = (s: ChatState) => {
-    if (s.auth !== 'signed-in' || !client) return;
+    const client = activeClient();
+    if (s.auth !== 'signed-in' || !client || s.me !== user) return;
     // Presence: everyone we have a conversation with.
     const peers = selectPresencePeers(s).slice(0, LIMITS.presenceMaxUsers);
     const joined = peers.join(',');
@@ -169,9 +179,13 @@ function watchStore(): void {
       lastPeers = joined;
       client.subscribePresence(peers);
     }
-    if (s.conversations !== lastSaved) {
-      lastSaved = s.conversations;
-      saveUnreadSoon();
+    if (s.conversations !== lastConversations) {
+      lastConversations = s.conversations;
+      saveCounts();
+    }
+    if (s.drafts !== lastDrafts) {
+      lastDrafts = s.drafts;
+      saveDraftsSoon();
     }
   };
   unsubscribers.push(useChatStore.subscribe(follow));
@@ -182,21 +196,31 @@ function watchStore(): void {
 function stopWatching(): void {
   for (const off of unsubscribers) off();
   unsubscribers = [];
-  if (incomingTimer !== null) clearTimeout(incomingTimer);
-  incomingTimer = null;
-  incoming = [];
+  dropIncoming();
 }
 
-function afterSession(user: string): void {
+async function afterSession(s: Session): Promise<void> {
   const c = getClient();
   stopWatching();
-  chatActions.signedIn(user, loadUnread(user));
-  knownOutbox = new Set();
+  setSession(s);
+  const [saved, drafts, recent] = await Promise.all([
+    loadUnread(storage(), s.user),
+    loadDrafts(storage(), s.user),
+    loadRecent(storage(), s.user),
+  ]);
+  chatActions.signedIn(s.user, saved, drafts, recent);
+  knownOutbox.ids = new Set();
   applyOutbox(c.outbox());
-  watchStore();
-  const peer = peerFromHash();
-  if (peer) openConversation(peer);
+  watchStore(s.user);
+  followRoute(routeFromHash());
   void c.start();
+}
+
+/** The URL hash decides the page: a conversation, the list, or Settings. */
+function followRoute(route: Route): void {
+  if (useChatStore.getState().auth !== 'signed-in') return;
+  chatActions.setView(route.kind);
+  if (route.kind === 'chats') openConversation(route.peer);
 }
 
 // ------------------------------------------------------------------ actions for the UI
@@ -209,22 +233,24 @@ export interface SignInFailure {
 
 let booted = false;
 
-/** Starts the app: language, tab visibility, routing, and a saved session if there is one. */
+/** Starts the app: language, preferences, tab visibility, routing, network, a saved session. */
 export async function boot(): Promise<void> {
   if (booted) return;
   booted = true;
   chatActions.setLanguage(loadLanguage() ?? pickLanguage(navigator.languages ?? [navigator.language]));
+  chatActions.setPreferences(loadPreferences());
   chatActions.setVisible(document.visibilityState !== 'hidden');
   document.addEventListener('visibilitychange', () =>
     chatActions.setVisible(document.visibilityState !== 'hidden'),
   );
-  onNavigate((peer) => {
-    if (useChatStore.getState().auth === 'signed-in') openConversation(peer);
-  });
+  onNavigate(followRoute);
+  watchNetwork(getClient());
+  prepareSound();
+  onNewMessages(alertNewMessages);
   try {
-    const session = await getClient().restore();
-    if (session) {
-      afterSession(session.user);
+    const s = await getClient().restore();
+    if (s) {
+      await afterSession(s);
       return;
     }
   } catch {
@@ -240,8 +266,8 @@ export async function signIn(
 ): Promise<SignInFailure | null> {
   const c = getClient();
   try {
-    const session = mode === 'register' ? await c.register(user, password) : await c.login(user, password);
-    afterSession(session.user);
+    const s = mode === 'register' ? await c.register(user, password) : await c.login(user, password);
+    await afterSession(s);
     return null;
   } catch (e) {
     if (e instanceof PigeonHttpError) return { code: e.code, retryAfterSeconds: e.retryAfterSeconds };
@@ -249,13 +275,49 @@ export async function signIn(
   }
 }
 
+/** Resolves once no message of mine is still pending (sent, or failed and waiting for me). */
+export function waitUntilSent(): Promise<void> {
+  return activeClient()?.flush() ?? Promise.resolve();
+}
+
+/**
+ * Signs out of this browser. Messages not sent yet (and drafts) stay stored for this user
+ * only, and go out at their next sign-in here; the UI asks before it comes to that. With
+ * nothing unsent, everything of this user is removed from the browser.
+ */
 export async function signOut(): Promise<void> {
   const me = useChatStore.getState().me;
+  const keep = useChatStore.getState().unsent > 0;
+  const s = currentSession();
   stopWatching();
-  if (client) await client.logout({ clearData: true });
-  if (me) clearUnread(me);
+  setSession(null);
+  await activeClient()?.logout({ clearData: !keep });
+  if (me) {
+    await clearUserData(storage(), me).catch(() => undefined);
+    if (!keep) await saveDrafts(storage(), me, new Map()).catch(() => undefined);
+  }
   chatActions.signedOut();
   navigateTo(null);
+  if (s) void revokeSession(s);
+}
+
+/** Tells the server to stop accepting this token (best effort: signing out works offline). */
+async function revokeSession(s: Session): Promise<void> {
+  try {
+    await fetch('/api/logout', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+  } catch {
+    // Offline: the token expires on its own; the browser has forgotten it already.
+  }
+}
+
+/** "Retry now": connect again at once instead of waiting out the backoff. */
+export function retryConnection(): void {
+  const c = activeClient();
+  if (c) reconnectNow(c);
 }
 
 export function setLanguage(language: Language): void {
@@ -263,90 +325,7 @@ export function setLanguage(language: Language): void {
   chatActions.setLanguage(language);
 }
 
-/** Opens a conversation (null closes it); fetches its newest messages the first time. */
-export function openConversation(peer: string | null): void {
-  const valid = peer === null ? null : parseUserId(peer);
-  chatActions.open(valid);
-  if (valid && useChatStore.getState().conversations[valid]?.hasMore === null) void loadNewest(valid);
-}
-
-async function loadNewest(peer: string): Promise<void> {
-  const conv = useChatStore.getState().conversations[peer];
-  if (!client || conv?.loading) return;
-  chatActions.historyLoading(peer);
-  try {
-    const page = await client.history(peer, { limit: PAGE_SIZE });
-    flushIncoming();
-    chatActions.history(peer, page.items, page.more, false);
-  } catch {
-    chatActions.historyFailed(peer);
-  }
-}
-
-/** The page before the oldest message we hold, when scrolling up. */
-export async function loadOlder(peer: string): Promise<void> {
-  const conv = useChatStore.getState().conversations[peer];
-  if (!client || !conv || conv.loading) return;
-  if (conv.hasMore === null) return loadNewest(peer);
-  if (!conv.hasMore) return;
-  const before = conv.messages.find((m) => m.cursor)?.cursor;
-  if (!before) return loadNewest(peer);
-  chatActions.historyLoading(peer);
-  try {
-    const page = await client.history(peer, { before, limit: PAGE_SIZE });
-    flushIncoming();
-    chatActions.history(peer, page.items, page.more, true);
-  } catch {
-    chatActions.historyFailed(peer);
-  }
-}
-
-export type StartChatResult = 'ok' | 'invalid' | 'no_such_user' | 'offline' | 'error';
-
-/** The "new chat" field: checks that the user exists (history answers `no_such_user`) and opens it. */
-export async function startChat(raw: string): Promise<StartChatResult> {
-  const peer = parseUserId(raw.trim());
-  if (!peer) return 'invalid';
-  const c = getClient();
-  const conv = useChatStore.getState().conversations[peer];
-  if (conv && conv.messages.length > 0) {
-    navigateTo(peer);
-    return 'ok';
-  }
-  try {
-    chatActions.historyLoading(peer);
-    const page = await c.history(peer, { limit: PAGE_SIZE });
-    flushIncoming();
-    chatActions.history(peer, page.items, page.more, false);
-    navigateTo(peer);
-    return 'ok';
-  } catch (e) {
-    chatActions.historyFailed(peer);
-    const code = e instanceof PigeonRequestError ? e.code : 'error';
-    if (code === 'no_such_user') return 'no_such_user';
-    if (code === 'timeout' || code === 'disconnected' || code === 'stopped') return 'offline';
-    return 'error';
-  }
-}
-
-export function send(peer: string, body: string): void {
-  const me = useChatStore.getState().me;
-  if (!client || !me || body.length === 0) return;
-  const item = client.send(peer, body);
-  // Shown at once as `sending`, also while offline; the outbox event confirms it.
-  chatActions.outbox([fromOutbox(me, item)]);
-  knownOutbox.add(item.id);
-}
-
-export function retry(id: string): void {
-  client?.retry(id);
-}
-
-export function discard(id: string): void {
-  client?.discard(id);
-}
-
-export function notifyTyping(peer: string): void {
-  const me = useChatStore.getState().me;
-  if (client && peer !== me) client.typing(peer);
+export function setPreferences(change: Partial<Preferences>): void {
+  chatActions.setPreferences(change);
+  savePreferences(useChatStore.getState().preferences);
 }

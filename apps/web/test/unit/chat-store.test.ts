@@ -1,6 +1,7 @@
 import type { MsgFrame } from '@pigeon/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { chatActions, useChatStore } from '../../src/store/chat-store';
+import { chatActions } from '../../src/store/chat-actions';
+import { useChatStore } from '../../src/store/chat-store';
 import { type ChatMessage, mergeMessages, messageKey } from '../../src/store/message-model';
 import {
   selectConversationRows,
@@ -28,7 +29,7 @@ function outboxCopy(
   return { key: messageKey(ME, id), id, from: ME, to, body: `body ${id}`, ts, confirmed, state, errorCode };
 }
 
-const conv = (peer: string) => useChatStore.getState().conversations[peer]!;
+const conv = (peer: string) => useChatStore.getState().conversations.get(peer)!;
 const ids = (peer: string) => conv(peer).messages.map((m) => m.id);
 const states = (peer: string) => conv(peer).messages.map((m) => m.state);
 
@@ -96,7 +97,7 @@ describe('receiving', () => {
   it('ignores frames before sign-in', () => {
     chatActions.reset('en');
     chatActions.receive([msg('bob', ME, 'x', 1)]);
-    expect(useChatStore.getState().conversations).toEqual({});
+    expect(useChatStore.getState().conversations.size).toBe(0);
   });
 });
 
@@ -133,7 +134,10 @@ describe('unread counts', () => {
     const a = msg('bob', ME, 'a', 100);
     const b = msg('bob', ME, 'b', 100);
     chatActions.receive([a, b]);
-    const saved = { unread: { bob: conv('bob').unread }, readMarks: useChatStore.getState().readMarks };
+    const saved = {
+      unread: new Map([['bob', conv('bob').unread]]),
+      readMarks: useChatStore.getState().readMarks,
+    };
     chatActions.reset('en');
     chatActions.signedIn(ME, saved);
     expect(conv('bob').unread).toBe(2);
@@ -141,11 +145,11 @@ describe('unread counts', () => {
     expect(conv('bob').unread).toBe(3);
   });
 
-  it('shows the total in the tab title only while hidden', () => {
+  it('shows the unread total in the tab title whenever there is one', () => {
     const withCount = (n: number) => `(${n}) Pigeon`;
-    expect(titleFor(3, true, withCount, 'Pigeon')).toBe('(3) Pigeon');
-    expect(titleFor(3, false, withCount, 'Pigeon')).toBe('Pigeon');
-    expect(titleFor(0, true, withCount, 'Pigeon')).toBe('Pigeon');
+    expect(titleFor(3, withCount, 'Pigeon')).toBe('(3) Pigeon');
+    expect(titleFor(1, withCount, 'Pigeon')).toBe('(1) Pigeon');
+    expect(titleFor(0, withCount, 'Pigeon')).toBe('Pigeon');
   });
 });
 
@@ -226,14 +230,103 @@ describe('sidebar', () => {
   it('forgets presence while disconnected', () => {
     chatActions.presence('bob', true);
     chatActions.forgetPresence();
-    expect(useChatStore.getState().presence).toEqual({});
+    expect(useChatStore.getState().presence.size).toBe(0);
   });
 
   it('typing shows until the message arrives', () => {
     chatActions.typing('bob', 0);
-    expect('bob' in useChatStore.getState().typingUntil).toBe(true);
+    expect(useChatStore.getState().typingUntil.has('bob')).toBe(true);
     chatActions.receive([msg('bob', ME, 'a', 1)]);
-    expect('bob' in useChatStore.getState().typingUntil).toBe(false);
+    expect(useChatStore.getState().typingUntil.has('bob')).toBe(false);
+  });
+});
+
+describe('user ids that are also names of Object.prototype members (issue 9.4)', () => {
+  const NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+
+  it('keeps a conversation, unread count, presence, typing and draft for each of them', () => {
+    chatActions.receive(NAMES.map((n, i) => msg(n, ME, `m-${i}`, 100 + i)));
+    for (const n of NAMES) {
+      expect(ids(n)).toEqual([`m-${NAMES.indexOf(n)}`]);
+      expect(conv(n).unread).toBe(1);
+      chatActions.presence(n, true);
+      chatActions.typing(n, 0);
+      chatActions.setDraft(n, `draft for ${n}`);
+    }
+    const s = useChatStore.getState();
+    const rows = selectConversationRows(s);
+    expect(rows.map((r) => r.peer).sort()).toEqual([...NAMES].sort());
+    expect(rows.every((r) => r.online && r.unread === 1 && r.draft === `draft for ${r.peer}`)).toBe(true);
+    expect(selectTotalUnread(s)).toBe(NAMES.length);
+    expect(selectPresencePeers(s)).toEqual([...NAMES].sort());
+    // Nothing leaked onto Object.prototype, and an unknown peer finds nothing.
+    expect(({} as Record<string, unknown>).constructor).toBe(Object);
+    expect(s.conversations.get('isPrototypeOf')).toBeUndefined();
+  });
+
+  it('opens such a conversation and counts it read', () => {
+    chatActions.receive([msg('constructor', ME, 'a', 1)]);
+    chatActions.open('constructor');
+    expect(useChatStore.getState().activePeer).toBe('constructor');
+    expect(conv('constructor').unread).toBe(0);
+    chatActions.open('__proto__');
+    expect(conv('__proto__').messages).toEqual([]);
+  });
+});
+
+describe('an entry that cannot be handled (issue 9.4)', () => {
+  it('is refused alone: the entries before and after it are applied', () => {
+    const bad = { ...msg('bob', ME, 'bad', 2), body: undefined } as unknown as MsgFrame;
+    const failed = chatActions.receive([msg('bob', ME, 'a', 1), bad, msg('carol', ME, 'c', 3)]);
+    expect(failed).toEqual([bad]);
+    expect(ids('bob')).toEqual(['a']);
+    expect(ids('carol')).toEqual(['c']);
+    expect(useChatStore.getState().auth).toBe('signed-in');
+  });
+
+  it("refuses an entry of someone else's mailbox", () => {
+    const foreign = msg('bob', 'carol', 'x', 1);
+    expect(chatActions.receive([foreign])).toEqual([foreign]);
+    expect(useChatStore.getState().conversations.size).toBe(0);
+  });
+});
+
+describe('immutable updates (issue 13)', () => {
+  it('clearTyping replaces the map instead of changing the one selectors already saw', () => {
+    chatActions.typing('bob', 0);
+    const before = useChatStore.getState().typingUntil;
+    chatActions.clearTyping('bob');
+    const after = useChatStore.getState().typingUntil;
+    expect(after).not.toBe(before);
+    expect(before.has('bob')).toBe(true);
+    expect(after.has('bob')).toBe(false);
+    chatActions.clearTyping('bob');
+    expect(useChatStore.getState().typingUntil).toBe(after);
+  });
+
+  it('the sidebar rows follow the open conversation even when nothing else changed', () => {
+    chatActions.receive([msg('bob', ME, 'a', 1)]);
+    chatActions.open('bob');
+    chatActions.open('dave');
+    expect(selectConversationRows(useChatStore.getState()).map((r) => r.peer)).toEqual(['bob', 'dave']);
+    // Same conversations map, another open peer: the empty chat is no longer listed.
+    const conversations = useChatStore.getState().conversations;
+    chatActions.open('bob');
+    expect(useChatStore.getState().conversations).toBe(conversations);
+    expect(selectConversationRows(useChatStore.getState()).map((r) => r.peer)).toEqual(['bob']);
+  });
+});
+
+describe('drafts', () => {
+  it('lists a conversation with a draft and forgets an emptied draft', () => {
+    chatActions.setDraft('erin', 'half a thought');
+    let rows = selectConversationRows(useChatStore.getState());
+    expect(rows.map((r) => [r.peer, r.draft])).toEqual([]);
+    chatActions.signedIn(ME, undefined, new Map([['erin', 'half a thought']]));
+    rows = selectConversationRows(useChatStore.getState());
+    expect(rows.map((r) => [r.peer, r.draft])).toEqual([['erin', 'half a thought']]);
+    chatActions.setDraft('erin', '');
+    expect(useChatStore.getState().drafts.has('erin')).toBe(false);
   });
 });
 

@@ -1,73 +1,96 @@
-import type { ClientEvents, OutboxItem } from '@pigeon/client';
+import type { ClientEventName, ClientEvents, ClientStatus, OutboxItem, PigeonClient } from '@pigeon/client';
 import type { MsgFrame } from '@pigeon/protocol';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 
-// A stand-in for @pigeon/client's createClient: records calls and lets the test emit events.
-const fake = vi.hoisted(() => {
-  const listeners = new Map<string, ((arg: unknown) => void)[]>();
+/**
+ * The bridge against a stand-in client. Every test starts from fresh modules (a new store, a
+ * new bridge, a new stand-in) and an empty localStorage, so each one says what it needs and
+ * none depends on another having run before it.
+ */
+function makeFakeClient() {
+  const listeners = new Map<ClientEventName, Set<(arg: never) => unknown>>();
+  let status: ClientStatus = { state: 'offline' };
   const client = {
     user: null as string | null,
-    status: { get: () => ({ state: 'offline' }), subscribe: () => () => undefined },
+    status: { get: () => status, subscribe: () => () => undefined },
     restore: vi.fn(async () => null as { user: string; token: string } | null),
-    login: vi.fn(),
-    register: vi.fn(),
-    useToken: vi.fn(),
+    login: vi.fn(async (user: string) => ({ user, token: `token-${user}` })),
+    register: vi.fn(async (user: string) => ({ user, token: `token-${user}` })),
+    useToken: vi.fn(async () => undefined),
     start: vi.fn(async () => undefined),
     stop: vi.fn(),
-    logout: vi.fn(async () => undefined),
-    outbox: vi.fn(() => [] as unknown[]),
-    send: vi.fn(),
+    logout: vi.fn(async (_options?: { clearData?: boolean }) => undefined),
+    on: <E extends ClientEventName>(event: E, listener: ClientEvents[E]) => {
+      const set = listeners.get(event) ?? new Set();
+      set.add(listener as (arg: never) => unknown);
+      listeners.set(event, set);
+      return () => {
+        set.delete(listener as (arg: never) => unknown);
+      };
+    },
+    outbox: vi.fn((): OutboxItem[] => []),
+    send: vi.fn(
+      (to: string, body: string): OutboxItem => ({ id: 'n1', to, body, state: 'pending', createdAt: 30 }),
+    ),
     retry: vi.fn(),
     discard: vi.fn(),
-    history: vi.fn(),
+    history: vi.fn(async () => ({ items: [] as MsgFrame[], more: false })),
     conversations: vi.fn(async () => []),
     typing: vi.fn(),
     subscribePresence: vi.fn(),
-    whenOnline: vi.fn(),
-    flush: vi.fn(),
-    on: (event: string, fn: (arg: unknown) => void) => {
-      listeners.set(event, [...(listeners.get(event) ?? []), fn]);
-      return () => undefined;
-    },
-  };
-  const emit = (event: string, arg?: unknown) => {
-    for (const fn of listeners.get(event) ?? []) fn(arg);
-  };
+    whenOnline: vi.fn(async () => undefined),
+    flush: vi.fn(async () => undefined),
+    persisted: vi.fn(async () => undefined),
+  } satisfies PigeonClient;
+  /** Calls the listeners like the client does; a listener's throw reaches the caller (the client). */
+  function emit<E extends ClientEventName>(event: E, ...arg: Parameters<ClientEvents[E]>): void {
+    if (event === 'status') status = arg[0] as ClientStatus;
+    for (const fn of listeners.get(event) ?? []) (fn as (...a: unknown[]) => unknown)(...arg);
+  }
   return { client, emit };
-});
+}
 
+const holder = vi.hoisted(() => ({ current: null as unknown }));
 vi.mock('@pigeon/client', async (importOriginal) => {
   const real = await importOriginal<typeof import('@pigeon/client')>();
-  return { ...real, createClient: () => fake.client };
+  return { ...real, createClient: () => holder.current };
 });
 
-import { PigeonHttpError, PigeonRequestError } from '@pigeon/client';
-import { useChatStore } from '../../src/store/chat-store';
-import * as bridge from '../../src/store/client-bridge';
-
-function emit<E extends keyof ClientEvents>(event: E, arg?: Parameters<ClientEvents[E]>[0]): void {
-  fake.emit(event, arg);
+async function fresh(options: { session?: string } = {}) {
+  vi.resetModules();
+  const fake = makeFakeClient();
+  holder.current = fake.client;
+  if (options.session) fake.client.restore.mockResolvedValueOnce({ user: options.session, token: 't' });
+  const bridge = await import('../../src/store/client-bridge');
+  const actions = await import('../../src/store/conversation-actions');
+  const { useChatStore } = await import('../../src/store/chat-store');
+  const { PigeonHttpError, PigeonRequestError } = await import('@pigeon/client');
+  await bridge.boot();
+  const state = () => useChatStore.getState();
+  const conv = (peer: string) => state().conversations.get(peer);
+  return { fake, bridge, actions, state, conv, PigeonHttpError, PigeonRequestError };
 }
 
 let cursor = 0;
-function msg(from: string, to: string, id: string, ts: number): MsgFrame {
+function msg(from: string, to: string, id: string, ts: number, extra: Partial<MsgFrame> = {}): MsgFrame {
   cursor++;
-  return { t: 'msg', cursor: `c${cursor}`, id, from, to, body: `body ${id}`, ts, delivered: false };
+  return { t: 'msg', cursor: `c${cursor}`, id, from, to, body: `body ${id}`, ts, delivered: false, ...extra };
 }
 
-const conv = (peer: string) => useChatStore.getState().conversations[peer];
+beforeEach(() => {
+  localStorage.clear();
+  history.replaceState(null, '', '/');
+});
 
-describe('the client bridge (with a stand-in client)', () => {
-  beforeAll(async () => {
-    await bridge.boot();
-  });
-
-  it('starts signed out without a saved session', () => {
-    expect(useChatStore.getState().auth).toBe('signed-out');
-    expect(useChatStore.getState().language).toBe('en');
+describe('the client bridge (with a stand-in client that satisfies PigeonClient)', () => {
+  it('starts signed out without a saved session', async () => {
+    const { state } = await fresh();
+    expect(state().auth).toBe('signed-out');
+    expect(state().language).toBe('en');
   });
 
   it('reports a refused sign-in by its code and stays signed out', async () => {
+    const { fake, bridge, state, PigeonHttpError } = await fresh();
     fake.client.login.mockRejectedValueOnce(new PigeonHttpError(429, 'rate_limited', 'slow down', 12));
     expect(await bridge.signIn('signin', 'alice', 'password1')).toEqual({
       code: 'rate_limited',
@@ -77,88 +100,135 @@ describe('the client bridge (with a stand-in client)', () => {
     expect(await bridge.signIn('register', 'alice', 'password1')).toEqual({ code: 'user_taken' });
     fake.client.login.mockRejectedValueOnce(new TypeError('fetch failed'));
     expect(await bridge.signIn('signin', 'alice', 'password1')).toEqual({ code: 'unreachable' });
-    expect(useChatStore.getState().auth).toBe('signed-out');
+    expect(state().auth).toBe('signed-out');
   });
 
-  it('signs in, shows the persisted outbox as sending, and connects', async () => {
-    const pending: OutboxItem = { id: 'o1', to: 'bob', body: 'queued', state: 'pending', createdAt: 5 };
-    fake.client.outbox.mockReturnValueOnce([pending]);
-    fake.client.login.mockResolvedValueOnce({ user: 'alice', token: 't' });
+  it('signs in, shows the persisted outbox as sending, counts it unsent, and connects', async () => {
+    const { fake, bridge, state, conv } = await fresh();
+    fake.client.outbox.mockReturnValue([
+      { id: 'o1', to: 'bob', body: 'queued', state: 'pending', createdAt: 5 },
+    ]);
     expect(await bridge.signIn('signin', 'alice', 'password1')).toBeNull();
-    expect(useChatStore.getState()).toMatchObject({ auth: 'signed-in', me: 'alice' });
+    expect(state()).toMatchObject({ auth: 'signed-in', me: 'alice', unsent: 1 });
     expect(conv('bob')?.messages.map((m) => [m.id, m.state])).toEqual([['o1', 'sending']]);
     expect(fake.client.start).toHaveBeenCalled();
     expect(fake.client.subscribePresence).toHaveBeenLastCalledWith(['bob']);
   });
 
   it('applies entries in batches, counts unread, and takes receipts', async () => {
-    emit('message', msg('carol', 'alice', 'c1', 10));
-    emit('message', msg('carol', 'alice', 'c2', 11));
-    emit('message', msg('alice', 'bob', 'o1', 12));
+    const { fake, conv } = await fresh({ session: 'alice' });
+    fake.emit('outbox', [{ id: 'o1', to: 'bob', body: 'x', state: 'pending', createdAt: 1 }]);
+    fake.emit('message', msg('carol', 'alice', 'c1', 10));
+    fake.emit('message', msg('carol', 'alice', 'c2', 11));
+    fake.emit('message', msg('alice', 'bob', 'o1', 12));
     await vi.waitFor(() => expect(conv('carol')?.unread).toBe(2));
     expect(conv('bob')?.messages.map((m) => m.state)).toEqual(['sent']);
-    emit('receipt', { id: 'o1', to: 'bob' });
+    fake.emit('receipt', { id: 'o1', to: 'bob' });
     expect(conv('bob')?.messages.map((m) => m.state)).toEqual(['delivered']);
     await vi.waitFor(() => expect(fake.client.subscribePresence).toHaveBeenLastCalledWith(['bob', 'carol']));
   });
 
-  it('removes a discarded message when it leaves the outbox', () => {
-    const failed: OutboxItem = {
-      id: 'f1',
-      to: 'bob',
-      body: 'x',
-      state: 'failed',
-      createdAt: 20,
-      error: 'no_such_user',
-    };
-    emit('outbox', [failed]);
-    expect(conv('bob')?.messages.find((m) => m.id === 'f1')?.errorCode).toBe('no_such_user');
-    emit('outbox', []);
-    expect(conv('bob')?.messages.find((m) => m.id === 'f1')).toBeUndefined();
-    expect(conv('bob')?.messages.find((m) => m.id === 'o1')).toBeDefined();
+  it('refuses an entry it cannot handle by throwing to the client (so it is not acked); the others show', async () => {
+    const { fake, conv, state } = await fresh({ session: 'alice' });
+    const bad = { ...msg('bob', 'alice', 'bad', 2), ts: Number.NaN };
+    fake.emit('message', msg('bob', 'alice', 'before', 1));
+    expect(() => fake.emit('message', bad)).toThrow(TypeError);
+    fake.emit('message', msg('constructor', 'alice', 'after', 3));
+    await vi.waitFor(() => expect(conv('constructor')?.messages.map((m) => m.id)).toEqual(['after']));
+    expect(conv('bob')?.messages.map((m) => m.id)).toEqual(['before']);
+    expect(state()).toMatchObject({ auth: 'signed-in', me: 'alice' });
   });
 
-  it('shows a new message at once as sending', () => {
-    fake.client.send.mockReturnValueOnce({
-      id: 'n1',
-      to: 'carol',
-      body: 'hi',
-      state: 'pending',
-      createdAt: 30,
-    });
-    bridge.send('carol', 'hi');
+  it('opens #/c/constructor from the URL and stays signed in', async () => {
+    history.replaceState(null, '', '/#/c/constructor');
+    const { fake, state, conv } = await fresh({ session: 'alice' });
+    expect(state()).toMatchObject({ auth: 'signed-in', activePeer: 'constructor' });
+    expect(fake.client.history).toHaveBeenCalledWith('constructor', { limit: 50 });
+    await vi.waitFor(() => expect(conv('constructor')?.hasMore).toBe(false));
+  });
+
+  it('removes a discarded message when it leaves the outbox', async () => {
+    const { fake, conv } = await fresh({ session: 'alice' });
+    fake.emit('message', msg('alice', 'bob', 'o1', 5));
+    fake.emit('outbox', [
+      { id: 'f1', to: 'bob', body: 'x', state: 'failed', createdAt: 20, error: 'no_such_user' },
+    ]);
+    expect(conv('bob')?.messages.find((m) => m.id === 'f1')?.errorCode).toBe('no_such_user');
+    fake.emit('outbox', []);
+    expect(conv('bob')?.messages.find((m) => m.id === 'f1')).toBeUndefined();
+    await vi.waitFor(() => expect(conv('bob')?.messages.find((m) => m.id === 'o1')).toBeDefined());
+  });
+
+  it('shows a new message at once as sending, and empties the draft', async () => {
+    const { fake, actions, conv, state } = await fresh({ session: 'alice' });
+    actions.setDraft('carol', 'hi');
+    actions.send('carol', 'hi');
     expect(fake.client.send).toHaveBeenCalledWith('carol', 'hi');
     expect(conv('carol')?.messages.at(-1)).toMatchObject({ id: 'n1', state: 'sending' });
+    expect(state().drafts.has('carol')).toBe(false);
+  });
+
+  it('keeps drafts per user across a reload of the page', async () => {
+    const first = await fresh({ session: 'alice' });
+    first.actions.setDraft('bob', 'half a sentence');
+    await vi.waitFor(() =>
+      expect(localStorage.getItem('pigeon-web:drafts:alice')).toContain('half a sentence'),
+    );
+    const second = await fresh({ session: 'alice' });
+    expect(second.state().drafts.get('bob')).toBe('half a sentence');
+    const other = await fresh({ session: 'erin' });
+    expect(other.state().drafts.size).toBe(0);
   });
 
   it('starts a chat only with someone who exists', async () => {
-    expect(await bridge.startChat('Not Valid!')).toBe('invalid');
+    const { fake, actions, conv, PigeonRequestError } = await fresh({ session: 'alice' });
+    expect(await actions.startChat('Not Valid!')).toBe('invalid');
     fake.client.history.mockRejectedValueOnce(new PigeonRequestError('no_such_user', 'no'));
-    expect(await bridge.startChat('ghost')).toBe('no_such_user');
+    expect(await actions.startChat('ghost')).toBe('no_such_user');
     fake.client.history.mockRejectedValueOnce(new PigeonRequestError('timeout', 'slow'));
-    expect(await bridge.startChat('dave')).toBe('offline');
+    expect(await actions.startChat('dave')).toBe('offline');
     fake.client.history.mockResolvedValueOnce({ items: [msg('dave', 'alice', 'd1', 40)], more: false });
-    expect(await bridge.startChat('  Dave ')).toBe('ok');
+    expect(await actions.startChat('  Dave ')).toBe('ok');
     expect(location.hash).toBe('#/c/dave');
     expect(conv('dave')?.hasMore).toBe(false);
     expect(conv('dave')?.unread).toBe(0);
   });
 
-  it('forgets who is online while disconnected', () => {
-    emit('presence', { user: 'bob', online: true });
-    expect(useChatStore.getState().presence).toEqual({ bob: true });
-    emit('status', { state: 'reconnecting', nextAttemptAt: 123 });
-    expect(useChatStore.getState().presence).toEqual({});
-    expect(useChatStore.getState().status).toEqual({ kind: 'reconnecting', nextAttemptAt: 123 });
+  it('forgets who is online while disconnected, and says so at once when the browser goes offline', async () => {
+    const { fake, state } = await fresh({ session: 'alice' });
+    fake.emit('status', { state: 'online' });
+    fake.emit('presence', { user: 'bob', online: true });
+    expect([...state().presence]).toEqual([['bob', true]]);
+    fake.emit('status', { state: 'reconnecting', nextAttemptAt: 123 });
+    expect(state().presence.size).toBe(0);
+    expect(state().status).toEqual({ kind: 'reconnecting', nextAttemptAt: 123 });
+    fake.emit('status', { state: 'online' });
+    fake.emit('presence', { user: 'bob', online: true });
+    const onLine = vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
+    try {
+      dispatchEvent(new Event('offline'));
+      expect(state().status.kind).toBe('no-network');
+      expect(state().presence.size).toBe(0);
+    } finally {
+      onLine.mockRestore();
+    }
   });
 
-  it('returns to the sign-in page with a notice when the token is refused, keeping the outbox', () => {
-    emit('unauthorized');
-    expect(useChatStore.getState()).toMatchObject({
-      auth: 'signed-out',
-      authNotice: 'sessionExpired',
-      me: null,
-    });
+  it('returns to the sign-in page with a notice when the token is refused, keeping the outbox', async () => {
+    const { fake, state } = await fresh({ session: 'alice' });
+    fake.emit('unauthorized');
+    expect(state()).toMatchObject({ auth: 'signed-out', authNotice: 'sessionExpired', me: null });
     expect(fake.client.logout).toHaveBeenLastCalledWith({ clearData: false });
+  });
+
+  it('signing out with unsent messages keeps them for this user; with none, clears everything', async () => {
+    const kept = await fresh({ session: 'alice' });
+    kept.fake.emit('outbox', [{ id: 'o1', to: 'bob', body: 'x', state: 'pending', createdAt: 1 }]);
+    await kept.bridge.signOut();
+    expect(kept.fake.client.logout).toHaveBeenLastCalledWith({ clearData: false });
+    expect(kept.state().auth).toBe('signed-out');
+    const cleared = await fresh({ session: 'alice' });
+    await cleared.bridge.signOut();
+    expect(cleared.fake.client.logout).toHaveBeenLastCalledWith({ clearData: true });
   });
 });

@@ -1,27 +1,36 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-// The components talk to the server only through the bridge; here it is replaced by spies.
+// The components talk to the server only through the bridge and the conversation actions;
+// here both are replaced by spies (drafts and sending still change the store, as the real ones do).
 const bridge = vi.hoisted(() => ({
   send: vi.fn(),
   retry: vi.fn(),
   discard: vi.fn(),
   notifyTyping: vi.fn(),
-  signIn: vi.fn(),
-  setLanguage: vi.fn(),
+  setDraft: vi.fn(),
+  startChat: vi.fn(),
   loadOlder: vi.fn(),
+  signIn: vi.fn(),
+  signOut: vi.fn(),
+  setLanguage: vi.fn(),
+  setPreferences: vi.fn(),
+  retryConnection: vi.fn(),
+  waitUntilSent: vi.fn(),
 }));
 vi.mock('../../src/store/client-bridge', () => bridge);
+vi.mock('../../src/store/conversation-actions', () => bridge);
 
 import { Composer } from '../../src/components/composer';
+import { ConnectionStatus } from '../../src/components/connection-status';
+import { ConversationList } from '../../src/components/conversation-list';
 import { MessageBubble } from '../../src/components/message-bubble';
 import { explainAuthError, SignInScreen } from '../../src/components/sign-in-screen';
-import { format, STRINGS } from '../../src/i18n/strings';
-import { chatActions } from '../../src/store/chat-store';
+import { STRINGS, type StringKey, translate } from '../../src/i18n/strings';
+import { chatActions } from '../../src/store/chat-actions';
 import { type ChatMessage, messageKey } from '../../src/store/message-model';
 
-const t = (key: keyof typeof STRINGS.en, params?: Record<string, string | number>) =>
-  format(STRINGS.en[key], params);
+const t = (key: StringKey, params?: Record<string, string | number>) => translate('en', key, params);
 
 function message(over: Partial<ChatMessage>): ChatMessage {
   return {
@@ -41,6 +50,8 @@ beforeEach(() => {
   chatActions.reset('en');
   chatActions.signedIn('alice');
   for (const fn of Object.values(bridge)) fn.mockReset();
+  bridge.setDraft.mockImplementation((peer: string, text: string) => chatActions.setDraft(peer, text));
+  bridge.send.mockImplementation((peer: string) => chatActions.setDraft(peer, ''));
 });
 afterEach(cleanup);
 
@@ -129,9 +140,101 @@ describe('message bubble', () => {
   });
 });
 
+describe('message text', () => {
+  const links = (body: string) => {
+    const { container, unmount } = render(<MessageBubble message={message({ body })} />);
+    const found = [...container.querySelectorAll('.bubble-text a')].map((a) => [
+      a.textContent,
+      a.getAttribute('href'),
+      a.getAttribute('target'),
+      a.getAttribute('rel'),
+    ]);
+    const text = container.querySelector('.bubble-text')?.textContent;
+    unmount();
+    return { found, text };
+  };
+
+  it('links http, https, mailto, e-mail addresses and bare www., opening in a new tab', () => {
+    const r = links('see https://example.com/a?b=1, www.pigeon.chat or mail bob@example.org');
+    expect(r.found).toEqual([
+      ['https://example.com/a?b=1', 'https://example.com/a?b=1', '_blank', 'noopener noreferrer'],
+      ['www.pigeon.chat', 'http://www.pigeon.chat/', '_blank', 'noopener noreferrer'],
+      ['bob@example.org', 'mailto:bob@example.org', '_blank', 'noopener noreferrer'],
+    ]);
+    expect(r.text).toBe('see https://example.com/a?b=1, www.pigeon.chat or mail bob@example.org');
+  });
+
+  it('never links javascript:, data:, ftp: or a bare file name', () => {
+    for (const body of [
+      'javascript:alert(1)',
+      'data:text/html,<b>x</b>',
+      'ftp://x.org/f',
+      'open file.py now',
+    ]) {
+      const r = links(body);
+      expect(r.found).toEqual([]);
+      expect(r.text).toBe(body);
+    }
+  });
+
+  it('shows up to three emoji alone large, and lays out right-to-left text from the right', () => {
+    const big = (body: string) => {
+      const { container, unmount } = render(<MessageBubble message={message({ body })} />);
+      const el = container.querySelector('.bubble-text')!;
+      const result = [el.classList.contains('is-emoji'), el.getAttribute('dir')];
+      unmount();
+      return result;
+    };
+    expect(big('👍')).toEqual([true, 'auto']);
+    expect(big('🇨🇳 👨‍👩‍👧 ❤️')).toEqual([true, 'auto']);
+    expect(big('😀😀😀😀')).toEqual([false, 'auto']);
+    expect(big('ok 👍')).toEqual([false, 'auto']);
+    expect(big('123')).toEqual([false, 'auto']);
+    expect(big('مرحبا')).toEqual([false, 'auto']);
+  });
+});
+
+describe('conversation list', () => {
+  it('marks a draft in another conversation, and isolates right-to-left previews', () => {
+    chatActions.signedIn('alice', undefined, new Map([['carol', 'unfinished']]));
+    chatActions.receive([
+      {
+        t: 'msg',
+        cursor: 'c2',
+        id: 'x2',
+        from: 'bob',
+        to: 'alice',
+        body: 'مرحبا بك',
+        ts: 1,
+        delivered: false,
+      },
+    ]);
+    const { container } = render(<ConversationList />);
+    const draft = container.querySelector('[data-peer="carol"] [data-testid="draft"]');
+    expect(draft?.textContent).toBe(`${t('draftPrefix')}unfinished`);
+    const bdi = container.querySelector('[data-peer="bob"] .conversation-preview bdi');
+    expect(bdi?.textContent).toBe('مرحبا بك');
+  });
+});
+
+describe('connection status', () => {
+  it('says "Waiting for network" without a retry, and offers "Retry now" while waiting to reconnect', () => {
+    chatActions.setStatus({ kind: 'no-network' });
+    const { unmount } = render(<ConnectionStatus />);
+    expect(screen.getByRole('status').textContent).toBe('Waiting for network');
+    expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
+    unmount();
+    chatActions.setStatus({ kind: 'reconnecting', nextAttemptAt: Date.now() + 28_000 });
+    render(<ConnectionStatus />);
+    expect(screen.getByRole('status').textContent).toMatch(/^Reconnecting in 2[78] s$/);
+    fireEvent.click(screen.getByRole('button', { name: 'Retry now' }));
+    expect(bridge.retryConnection).toHaveBeenCalled();
+  });
+});
+
 describe('sign-in screen', () => {
   it('explains every server error code in place', () => {
-    const tr = (key: keyof typeof STRINGS.en, params?: Record<string, string | number>) => t(key, params);
+    const tr = (key: StringKey, params?: Record<string, string | number>) => t(key, params);
     expect(explainAuthError(tr, { code: 'user_taken' })).toBe(t('err_user_taken'));
     expect(explainAuthError(tr, { code: 'weak_password' })).toBe(
       t('err_weak_password', { min: 8, max: 256 }),
@@ -174,6 +277,9 @@ describe('sign-in screen', () => {
 describe('strings', () => {
   it('has every English string in Chinese too', () => {
     expect(Object.keys(STRINGS.zh).sort()).toEqual(Object.keys(STRINGS.en).sort());
-    for (const value of Object.values(STRINGS.zh)) expect(value.length).toBeGreaterThan(0);
+    for (const value of Object.values(STRINGS.zh)) {
+      const forms = typeof value === 'string' ? [value] : Object.values(value);
+      for (const form of forms) expect(form.length).toBeGreaterThan(0);
+    }
   });
 });
