@@ -44,13 +44,12 @@ export async function changePassword(oldPassword: string, newPassword: string): 
   const me = useChatStore.getState().me;
   const v = (await res.json().catch(() => null)) as { user?: unknown; token?: unknown } | null;
   const client = activeClient();
-  // The old token is revoked with all others: this device goes on with the fresh one.
+  // The old token is revoked with all others: this device goes on with the fresh one. Its
+  // open connection stays (the server keeps the connection that asked); the next one uses it.
   if (me && client && v && v.user === me && typeof v.token === 'string') {
     // biome-ignore lint/correctness/useHookAtTopLevel: the client's useToken is a method, not a React hook
     await client.useToken(me, v.token);
     setSession({ user: me, token: v.token });
-    client.stop();
-    void client.start();
   }
   return { ok: true };
 }
