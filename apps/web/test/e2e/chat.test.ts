@@ -164,7 +164,7 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
           await box.pressSequentially('x');
           return bob.page.locator('.chat-subtitle').textContent();
         },
-        { timeout: 10_000, intervals: [250] },
+        { timeout: 10_000, interval: 250 },
       )
       .toBe(`${ALICE} is typing…`);
     await alice.page.locator('.composer textarea').fill('');
