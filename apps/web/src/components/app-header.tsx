@@ -11,11 +11,12 @@ export function AppHeader() {
   const t = useT();
   const me = useChatStore((s) => s.me);
   const [asking, setAsking] = useState(false);
+  const [failed, setFailed] = useState(false);
 
   function requestSignOut() {
     // Unsent messages: ask first (see SignOutDialog); otherwise nothing can be lost.
     if (useChatStore.getState().unsent > 0) setAsking(true);
-    else void signOut();
+    else void signOut().then((ok) => setFailed(!ok));
   }
 
   return (
@@ -37,6 +38,11 @@ export function AppHeader() {
         </button>
       </div>
       {asking && <SignOutDialog onClose={() => setAsking(false)} />}
+      {failed && (
+        <p role="alert" className="header-alert">
+          {t('signOutFailed')}
+        </p>
+      )}
     </header>
   );
 }

@@ -6,13 +6,14 @@ import { signOut, waitUntilSent } from '../store/client-bridge';
 /**
  * Asked before signing out while messages are not sent yet: wait until they are (then sign
  * out), or sign out now and keep them on this browser for this user's next sign-in. A native
- * modal <dialog>: it traps the focus, and Escape cancels.
+ * modal <dialog>: it traps the focus, and Escape cancels (also a wait in progress).
  */
 export function SignOutDialog({ onClose }: { onClose: () => void }) {
   const t = useT();
   const ref = useRef<HTMLDialogElement>(null);
   const unsent = useChatStore((s) => s.unsent);
-  const [waiting, setWaiting] = useState(false);
+  const [waiting, setWaiting] = useState<AbortController | null>(null);
+  const [failed, setFailed] = useState(false);
 
   useEffect(() => {
     const dialog = ref.current;
@@ -20,21 +21,30 @@ export function SignOutDialog({ onClose }: { onClose: () => void }) {
     return () => dialog?.close();
   }, []);
 
-  // Everything went out while we waited: sign out as asked.
-  useEffect(() => {
-    if (waiting && unsent === 0) void signOut();
-  }, [waiting, unsent]);
+  async function leave() {
+    if (!(await signOut())) setFailed(true);
+  }
 
   function wait() {
-    setWaiting(true);
-    // Failed messages stop the wait too (they need the user): what is left is kept.
-    void waitUntilSent().then(() => {
-      if (useChatStore.getState().unsent === 0) void signOut();
-    });
+    const abort = new AbortController();
+    setWaiting(abort);
+    waitUntilSent(abort.signal).then(
+      // Failed messages end the wait too (they need the user): what is left is kept.
+      () => void leave(),
+      () => setWaiting(null),
+    );
   }
 
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="sign-out-title" onClose={onClose}>
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby="sign-out-title"
+      onClose={() => {
+        waiting?.abort();
+        onClose();
+      }}
+    >
       <h2 id="sign-out-title">{t('unsentTitle')}</h2>
       <p>{t('unsentBody', { count: unsent })}</p>
       <p className="field-hint">{t('unsentKeepHint')}</p>
@@ -43,11 +53,16 @@ export function SignOutDialog({ onClose }: { onClose: () => void }) {
           {t('waitingToSend', { count: unsent })}
         </p>
       )}
+      {failed && (
+        <p role="alert" className="field-error">
+          {t('signOutFailed')}
+        </p>
+      )}
       <div className="dialog-actions">
-        <button type="button" className="primary" onClick={wait} disabled={waiting}>
+        <button type="button" className="primary" onClick={wait} disabled={waiting !== null}>
           {t('waitAndSignOut')}
         </button>
-        <button type="button" className="quiet-button" onClick={() => void signOut()}>
+        <button type="button" className="quiet-button" onClick={() => void leave()}>
           {t('signOutKeep')}
         </button>
         <button type="button" className="quiet-button" onClick={() => ref.current?.close()}>

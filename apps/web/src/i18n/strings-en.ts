@@ -36,7 +36,7 @@ export const en = {
   status_reconnecting: 'Reconnecting in {seconds} s',
   status_reconnecting_now: 'Reconnecting…',
   status_offline: 'Not connected',
-  'status_no-network': 'Waiting for network',
+  status_waiting_for_network: 'Waiting for network',
   retryNow: 'Retry now',
   status_unauthorized: 'Signed out',
   connectionStatus: 'Connection status',
@@ -89,6 +89,8 @@ export const en = {
   titleUnread: '({count}) Pigeon',
   notificationMany: { one: '{count} new message', other: '{count} new messages' },
   // sign-out with unsent messages
+  signOutFailed:
+    'Your unsent messages could not be saved on this device, so you are still signed in. Try again.',
   unsentTitle: 'Messages not sent yet',
   unsentBody: {
     one: '{count} message has not reached the server yet.',

@@ -55,10 +55,12 @@ export async function changePassword(oldPassword: string, newPassword: string): 
 }
 
 /** Ends every session of this account; this browser then signs out like "Sign out". */
-export async function signOutEverywhere(signOutHere: () => Promise<void>): Promise<AccountResult> {
+export async function signOutEverywhere(signOutHere: () => Promise<boolean>): Promise<AccountResult> {
   const res = await post('/api/logout-all', {});
   if (!res?.ok) return failure(res);
-  await signOutHere();
+  // The token is revoked already; if the outbox could not be saved, the session stays here
+  // until the server refuses the token (4001), which signs out keeping the outbox.
+  if (!(await signOutHere())) return { ok: false, code: 'storage_failed' };
   chatActions.setView('chats');
   return { ok: true };
 }

@@ -1,17 +1,10 @@
+import type { ClientState } from '@pigeon/client';
 import { create } from 'zustand';
 import type { Language, StringKey } from '../i18n/strings';
 import type { ChatMessage } from './message-model';
 
-/** The connection as the header shows it; mirrors the client's status. */
-export type ConnectionKind =
-  | 'connecting'
-  | 'syncing'
-  | 'online'
-  | 'reconnecting'
-  | 'offline'
-  | 'unauthorized'
-  /** The browser says it has no network: nothing is attempted until it is back. */
-  | 'no-network';
+/** The connection as the header shows it: the client's status (see network.ts). */
+export type ConnectionKind = ClientState;
 export interface ConnectionStatus {
   kind: ConnectionKind;
   /** With `reconnecting`: when the next attempt starts (ms since the epoch). */

@@ -16,7 +16,7 @@ import { type ChatState, type Preferences, useChatStore } from './chat-store';
 import { knownOutbox, loadNewest, openConversation } from './conversation-actions';
 import { prepareIncoming } from './incoming';
 import { messageKey } from './message-model';
-import { reconnectNow, watchNetwork } from './network';
+import { watchNetwork } from './network';
 import { fromOutbox } from './outbox-mapping';
 import {
   activeClient,
@@ -55,10 +55,6 @@ function getClient(): PigeonClient {
     server: location.origin,
     WebSocket: globalThis.WebSocket,
     storage: storage(),
-    onNetworkOnline: (cb) => {
-      addEventListener('online', cb);
-      return () => removeEventListener('online', cb);
-    },
   });
   wire(c);
   setActiveClient(c);
@@ -275,30 +271,37 @@ export async function signIn(
   }
 }
 
-/** Resolves once no message of mine is still pending (sent, or failed and waiting for me). */
-export function waitUntilSent(): Promise<void> {
-  return activeClient()?.flush() ?? Promise.resolve();
+/**
+ * Resolves once no message of mine is still pending (sent, or failed and waiting for me);
+ * rejects when `signal` aborts (the user cancelled the wait) or storage fails.
+ */
+export function waitUntilSent(signal?: AbortSignal): Promise<void> {
+  return activeClient()?.flush({ signal }) ?? Promise.resolve();
 }
 
 /**
- * Signs out of this browser. Messages not sent yet (and drafts) stay stored for this user
- * only, and go out at their next sign-in here; the UI asks before it comes to that. With
- * nothing unsent, everything of this user is removed from the browser.
+ * Signs out of this browser and revokes the session's token on the server. Messages not sent
+ * yet stay stored for this user only, and go out at their next sign-in here (the UI asks
+ * before it comes to that); drafts stay too, so nothing typed is lost. Everything else of
+ * this user (unread counts, recent messages, the cursor) is removed from the browser.
+ * Resolves false, still signed in, when the client could not save the outbox first.
  */
-export async function signOut(): Promise<void> {
+export async function signOut(): Promise<boolean> {
   const me = useChatStore.getState().me;
   const keep = useChatStore.getState().unsent > 0;
   const s = currentSession();
+  try {
+    await activeClient()?.logout({ clearData: !keep });
+  } catch {
+    return false;
+  }
   stopWatching();
   setSession(null);
-  await activeClient()?.logout({ clearData: !keep });
-  if (me) {
-    await clearUserData(storage(), me).catch(() => undefined);
-    if (!keep) await saveDrafts(storage(), me, new Map()).catch(() => undefined);
-  }
+  if (me) await clearUserData(storage(), me).catch(() => undefined);
   chatActions.signedOut();
   navigateTo(null);
   if (s) void revokeSession(s);
+  return true;
 }
 
 /** Tells the server to stop accepting this token (best effort: signing out works offline). */
@@ -316,8 +319,7 @@ async function revokeSession(s: Session): Promise<void> {
 
 /** "Retry now": connect again at once instead of waiting out the backoff. */
 export function retryConnection(): void {
-  const c = activeClient();
-  if (c) reconnectNow(c);
+  activeClient()?.reconnectNow();
 }
 
 export function setLanguage(language: Language): void {

@@ -1,43 +1,26 @@
-import type { ClientStatus, PigeonClient } from '@pigeon/client';
+import type { PigeonClient } from '@pigeon/client';
 import { chatActions } from './chat-actions';
 
 /**
- * The connection status the header shows, from the client's status and the browser's own
- * knowledge of the network. The browser's `offline` event arrives at once when the network
- * goes away, long before a silent socket would be noticed: the status says "waiting for
- * network" immediately, nobody is shown online any more, and the client is made to drop its
- * socket. The `online` event makes the client try again at once (ClientOptions.onNetworkOnline).
+ * The browser knows at once when the network goes away (`offline`), long before a silent
+ * socket would be noticed; it is passed to the client (`setNetwork`), which drops the
+ * connection and says `waiting_for_network` right away, and tries again the moment `online`
+ * fires. The header shows the client's status; without a connection nobody's presence is
+ * known, so no one is shown online until the server reports them again.
  */
 export function watchNetwork(client: PigeonClient): () => void {
-  const show = (s: ClientStatus) => {
-    const noNetwork = navigator.onLine === false && s.state !== 'unauthorized';
-    chatActions.setStatus(
-      noNetwork ? { kind: 'no-network' } : { kind: s.state, nextAttemptAt: s.nextAttemptAt },
-    );
+  const offStatus = client.on('status', (s) => {
+    chatActions.setStatus({ kind: s.state, nextAttemptAt: s.nextAttemptAt });
     // The server reports everyone's state again after the next subscription.
-    if (noNetwork || (s.state !== 'online' && s.state !== 'syncing')) chatActions.forgetPresence();
-  };
-  const offStatus = client.on('status', show);
-  const wentOffline = () => {
-    show(client.status.get());
-    if (client.user && client.status.get().state !== 'unauthorized') reconnectNow(client);
-  };
-  const cameBack = () => show(client.status.get());
-  addEventListener('offline', wentOffline);
-  addEventListener('online', cameBack);
+    if (s.state !== 'online' && s.state !== 'syncing') chatActions.forgetPresence();
+  });
+  const tell = () => client.setNetwork(navigator.onLine !== false);
+  addEventListener('offline', tell);
+  addEventListener('online', tell);
+  tell();
   return () => {
     offStatus();
-    removeEventListener('offline', wentOffline);
-    removeEventListener('online', cameBack);
+    removeEventListener('offline', tell);
+    removeEventListener('online', tell);
   };
-}
-
-/**
- * Drops the current socket (it may be dead without knowing it) and connects again right away,
- * or waits for the network when there is none. Used by "Retry now" and when the network changes.
- */
-export function reconnectNow(client: PigeonClient): void {
-  if (!client.user) return;
-  client.stop();
-  void client.start().catch(() => undefined);
 }

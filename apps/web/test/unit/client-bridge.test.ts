@@ -39,7 +39,12 @@ function makeFakeClient() {
     typing: vi.fn(),
     subscribePresence: vi.fn(),
     whenOnline: vi.fn(async () => undefined),
-    flush: vi.fn(async () => undefined),
+    flush: vi.fn(async (_options?: { signal?: unknown }) => undefined),
+    pendingCount: { get: () => 0, subscribe: () => () => undefined },
+    setNetwork: vi.fn((_online: boolean) => undefined),
+    reconnectNow: vi.fn(),
+    nextAttemptIn: vi.fn((): number | null => null),
+    ping: vi.fn(async () => 1),
     persisted: vi.fn(async () => undefined),
   } satisfies PigeonClient;
   /** Calls the listeners like the client does; a listener's throw reaches the caller (the client). */
@@ -194,7 +199,7 @@ describe('the client bridge (with a stand-in client that satisfies PigeonClient)
     expect(conv('dave')?.unread).toBe(0);
   });
 
-  it('forgets who is online while disconnected, and says so at once when the browser goes offline', async () => {
+  it('tells the client at once when the browser goes offline or online; forgets presence meanwhile', async () => {
     const { fake, state } = await fresh({ session: 'alice' });
     fake.emit('status', { state: 'online' });
     fake.emit('presence', { user: 'bob', online: true });
@@ -204,14 +209,19 @@ describe('the client bridge (with a stand-in client that satisfies PigeonClient)
     expect(state().status).toEqual({ kind: 'reconnecting', nextAttemptAt: 123 });
     fake.emit('status', { state: 'online' });
     fake.emit('presence', { user: 'bob', online: true });
+    // The browser's own word reaches the client at once, both ways.
     const onLine = vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
     try {
       dispatchEvent(new Event('offline'));
-      expect(state().status.kind).toBe('no-network');
-      expect(state().presence.size).toBe(0);
+      expect(fake.client.setNetwork).toHaveBeenLastCalledWith(false);
     } finally {
       onLine.mockRestore();
     }
+    fake.emit('status', { state: 'waiting_for_network' });
+    expect(state().status.kind).toBe('waiting_for_network');
+    expect(state().presence.size).toBe(0);
+    dispatchEvent(new Event('online'));
+    expect(fake.client.setNetwork).toHaveBeenLastCalledWith(true);
   });
 
   it('returns to the sign-in page with a notice when the token is refused, keeping the outbox', async () => {
@@ -219,6 +229,13 @@ describe('the client bridge (with a stand-in client that satisfies PigeonClient)
     fake.emit('unauthorized');
     expect(state()).toMatchObject({ auth: 'signed-out', authNotice: 'sessionExpired', me: null });
     expect(fake.client.logout).toHaveBeenLastCalledWith({ clearData: false });
+  });
+
+  it('stays signed in when the outbox cannot be saved at sign-out', async () => {
+    const { fake, bridge, state, PigeonRequestError } = await fresh({ session: 'alice' });
+    fake.client.logout.mockRejectedValueOnce(new PigeonRequestError('storage_failed', 'quota'));
+    expect(await bridge.signOut()).toBe(false);
+    expect(state()).toMatchObject({ auth: 'signed-in', me: 'alice' });
   });
 
   it('signing out with unsent messages keeps them for this user; with none, clears everything', async () => {

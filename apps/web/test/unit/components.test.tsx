@@ -219,7 +219,7 @@ describe('conversation list', () => {
 
 describe('connection status', () => {
   it('says "Waiting for network" without a retry, and offers "Retry now" while waiting to reconnect', () => {
-    chatActions.setStatus({ kind: 'no-network' });
+    chatActions.setStatus({ kind: 'waiting_for_network' });
     const { unmount } = render(<ConnectionStatus />);
     expect(screen.getByRole('status').textContent).toBe('Waiting for network');
     expect(screen.queryByRole('button', { name: 'Retry now' })).toBeNull();
