@@ -11,6 +11,17 @@ export const ErrorCode = {
   noSuchUser: 'no_such_user',
   rateLimited: 'rate_limited',
   internal: 'internal',
+  // chat features (PROTOCOL.md "Extensions"); only in answers to their frames
+  /** The message named by `(from, id)` is not in your mailbox (never was, or retention removed it). */
+  noSuchMessage: 'no_such_message',
+  /** Edit or delete for everyone of someone else's message. */
+  notYours: 'not_yours',
+  /** Edit or delete for everyone after `LIMITS.editWindowMs`. */
+  tooLate: 'too_late',
+  /** Edit, react to or reply to a message deleted for everyone. */
+  messageDeleted: 'message_deleted',
+  /** A block beyond `LIMITS.blockedMax`. */
+  limitReached: 'limit_reached',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -73,16 +73,18 @@ export function decodeClientFrame(
   features: FeatureSet = NO_FEATURES,
 ): DecodeResult<ClientFrame> {
   const result = decodeWith<ClientFrame>(clientSchemasFor(features), text);
-  if (result.ok && result.frame.t === 'send' && result.frame.body.length > LIMITS.bodyMaxLength) {
-    return {
-      ok: false,
-      error: {
-        code: 'too_large',
-        message: `body is ${result.frame.body.length} UTF-16 units; the limit is ${LIMITS.bodyMaxLength}`,
-        t: 'send',
-        id: result.frame.id,
-      },
+  if (!result.ok) return result;
+  const frame = result.frame;
+  // `send` and `edit` carry a body: too long is too_large, checked after the shape.
+  if ((frame.t === 'send' || frame.t === 'edit') && frame.body.length > LIMITS.bodyMaxLength) {
+    const error: DecodeError = {
+      code: 'too_large',
+      message: `body is ${frame.body.length} UTF-16 units; the limit is ${LIMITS.bodyMaxLength}`,
+      t: frame.t,
     };
+    if (frame.t === 'send') error.id = frame.id;
+    else if (frame.rid !== undefined) error.rid = frame.rid;
+    return { ok: false, error };
   }
   return result;
 }

@@ -1,3 +1,4 @@
+import type { ChatClientFrame, ChatServerFrame, MessageRef, Reaction, ReplyQuote } from './chat-frames.js';
 import type { FrameErrorCode } from './codes.js';
 import type { Feature } from './features.js';
 
@@ -16,6 +17,8 @@ export interface SendFrame {
   id: string;
   to: string;
   body: string;
+  /** `reply`: the message this one answers, in the same conversation. */
+  replyTo?: MessageRef;
 }
 export interface AckFrame {
   t: 'ack';
@@ -60,7 +63,8 @@ export type ClientFrame =
   | ConversationsRequestFrame
   | TypingRequestFrame
   | PresenceRequestFrame
-  | PingFrame;
+  | PingFrame
+  | ChatClientFrame;
 
 // ---------------------------------------------------------------- server → client
 
@@ -82,16 +86,30 @@ export interface SentFrame {
   id: string;
   ts: number;
 }
-/** One mailbox entry. Also the shape of `history.items[]` and `conversations.items[].last`. */
+/**
+ * One mailbox entry. Also the shape of `history.items[]` and `conversations.items[].last`.
+ * The optional fields reach only connections with their feature (PROTOCOL.md "Messages").
+ */
 export interface MsgFrame {
   t: 'msg';
   cursor: string;
   id: string;
   from: string;
   to: string;
+  /** Empty exactly when `deleted`. */
   body: string;
   ts: number;
   delivered: boolean;
+  /** `read`: received: I have read it; sent: the recipient has (and receipts were on). */
+  read?: boolean;
+  /** `edit`: time of the last edit. */
+  edited?: number;
+  /** `edit`: deleted for everyone; body, quote and reactions are gone. */
+  deleted?: true;
+  /** `reply`: the message this one answers. */
+  replyTo?: ReplyQuote;
+  /** `react`: present when not empty; at most one per person. */
+  reactions?: Reaction[];
 }
 export interface ReceiptFrame {
   t: 'receipt';
@@ -108,6 +126,10 @@ export interface HistoryFrame {
 export interface ConversationItem {
   with: string;
   last: MsgFrame;
+  /** `read`: messages from `with` after my read mark (not hidden). */
+  unread?: number;
+  /** `read`: my read mark in this conversation; null before I read anything in it. */
+  readUpto?: string | null;
 }
 export interface ConversationsFrame {
   t: 'conversations';
@@ -153,6 +175,7 @@ export type ServerFrame =
   | TypingFrame
   | PresenceFrame
   | PongFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | ChatServerFrame;
 
 export type Frame = ClientFrame | ServerFrame;

@@ -1,3 +1,6 @@
+export type * from './chat-frames.js';
+export type { SearchTerm } from './chat-text.js';
+export { foldWord, isReactionEmoji, quoteBody, searchHighlights, searchTerms } from './chat-text.js';
 export type { FrameErrorCode } from './codes.js';
 export { CloseCode, ErrorCode, HttpErrorCode, TooManyReason } from './codes.js';
 export type { HelloResult } from './decode.js';
@@ -8,5 +11,6 @@ export { FEATURES, isFeature, NO_FEATURES, parseHelloFeatures } from './features
 export type * from './frames.js';
 export { isMessageId, isUserId, normalizeUserId, parseUserId } from './ids.js';
 export { LIMITS, MESSAGE_ID_PATTERN, PROTOCOL_VERSION, USER_ID_PATTERN } from './limits.js';
+export { DELETED_BODY, projectMsg, receivesUpdate, UPDATE_FEATURES } from './project.js';
 export type { DecodeError, DecodeResult } from './result.js';
-export { excerpt, isWellFormedText } from './text.js';
+export { cutText, excerpt, isWellFormedText } from './text.js';

@@ -64,6 +64,24 @@ export const LIMITS = {
   revokedCloseMs: 30_000,
   /** Error messages quote at most this many characters of what the client sent. */
   echoMaxLength: 64,
+
+  // ------------------------------------------------------------ chat features (issue 10)
+  /** `edit` and `delete` are allowed until this many milliseconds after the message's `ts`, inclusive. */
+  editWindowMs: 15 * 60 * 1000,
+  /** A reply's quote carries at most this many UTF-16 units of the original's body (then "…"). */
+  quoteMaxLength: 200,
+  /** A reaction emoji: 1 to this many UTF-16 units. */
+  reactionMaxLength: 32,
+  /** A user may block at most this many users. */
+  blockedMax: 1000,
+  /** `search.q`: 1 to this many UTF-16 units; only its first searchMaxTerms terms are used. */
+  searchQueryMaxLength: 200,
+  searchMaxTerms: 10,
+  /** `search.limit`: an integer in 1..searchMaxLimit; default searchDefaultLimit. */
+  searchMaxLimit: 50,
+  searchDefaultLimit: 20,
+  /** Highlight ranges per search result, at most. */
+  searchMaxHighlights: 32,
 } as const;
 
 export const USER_ID_PATTERN = /^[a-z0-9_.-]{1,32}$/;

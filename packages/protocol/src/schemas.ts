@@ -1,60 +1,32 @@
 import * as v from 'valibot';
+import {
+  chatClientFrames,
+  chatServerSchemas,
+  conversationFeatureFields,
+  msgFeatureFields,
+} from './chat-schemas.js';
 import type { Feature, FeatureSet } from './features.js';
 import { FEATURES, parseHelloFeatures } from './features.js';
+import {
+  body,
+  cursor,
+  type Entries,
+  type FeatureFrames,
+  intIn,
+  messageId,
+  rid,
+  timestamp,
+  userId,
+} from './fields.js';
 import { normalizeUserId } from './ids.js';
-import { LIMITS, MESSAGE_ID_PATTERN, USER_ID_PATTERN } from './limits.js';
-import { isWellFormedText } from './text.js';
+import { LIMITS } from './limits.js';
 
 // Valibot's `object` drops unknown keys, which is exactly the spec's "ignored, not echoed".
 // It is also how a field of a feature the connection did not negotiate disappears: the
 // connection's schema simply does not list it, so it is an unknown field, as in version 1.
 
-type Entries = v.ObjectEntries;
 type Schema = v.GenericSchema<unknown, unknown>;
 export type SchemaTable = Readonly<Record<string, Schema>>;
-
-// ------------------------------------------------------------------ field schemas
-
-export const userId = v.pipe(
-  v.string(),
-  v.maxLength(LIMITS.userIdMaxLength, 'user id longer than 32 characters'),
-  v.transform(normalizeUserId),
-  v.regex(USER_ID_PATTERN, 'user id must be 1-32 of a-z 0-9 _ . -'),
-);
-export const messageId = v.pipe(
-  v.string(),
-  v.regex(MESSAGE_ID_PATTERN, 'id must be 1-64 of A-Z a-z 0-9 _ -'),
-);
-export const cursor = v.pipe(
-  v.string(),
-  v.minLength(1, 'cursor must not be empty'),
-  v.maxLength(LIMITS.cursorMaxLength, 'cursor too long'),
-);
-const rid = v.optional(
-  v.pipe(
-    v.string(),
-    v.minLength(1, 'rid must not be empty'),
-    v.maxLength(LIMITS.ridMaxLength, 'rid longer than 64 characters'),
-  ),
-);
-export const timestamp = v.pipe(v.number(), v.integer(), v.minValue(0));
-/** Text a user wrote: well-formed UTF-16, since a lone surrogate cannot be stored losslessly. */
-export const userText = v.pipe(
-  v.string(),
-  v.check(isWellFormedText, 'text must be well-formed UTF-16 (a lone surrogate is not)'),
-);
-/**
- * Length beyond 4000 is checked after the shape (in decode.ts), so that it answers
- * `too_large`, not `bad_frame`.
- */
-const body = v.pipe(userText, v.minLength(1, 'body must not be empty'));
-const intIn = (min: number, max: number, what: string) =>
-  v.pipe(
-    v.number(),
-    v.integer(`${what} must be an integer`),
-    v.minValue(min, `${what} must be ${min}-${max}`),
-    v.maxValue(max, `${what} must be ${min}-${max}`),
-  );
 
 // ------------------------------------------------------------------ client → server
 
@@ -86,13 +58,8 @@ const v1ClientFrames: Record<string, Entries> = {
   ping: { rid },
 };
 
-/** What a feature adds to the client frames: new frame types, and fields on existing ones. */
-interface FeatureFrames {
-  frames?: Record<string, Entries>;
-  fields?: Record<string, Entries>;
-}
-
 const featureClientFrames: Partial<Record<Feature, FeatureFrames>> = {
+  ...chatClientFrames,
   paging: {
     fields: {
       history: { after: v.optional(cursor) },
@@ -171,6 +138,7 @@ const msgFields = {
   body: v.string(),
   ts: timestamp,
   delivered: v.boolean(),
+  ...msgFeatureFields,
 };
 const msg = v.object({ t: v.literal('msg'), ...msgFields });
 /** Items inside `history` and `conversations` are msg objects; `t` is optional there. */
@@ -201,7 +169,7 @@ export const serverSchemas: SchemaTable = {
   }),
   conversations: v.object({
     t: v.literal('conversations'),
-    items: v.array(v.object({ with: v.string(), last: msgItem })),
+    items: v.array(v.object({ with: v.string(), last: msgItem, ...conversationFeatureFields })),
     more: v.optional(v.boolean()),
     rid: v.optional(v.string()),
   }),
@@ -217,4 +185,5 @@ export const serverSchemas: SchemaTable = {
     rid: v.optional(v.string()),
     retryAfterMs: v.optional(v.pipe(v.number(), v.minValue(0))),
   }),
+  ...chatServerSchemas(msgItem),
 };

@@ -16,13 +16,18 @@ export function isWellFormedText(s: string): boolean {
 }
 
 /**
- * A short excerpt of client input for an error message: at most `LIMITS.echoMaxLength`
- * UTF-16 units, never cutting a surrogate pair, with "…" when shortened.
+ * `s` cut to at most `max` UTF-16 units, never between the two halves of a surrogate pair,
+ * with "…" added when something was cut.
  */
-export function excerpt(s: string): string {
-  if (s.length <= LIMITS.echoMaxLength) return s;
-  let end = LIMITS.echoMaxLength;
+export function cutText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = max;
   const last = s.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;
   return `${s.slice(0, end)}…`;
+}
+
+/** A short excerpt of client input for an error message: `LIMITS.echoMaxLength` units at most, then "…". */
+export function excerpt(s: string): string {
+  return cutText(s, LIMITS.echoMaxLength);
 }

@@ -1,29 +1,19 @@
 import fc from 'fast-check';
-import { type ClientFrame, ErrorCode, FEATURES, type MsgFrame, type ServerFrame } from '../src/index.js';
+import { type ClientFrame, ErrorCode, type ServerFrame } from '../src/index.js';
+import { chatClientFrameArb, chatServerFrameArb, fullMsgArb, updateArb } from './chat-arbitraries.js';
+import {
+  bodyArb,
+  cursorArb,
+  featuresArb,
+  messageIdArb,
+  msgArb,
+  ridArb,
+  tsArb,
+  userIdArb,
+} from './primitive-arbitraries.js';
 
-export const userIdArb = fc.stringMatching(/^[a-z0-9_.-]{1,32}$/);
-export const messageIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
-export const cursorArb = fc.string({ minLength: 1, maxLength: 64 });
-export const ridArb = fc.string({ minLength: 1, maxLength: 64 });
-/** Bodies in UTF-16 units: any code points, including astral ones (two units each). */
-export const bodyArb = fc
-  .string({ minLength: 1, maxLength: 2000, unit: 'binary' })
-  .filter((s) => s.length >= 1 && s.length <= 4000);
-const tsArb = fc.integer({ min: 0, max: 2 ** 48 });
-
-export const msgArb: fc.Arbitrary<MsgFrame> = fc.record({
-  t: fc.constant('msg' as const),
-  cursor: cursorArb,
-  id: messageIdArb,
-  from: userIdArb,
-  to: userIdArb,
-  body: bodyArb,
-  ts: tsArb,
-  delivered: fc.boolean(),
-});
-
-/** A feature list as the decoders return it: known names, once each, in FEATURES order. */
-export const featuresArb = fc.subarray([...FEATURES]);
+export * from './chat-arbitraries.js';
+export * from './primitive-arbitraries.js';
 
 /** Version-1 client frames: what every connection may send. */
 export const clientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(
@@ -82,11 +72,18 @@ export const pagingClientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(
 );
 
 /** Every client frame a connection with every feature may send. */
-export const anyClientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(clientFrameArb, pagingClientFrameArb);
+export const anyClientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(
+  clientFrameArb,
+  pagingClientFrameArb,
+  chatClientFrameArb,
+);
 
 const headArb = fc.option(cursorArb, { nil: null });
 
 export const serverFrameArb: fc.Arbitrary<ServerFrame> = fc.oneof(
+  fullMsgArb,
+  updateArb,
+  chatServerFrameArb,
   fc.record({
     t: fc.constant('welcome' as const),
     v: fc.constant(1 as const),
@@ -108,7 +105,7 @@ export const serverFrameArb: fc.Arbitrary<ServerFrame> = fc.oneof(
     {
       t: fc.constant('history' as const),
       with: userIdArb,
-      items: fc.array(msgArb, { maxLength: 5 }),
+      items: fc.array(fullMsgArb, { maxLength: 5 }),
       more: fc.boolean(),
       rid: ridArb,
     },
@@ -117,7 +114,18 @@ export const serverFrameArb: fc.Arbitrary<ServerFrame> = fc.oneof(
   fc.record(
     {
       t: fc.constant('conversations' as const),
-      items: fc.array(fc.record({ with: userIdArb, last: msgArb }), { maxLength: 5 }),
+      items: fc.array(
+        fc.record(
+          {
+            with: userIdArb,
+            last: fullMsgArb,
+            unread: fc.nat(),
+            readUpto: fc.option(cursorArb, { nil: null }),
+          },
+          { requiredKeys: ['with', 'last'] },
+        ),
+        { maxLength: 5 },
+      ),
       more: fc.boolean(),
       rid: ridArb,
     },

@@ -10,7 +10,7 @@ import {
   type Frame,
 } from '../src/index.js';
 import { serverSchemas } from '../src/schemas.js';
-import { anyClientFrameArb, serverFrameArb } from './arbitraries.js';
+import { anyClientFrameArb, clientFrameArb, pagingClientFrameArb, serverFrameArb } from './arbitraries.js';
 
 const ALL = new Set(FEATURES);
 
@@ -20,7 +20,12 @@ type Decoder = (text: string) => DecodeResult<unknown> | ReturnType<typeof decod
 // decoder (as this file once did) stops at "unknown frame type" and never reaches the
 // server schemas' fields.
 const decoders: [string, Decoder, fc.Arbitrary<Frame>][] = [
-  ['decodeClientFrame (version 1)', (t) => decodeClientFrame(t), anyClientFrameArb],
+  // Version 1 accepts its frames with paging's fields (ignored); chat frames are unknown to it.
+  [
+    'decodeClientFrame (version 1)',
+    (t) => decodeClientFrame(t),
+    fc.oneof(clientFrameArb, pagingClientFrameArb),
+  ],
   ['decodeClientFrame (every feature)', (t) => decodeClientFrame(t, ALL), anyClientFrameArb],
   ['decodeHello', decodeHello, anyClientFrameArb],
   ['decodeServerFrame', decodeServerFrame, serverFrameArb],

@@ -1,0 +1,59 @@
+// What one connection is sent of a mailbox entry, given the features it negotiated
+// (PROTOCOL.md "What a connection sees"). A store keeps every entry in full; each
+// connection gets its own view, and a version-1 connection gets exactly version 1.
+
+import type { UpdateKind } from './chat-frames.js';
+import type { Feature, FeatureSet } from './features.js';
+import type { MsgFrame } from './frames.js';
+
+/** The body a connection without `edit` is shown for a message deleted for everyone. */
+export const DELETED_BODY = '🚫 This message was deleted';
+
+/** Which features receive each kind of update; a connection with none of them skips it. */
+export const UPDATE_FEATURES: Readonly<Record<UpdateKind, readonly Feature[]>> = {
+  read: ['read'],
+  seen: ['read'],
+  settings: ['read'],
+  // A quote shows the original's current text, so `reply` clients follow edits and deletions too.
+  edit: ['edit', 'reply'],
+  delete: ['edit', 'reply'],
+  hide: ['edit'],
+  react: ['react'],
+  block: ['block'],
+};
+
+/** Whether a connection with these features is sent an update of this kind. */
+export function receivesUpdate(kind: UpdateKind, features: FeatureSet): boolean {
+  return UPDATE_FEATURES[kind].some((f) => features.has(f));
+}
+
+/** Each optional msg field and the feature a connection needs to be sent it. */
+const FIELD_FEATURE = {
+  read: 'read',
+  edited: 'edit',
+  replyTo: 'reply',
+  reactions: 'react',
+} as const satisfies Partial<Record<keyof MsgFrame, Feature>>;
+
+/**
+ * A message as a connection with these features is sent it: fields of features it lacks
+ * are left out, and a deletion shows as `DELETED_BODY` to a connection without `edit`.
+ * `full` is the message with every field the store knows; it is returned as it is when
+ * nothing has to go, so the common case allocates nothing.
+ */
+export function projectMsg(full: MsgFrame, features: FeatureSet): MsgFrame {
+  let out: MsgFrame | null = null;
+  const edit = () => {
+    out ??= { ...full };
+    return out;
+  };
+  for (const [field, feature] of Object.entries(FIELD_FEATURE) as [keyof typeof FIELD_FEATURE, Feature][]) {
+    if (full[field] !== undefined && !features.has(feature)) delete edit()[field];
+  }
+  if (full.deleted && !features.has('edit')) {
+    const m = edit();
+    delete m.deleted;
+    m.body = DELETED_BODY;
+  }
+  return out ?? full;
+}
