@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LIMITS } from '@pigeon/protocol';
+import { AddressList, LOOPBACK, LOOPBACK_AND_PRIVATE } from './http/address-list.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type DbSync = 'full' | 'normal';
@@ -19,7 +20,7 @@ export interface Config {
   tokenTtlSec: number;
   /** `PIGEON_AUTH_RATE`: register+login requests a minute per client address. */
   authRate: number;
-  /** `PIGEON_TRUST_PROXY=1`: believe `X-Forwarded-For` (and `X-Forwarded-Proto`). */
+  /** `PIGEON_TRUST_PROXY=1`: believe the last `X-Forwarded-For` entry as the client address. */
   trustProxy: boolean;
   /** `PIGEON_JWT_SECRET`: HS256 key of a host application's JWTs; null = host-app mode off. */
   jwtSecret: string | null;
@@ -47,6 +48,28 @@ export interface Config {
   databasePool: number;
   /** `PIGEON_REDIS_URL`: Redis for routing, presence and rate limits across nodes; needs `databaseUrl`. */
   redisUrl: string | null;
+  /** `PIGEON_MAX_BUFFERED_USER`: bytes all of one user's connections together may have unsent. */
+  maxBufferedUserBytes: number;
+  /** `PIGEON_MAX_CONNS_PER_USER`: open connections of one user (`/ws`; a legacy account's `/legacy` ones). */
+  maxConnsPerUser: number;
+  /** `PIGEON_MAX_CONNS_PER_IP`: open WebSocket connections from one client address (before hello too). */
+  maxConnsPerIp: number;
+  /** `PIGEON_HELLO_RATE`: hellos a minute per user (a bucket that holds this many). */
+  helloRateUser: number;
+  /** `PIGEON_HELLO_RATE_IP`: hellos a minute per client address (a bucket that holds this many). */
+  helloRateIp: number;
+  /** `PIGEON_READ_RATE`: store reads (history, conversations) a second per user; the bucket holds twice that. */
+  readRate: number;
+  /** `PIGEON_LEGACY_ALLOW`: client addresses that may open `/legacy`. */
+  legacyAllow: AddressList;
+  /** `PIGEON_METRICS_ALLOW`: client addresses that may read `/metrics` without a token. */
+  metricsAllow: AddressList;
+  /** `PIGEON_METRICS_TOKEN`: a bearer token that opens `/metrics` from anywhere; null = none. */
+  metricsToken: string | null;
+  /** `PIGEON_JWT_MAX_TTL`: a host JWT must carry `exp`, at most this many seconds after `iat` (or now). */
+  jwtMaxTtlSec: number;
+  /** `PIGEON_API_TIMEOUT`: seconds for a request's headers, and for an /api request's whole body. */
+  apiTimeoutSec: number;
   // ---- tuning knobs only settable through createPigeonServer(overrides), for tests
   /** Close 4002 when no hello arrives within this many ms. */
   helloTimeoutMs: number;
@@ -58,6 +81,8 @@ export interface Config {
   scryptCost: number;
   /** How long shutdown waits for sockets to close after 1001 before terminating them. */
   shutdownGraceMs: number;
+  /** Time source of every limiter and throttle (tests pass a clock they move by hand). */
+  clock: () => number;
 }
 
 const defaultWebRoot = (): string => fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -84,12 +109,27 @@ export const DEFAULTS: Config = {
   databaseUrl: null,
   databasePool: 10,
   redisUrl: null,
+  maxBufferedUserBytes: 16 * 1024 * 1024,
+  maxConnsPerUser: 20,
+  maxConnsPerIp: 100,
+  helloRateUser: 30,
+  helloRateIp: 300,
+  readRate: 20,
+  legacyAllow: new AddressList(LOOPBACK),
+  metricsAllow: new AddressList(LOOPBACK_AND_PRIVATE),
+  metricsToken: null,
+  jwtMaxTtlSec: 24 * 3600,
+  apiTimeoutSec: 5,
   helloTimeoutMs: LIMITS.helloTimeoutMs,
   pingIntervalMs: LIMITS.pingIntervalMs,
   retentionSweepMs: 10 * 60 * 1000,
   scryptCost: 16384,
   shutdownGraceMs: 2000,
+  clock: Date.now,
 };
+
+/** Signing keys shorter than this are refused: a short HS256 key is cracked offline from one token. */
+export const MIN_SECRET_BYTES = 32;
 
 /** A configuration value that does not parse; `variable` names the environment variable. */
 export class ConfigError extends Error {
@@ -168,6 +208,30 @@ function origins(env: Env, name: string): string[] {
   return list;
 }
 
+/** A signing key of at least MIN_SECRET_BYTES bytes (UTF-8), or undefined when unset. */
+function secret(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  const bytes = Buffer.byteLength(raw, 'utf8');
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      name,
+      `must be at least ${MIN_SECRET_BYTES} bytes (it is ${bytes}); generate one with: openssl rand -hex 32`,
+    );
+  }
+  return raw;
+}
+
+function addresses(env: Env, name: string, fallback: AddressList): AddressList {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  try {
+    return new AddressList(raw);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+}
+
 /** Reads the environment into a Config; throws ConfigError naming the variable on a bad value. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = str(env, 'PIGEON_DATABASE_URL') ?? null;
@@ -184,11 +248,11 @@ export function loadConfig(env: Env = process.env): Config {
     host: str(env, 'HOST') ?? DEFAULTS.host,
     port: int(env, 'PORT', 0, 65535, DEFAULTS.port),
     dbPath: str(env, 'PIGEON_DB') ?? DEFAULTS.dbPath,
-    secret: str(env, 'PIGEON_SECRET') ?? null,
+    secret: secret(env, 'PIGEON_SECRET') ?? null,
     tokenTtlSec: int(env, 'PIGEON_TOKEN_TTL', 1, 10 * 365 * 24 * 3600, DEFAULTS.tokenTtlSec),
     authRate: int(env, 'PIGEON_AUTH_RATE', 1, 1e9, DEFAULTS.authRate),
     trustProxy: bool(env, 'PIGEON_TRUST_PROXY', DEFAULTS.trustProxy),
-    jwtSecret: str(env, 'PIGEON_JWT_SECRET') ?? null,
+    jwtSecret: secret(env, 'PIGEON_JWT_SECRET') ?? null,
     origins: origins(env, 'PIGEON_ORIGINS'),
     rate: num(env, 'PIGEON_RATE', 0.001, 1e9, DEFAULTS.rate),
     mailboxMax: int(env, 'PIGEON_MAILBOX_MAX', 1, 1e12, DEFAULTS.mailboxMax),
@@ -206,5 +270,22 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databasePool: int(env, 'PIGEON_DATABASE_POOL', 1, 1000, DEFAULTS.databasePool),
     redisUrl,
+    maxBufferedUserBytes: int(
+      env,
+      'PIGEON_MAX_BUFFERED_USER',
+      65_536,
+      2 ** 40,
+      DEFAULTS.maxBufferedUserBytes,
+    ),
+    maxConnsPerUser: int(env, 'PIGEON_MAX_CONNS_PER_USER', 1, 1e6, DEFAULTS.maxConnsPerUser),
+    maxConnsPerIp: int(env, 'PIGEON_MAX_CONNS_PER_IP', 1, 1e7, DEFAULTS.maxConnsPerIp),
+    helloRateUser: int(env, 'PIGEON_HELLO_RATE', 1, 1e9, DEFAULTS.helloRateUser),
+    helloRateIp: int(env, 'PIGEON_HELLO_RATE_IP', 1, 1e9, DEFAULTS.helloRateIp),
+    readRate: num(env, 'PIGEON_READ_RATE', 0.001, 1e9, DEFAULTS.readRate),
+    legacyAllow: addresses(env, 'PIGEON_LEGACY_ALLOW', DEFAULTS.legacyAllow),
+    metricsAllow: addresses(env, 'PIGEON_METRICS_ALLOW', DEFAULTS.metricsAllow),
+    metricsToken: secret(env, 'PIGEON_METRICS_TOKEN') ?? null,
+    jwtMaxTtlSec: int(env, 'PIGEON_JWT_MAX_TTL', 60, 365 * 24 * 3600, DEFAULTS.jwtMaxTtlSec),
+    apiTimeoutSec: int(env, 'PIGEON_API_TIMEOUT', 1, 3600, DEFAULTS.apiTimeoutSec),
   };
 }

@@ -13,6 +13,8 @@ export class Metrics {
   readonly replayEntries: Histogram;
   readonly closes: Counter<'code'>;
   readonly httpRequests: Counter<'route' | 'status'>;
+  readonly limitHits: Counter<'limit'>;
+  readonly limitValue: Gauge<'limit'>;
   /** Pre-bound children: the hot path increments these without a label lookup. */
   private readonly outByType = new Map<string, Counter.Internal>();
   private readonly inByType = new Map<string, Counter.Internal>();
@@ -71,6 +73,18 @@ export class Metrics {
       name: 'pigeon_connection_closes_total',
       help: 'Closed connections, by close code',
       labelNames: ['code'],
+      registers,
+    });
+    this.limitHits = new Counter({
+      name: 'pigeon_limit_hits_total',
+      help: 'Times a limit refused, dropped or deferred something, by limit',
+      labelNames: ['limit'],
+      registers,
+    });
+    this.limitValue = new Gauge({
+      name: 'pigeon_limit_value',
+      help: 'The configured value of each limit (its unit is in the README)',
+      labelNames: ['limit'],
       registers,
     });
     this.httpRequests = new Counter({

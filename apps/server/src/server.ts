@@ -1,13 +1,17 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCode, LIMITS, parseUserId } from '@pigeon/protocol';
-import { WebSocketServer } from 'ws';
+import { CloseCode, HttpErrorCode, LIMITS, parseUserId } from '@pigeon/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { RateLimiter } from './auth/rate-limiter.js';
+import { checkSecret } from './auth/secret.js';
 import { TokenService } from './auth/tokens.js';
 import { type Config, loadConfig } from './config.js';
 import { type Engines, openEngines } from './engines.js';
 import { Api } from './http/api.js';
+import { isClientAbort } from './http/api-body.js';
+import { clientAddress } from './http/client-address.js';
+import { metricsAllowed } from './http/metrics-access.js';
 import { originAllowed } from './http/origin.js';
 import { sendError, sendJson, setSecurityHeaders } from './http/respond.js';
 import { StaticFiles } from './http/static-files.js';
@@ -15,9 +19,12 @@ import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
 import { ClientConnection } from './ws/client-connection.js';
-import { LegacyConnection } from './ws/legacy-connection.js';
+import { ConnectionLimits } from './ws/connection-limits.js';
+import { LegacyConnection, legacyAdmission } from './ws/legacy-connection.js';
 import type { ConnectionContext, MailboxConnection } from './ws/mailbox-connection.js';
+import { ReadScheduler } from './ws/read-scheduler.js';
 import { Relay } from './ws/relay.js';
+import { TypingThrottle } from './ws/typing-throttle.js';
 
 export interface PigeonServer {
   readonly config: Config;
@@ -57,16 +64,32 @@ class Server implements PigeonServer {
   private readonly connections = new Set<MailboxConnection>();
   private timers: NodeJS.Timeout[] = [];
   private authLimiter: RateLimiter;
+  private readonly limits: ConnectionLimits;
+  private readonly reads: ReadScheduler;
   private closing: Promise<void> | null = null;
 
   constructor(readonly config: Config) {
     this.log = createLogger(config.logLevel);
     this.statics = new StaticFiles(config.webRoot);
     this.authLimiter = new RateLimiter(config.authRate, config.authRate / 60);
-    this.http = http.createServer((req, res) => void this.onRequest(req, res));
+    this.limits = new ConnectionLimits(config, this.metrics);
+    this.reads = new ReadScheduler({ rate: config.readRate, clock: config.clock });
+    const timeoutMs = config.apiTimeoutSec * 1000;
+    this.http = http.createServer(
+      {
+        // Node's defaults hold a trickling client for a minute (headers) or five (body).
+        headersTimeout: timeoutMs,
+        requestTimeout: timeoutMs * 2,
+        // How often those two are checked (default 30 s, longer than the timeouts).
+        connectionsCheckingInterval: Math.min(1000, timeoutMs),
+      },
+      (req, res) => void this.onRequest(req, res),
+    );
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    this.http.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Headers that did not arrive within PIGEON_API_TIMEOUT: say so, then hang up.
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
     this.wss = new WebSocketServer({
@@ -85,7 +108,13 @@ class Server implements PigeonServer {
     const { store, router, presence, sendLimiter, secret } = engines;
     this.engines = engines;
     const relay = new Relay({ store, router, limiter: sendLimiter, metrics: this.metrics, log });
-    const tokens = new TokenService(secret, config.tokenTtlSec, config.jwtSecret);
+    const tokens = new TokenService({
+      secret: checkSecret('PIGEON_SECRET', secret),
+      ttlSec: config.tokenTtlSec,
+      hostSecret: config.jwtSecret === null ? null : checkSecret('PIGEON_JWT_SECRET', config.jwtSecret),
+      hostMaxTtlSec: config.jwtMaxTtlSec,
+      clock: config.clock,
+    });
     this.store = store;
     this.relay = relay;
     this.api = new Api({
@@ -94,6 +123,8 @@ class Server implements PigeonServer {
       authLimiter: this.authLimiter,
       trustProxy: config.trustProxy,
       scryptCost: config.scryptCost,
+      bodyTimeoutMs: config.apiTimeoutSec * 1000,
+      clock: config.clock,
       metrics: this.metrics,
       log,
     });
@@ -107,10 +138,15 @@ class Server implements PigeonServer {
       metrics: this.metrics,
       log,
       connections: this.connections,
+      limits: this.limits,
+      reads: this.reads,
+      typing: new TypingThrottle(config.clock),
+      clock: config.clock,
     };
+    this.publishLimits();
     if (config.legacy) {
       log.warn(
-        'PIGEON_LEGACY=1: the /legacy endpoint trusts the user id it is given, with no password; use it on trusted networks only',
+        'PIGEON_LEGACY=1: the /legacy endpoint trusts the user id it is given (accounts without a password only); it is open to PIGEON_LEGACY_ALLOW',
       );
     }
     await new Promise<void>((resolve, reject) => {
@@ -146,6 +182,27 @@ class Server implements PigeonServer {
     };
   }
 
+  /** Every configured limit as a gauge, so a dashboard can put hits next to the bound. */
+  private publishLimits(): void {
+    const c = this.config;
+    const values: Record<string, number> = {
+      conns_per_user: c.maxConnsPerUser,
+      conns_per_ip: c.maxConnsPerIp,
+      hello_rate_user: c.helloRateUser,
+      hello_rate_ip: c.helloRateIp,
+      read_rate: c.readRate,
+      presence_burst: LIMITS.presenceBurst,
+      presence_interval_ms: LIMITS.presenceIntervalMs,
+      typing_interval_ms: LIMITS.typingIntervalMs,
+      unsent_per_connection: c.maxBufferedBytes,
+      unsent_per_user: c.maxBufferedUserBytes,
+      auth_rate: c.authRate,
+      send_rate: c.rate,
+      api_timeout_s: c.apiTimeoutSec,
+    };
+    for (const [limit, value] of Object.entries(values)) this.metrics.limitValue.labels(limit).set(value);
+  }
+
   private startTimers(): void {
     const ping = setInterval(() => {
       for (const c of this.connections) {
@@ -162,7 +219,10 @@ class Server implements PigeonServer {
       }
     }, this.config.pingIntervalMs);
     const sweep = setInterval(() => void this.sweepRetention(), this.config.retentionSweepMs);
-    const prune = setInterval(() => this.authLimiter.prune(Date.now()), 60_000);
+    const prune = setInterval(() => {
+      const now = this.config.clock();
+      this.authLimiter.prune(now);
+    }, 60_000);
     for (const t of [ping, sweep, prune]) t.unref();
     this.timers.push(ping, sweep, prune);
     setImmediate(() => void this.sweepRetention());
@@ -189,7 +249,7 @@ class Server implements PigeonServer {
       const raw = (req.url ?? '/').split('?')[0]!;
       if (raw.startsWith('/')) pathname = raw;
     } catch {
-      sendError(res, 400, 'bad_request', 'bad URL');
+      sendError(res, 400, HttpErrorCode.badRequest, 'bad URL');
       return;
     }
     const route =
@@ -207,6 +267,15 @@ class Server implements PigeonServer {
         return;
       }
       if (pathname === '/metrics') {
+        if (!metricsAllowed(req, this.config)) {
+          sendError(
+            res,
+            403,
+            HttpErrorCode.forbidden,
+            'metrics are not open to this address; use the bearer token',
+          );
+          return;
+        }
         const text = await this.metrics.registry.metrics();
         res.writeHead(200, {
           'Content-Type': this.metrics.registry.contentType,
@@ -217,25 +286,29 @@ class Server implements PigeonServer {
       }
       if (pathname === '/api' || pathname.startsWith('/api/')) {
         if (!this.api || this.phase !== 'ready') {
-          sendError(res, 503, 'unavailable', 'the server is not ready');
+          sendError(res, 503, HttpErrorCode.unavailable, 'the server is not ready');
           return;
         }
         await this.api.handle(req, res, pathname);
         return;
       }
       if (pathname === '/ws' || pathname === '/legacy') {
-        sendError(res, 426, 'upgrade_required', 'this endpoint speaks WebSocket', { Upgrade: 'websocket' });
+        sendError(res, 426, HttpErrorCode.upgradeRequired, 'this endpoint speaks WebSocket', {
+          Upgrade: 'websocket',
+        });
         return;
       }
       await this.statics.serve(req, res, pathname);
     } catch (err) {
-      this.log.error({ err }, 'request failed');
-      if (!res.headersSent) sendError(res, 500, 'internal', 'internal error');
+      // A client that hung up mid-response is not a server error.
+      if (isClientAbort(err)) this.log.debug({ err: (err as Error).message }, 'client went away');
+      else this.log.error({ err }, 'request failed');
+      if (!res.headersSent) sendError(res, 500, HttpErrorCode.internal, 'internal error');
       else res.destroy();
     }
   }
 
-  private reject(socket: Duplex, status: number, code: string, message: string): void {
+  private reject(socket: Duplex, status: number, code: HttpErrorCode, message: string): void {
     const body = JSON.stringify({ error: code, message });
     socket.end(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
@@ -244,32 +317,61 @@ class Server implements PigeonServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    void this.upgrade(req, socket, head).catch((err) => {
+      this.log.error({ err }, 'upgrade failed');
+      this.reject(socket, 500, HttpErrorCode.internal, 'internal error');
+    });
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const ctx = this.ctx;
     if (this.phase !== 'ready' || !ctx) {
-      this.reject(socket, 503, 'unavailable', 'the server is not accepting connections');
+      this.reject(socket, 503, HttpErrorCode.unavailable, 'the server is not accepting connections');
       return;
     }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://x');
     } catch {
-      this.reject(socket, 400, 'bad_request', 'bad URL');
+      this.reject(socket, 400, HttpErrorCode.badRequest, 'bad URL');
       return;
     }
     const legacy = url.pathname === '/legacy' && this.config.legacy;
     if (url.pathname !== '/ws' && !legacy) {
-      this.reject(socket, 404, 'not_found', 'no WebSocket endpoint here');
+      this.reject(socket, 404, HttpErrorCode.notFound, 'no WebSocket endpoint here');
       return;
     }
     if (!originAllowed(req, this.config.origins)) {
-      this.reject(socket, 403, 'forbidden_origin', 'this Origin may not open a socket here');
+      this.reject(socket, 403, HttpErrorCode.forbiddenOrigin, 'this Origin may not open a socket here');
       return;
     }
+    const ip = clientAddress(req, this.config.trustProxy);
     let legacyUser: string | null = null;
     if (legacy) {
+      if (!this.config.legacyAllow.has(ip)) {
+        this.metrics.limitHits.labels('legacy_allow').inc();
+        this.reject(socket, 403, HttpErrorCode.forbidden, '/legacy is not open to this address');
+        return;
+      }
       legacyUser = parseUserId(url.searchParams.get('user') ?? '');
       if (!legacyUser) {
-        this.reject(socket, 400, 'invalid_user', 'user id: 1-32 of a-z 0-9 _ . -');
+        this.reject(socket, 400, HttpErrorCode.invalidUser, 'user id: 1-32 of a-z 0-9 _ . -');
+        return;
+      }
+      const refusal = await legacyAdmission(ctx, legacyUser);
+      if (refusal) {
+        this.reject(
+          socket,
+          403,
+          HttpErrorCode.forbidden,
+          refusal === 'has_password'
+            ? 'this account has a password: use /ws'
+            : 'this account is not a legacy account: use /ws',
+        );
+        return;
+      }
+      if (this.phase !== 'ready') {
+        this.reject(socket, 503, HttpErrorCode.unavailable, 'the server is not accepting connections');
         return;
       }
     }
@@ -278,14 +380,22 @@ class Server implements PigeonServer {
         ws.close(CloseCode.goingAway, 'shutting down');
         return;
       }
+      const refusal = this.limits.openSocket(ip);
+      if (refusal) {
+        // Accepted only to be closed with a code a browser can see (an HTTP refusal of
+        // the upgrade reaches page scripts as a bare 1006).
+        this.log.info({ ip, limit: refusal.limit }, 'connection refused');
+        closeRefused(ws, refusal.reason);
+        return;
+      }
       if (legacyUser) {
-        const conn = new LegacyConnection(ws, ctx);
+        const conn = new LegacyConnection(ws, ctx, ip);
         void conn.start(legacyUser).catch((err) => {
           this.log.error({ err }, 'legacy connect failed');
           conn.close(1011, 'internal error');
         });
       } else {
-        new ClientConnection(ws, ctx);
+        new ClientConnection(ws, ctx, ip);
       }
     });
   }
@@ -334,8 +444,15 @@ class Server implements PigeonServer {
     await httpClosed;
     await this.relay?.drain();
     this.relay?.close();
+    this.limits.close();
+    this.reads.close();
     await this.engines?.close();
     this.phase = 'stopped';
     this.log.info('stopped');
   }
+}
+
+function closeRefused(ws: WebSocket, reason: string): void {
+  ws.on('error', () => {});
+  ws.close(CloseCode.tooMany, reason);
 }

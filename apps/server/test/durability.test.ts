@@ -62,7 +62,7 @@ describe('kill -9', () => {
     const dir = tempDir();
     const env = {
       PIGEON_DB: path.join(dir, 'pigeon.db'),
-      PIGEON_SECRET: 'kill-test-secret-0123456789',
+      PIGEON_SECRET: 'kill-test-secret-0123456789abcdef0123456789',
       PIGEON_RATE: '100000',
     };
     const child = await startChild(env);

@@ -264,3 +264,23 @@ export async function sendAndWait(c: Client, to: string, body: string, id = mid(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A clock that only moves when told: limits and token expiry are tested without waiting. */
+export class FakeClock {
+  constructor(public t = Date.now()) {}
+  readonly now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/**
+ * Ping fence: resolves once `c` has its pong for a ping sent now. Everything the server
+ * wrote to this connection before handling the ping has arrived by then, so "nothing
+ * else arrived" can be checked without sleeping.
+ */
+export async function fence(c: Client): Promise<void> {
+  const rid = mid('fence');
+  c.send({ t: 'ping', rid });
+  await c.waitFor((f) => f.t === 'pong' && f.rid === rid, 'fence pong');
+}

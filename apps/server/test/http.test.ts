@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AddressList } from '../src/http/address-list.js';
 import { http, type Running, register, startServer, tempDir, uid } from './helpers.js';
 
 let s: Running;
@@ -276,6 +278,180 @@ function rawGet(port: number, p: string): Promise<string> {
       data += d.toString();
     });
     sock.on('end', () => resolve(data));
+    sock.on('error', reject);
+  });
+}
+
+describe('API input (issue 9, finding 9)', () => {
+  it('requires application/json: text/plain, a form, or no type is 415 unsupported_media_type', async () => {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      '',
+    ]) {
+      const res = await fetch(`${s.url}/api/register`, {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: JSON.stringify({ user: uid('ct'), password: 'password1' }),
+      });
+      expect(res.status, type).toBe(415);
+      expect(((await res.json()) as { error: string }).error).toBe('unsupported_media_type');
+    }
+    // With parameters and in any case it is accepted.
+    const ok = await http(
+      s.url,
+      'POST',
+      '/api/register',
+      { user: uid('ct'), password: 'password1' },
+      { 'content-type': 'Application/JSON; charset=utf-8' },
+    );
+    expect(ok.status).toBe(201);
+  });
+
+  it('a body that does not arrive within PIGEON_API_TIMEOUT is 408 timeout, and the socket is closed', async () => {
+    const r = await startServer({ apiTimeoutSec: 1 });
+    try {
+      const sock = net.connect(r.port, '127.0.0.1');
+      let data = '';
+      sock.on('data', (d) => {
+        data += d.toString();
+      });
+      const ended = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+      sock.write(
+        'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user":',
+      );
+      await ended;
+      expect(data).toMatch(/^HTTP\/1.1 408/);
+      expect(data).toContain('"error":"timeout"');
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('headers that do not arrive within PIGEON_API_TIMEOUT close the socket (408)', async () => {
+    const r = await startServer({ apiTimeoutSec: 1 });
+    try {
+      const sock = net.connect(r.port, '127.0.0.1');
+      let data = '';
+      sock.on('data', (d) => {
+        data += d.toString();
+      });
+      const ended = new Promise<void>((resolve) => sock.on('close', () => resolve()));
+      sock.write('POST /api/login HTTP/1.1\r\nHost: x\r\n');
+      await ended;
+      expect(data).toMatch(/^HTTP\/1.1 408/);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('bodies over 16 KiB are 413; JSON that is not an object is 400 bad_request', async () => {
+    const big = await http(s.url, 'POST', '/api/login', { user: 'x', password: 'p'.repeat(17_000) });
+    expect(big.status).toBe(413);
+    expect(big.json?.error).toBe('too_large');
+    const arr = await http(s.url, 'POST', '/api/login', '[1]');
+    expect(arr.json?.error).toBe('bad_request');
+  });
+});
+
+describe('/metrics access (issue 9, finding 9)', () => {
+  it('is refused (403 forbidden) outside PIGEON_METRICS_ALLOW, and opened from anywhere by the bearer token', async () => {
+    const token = 'metrics-token-0123456789abcdef0123';
+    const r = await startServer({ metricsAllow: new AddressList('10.0.0.0/8'), metricsToken: token });
+    try {
+      const denied = await http(r.url, 'GET', '/metrics');
+      expect(denied.status).toBe(403);
+      expect(denied.json?.error).toBe('forbidden');
+      const wrong = await http(r.url, 'GET', '/metrics', undefined, { authorization: `Bearer ${token}x` });
+      expect(wrong.status).toBe(403);
+      const ok = await http(r.url, 'GET', '/metrics', undefined, { authorization: `Bearer ${token}` });
+      expect(ok.status).toBe(200);
+      expect(ok.text).toContain('# TYPE pigeon_limit_hits_total counter');
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('trusts X-Forwarded-For for the address only with PIGEON_TRUST_PROXY', async () => {
+    for (const trustProxy of [false, true]) {
+      const r = await startServer({ metricsAllow: new AddressList('127.0.0.1'), trustProxy });
+      try {
+        const res = await http(r.url, 'GET', '/metrics', undefined, { 'x-forwarded-for': '203.0.113.9' });
+        expect(res.status).toBe(trustProxy ? 403 : 200);
+      } finally {
+        await r.stop();
+      }
+    }
+  });
+});
+
+describe('static files through send (issue 13)', () => {
+  let w: Running;
+  const dir = tempDir();
+  const web = path.join(dir, 'web');
+  const js = `console.log(${JSON.stringify('x'.repeat(1000))})`;
+  beforeAll(async () => {
+    fs.mkdirSync(path.join(web, 'assets'), { recursive: true });
+    fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>app</title>');
+    fs.writeFileSync(path.join(web, 'assets', 'app-1.js'), js);
+    fs.writeFileSync(path.join(web, 'assets', 'app-1.js.br'), zlib.brotliCompressSync(js));
+    fs.writeFileSync(path.join(web, 'assets', 'app-1.js.gz'), zlib.gzipSync(js));
+    w = await startServer({ webRoot: web }, dir);
+  });
+  afterAll(() => w.stop());
+
+  it('answers ETag and 304 for If-None-Match, keeping the security headers', async () => {
+    const first = await rawRequest(w.port, '/assets/app-1.js', {});
+    const etag = /\r\netag: ([^\r]+)/i.exec(first)?.[1];
+    expect(etag).toBeTruthy();
+    expect(first.endsWith(js)).toBe(true);
+    const again = await rawRequest(w.port, '/assets/app-1.js', { 'If-None-Match': etag! });
+    expect(again).toMatch(/^HTTP\/1.1 304/);
+    expect(again).toMatch(/content-security-policy: default-src 'self'/i);
+    expect(again).toMatch(/x-content-type-options: nosniff/i);
+  });
+
+  it('serves byte ranges (206, suffix ranges) and 416 past the end', async () => {
+    const part = await rawRequest(w.port, '/assets/app-1.js', { Range: 'bytes=0-9' });
+    expect(part).toMatch(/^HTTP\/1.1 206/);
+    expect(part).toMatch(/content-range: bytes 0-9\/\d+/i);
+    expect(part.endsWith(js.slice(0, 10))).toBe(true);
+    const tail = await rawRequest(w.port, '/assets/app-1.js', { Range: 'bytes=-5' });
+    expect(tail.endsWith(js.slice(-5))).toBe(true);
+    const past = await rawRequest(w.port, '/assets/app-1.js', { Range: `bytes=${js.length + 10}-` });
+    expect(past).toMatch(/^HTTP\/1.1 416/);
+  });
+
+  it('serves the precompressed .br or .gz sibling when the client accepts it, with Vary', async () => {
+    for (const [accept, encoding] of [
+      ['br, gzip', 'br'],
+      ['gzip', 'gzip'],
+      ['br;q=0, gzip', 'gzip'],
+      ['identity', null],
+    ] as const) {
+      const text = await rawRequest(w.port, '/assets/app-1.js', { 'Accept-Encoding': accept });
+      const head = text.slice(0, text.indexOf('\r\n\r\n')).toLowerCase();
+      if (encoding) expect(head, accept).toContain(`content-encoding: ${encoding}`);
+      else expect(head, accept).not.toContain('content-encoding');
+      expect(head).toContain('vary: accept-encoding');
+      expect(head).toMatch(/content-type: text\/javascript/);
+    }
+  });
+});
+
+/** A GET with extra headers over a raw socket (fetch would decompress and normalise). */
+function rawRequest(port: number, p: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => {
+      const extra = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      sock.write(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n${extra}\r\n`);
+    });
+    const chunks: Buffer[] = [];
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
     sock.on('error', reject);
   });
 }

@@ -52,11 +52,11 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       PORT: '0',
       PIGEON_DB: '/tmp/x.db',
-      PIGEON_SECRET: 's',
+      PIGEON_SECRET: 's'.repeat(32),
       PIGEON_TOKEN_TTL: '60',
       PIGEON_AUTH_RATE: '100000',
       PIGEON_TRUST_PROXY: '1',
-      PIGEON_JWT_SECRET: 'j',
+      PIGEON_JWT_SECRET: 'j'.repeat(32),
       PIGEON_ORIGINS: 'https://a.example, http://b.example:8080',
       PIGEON_RATE: '1000000',
       PIGEON_MAILBOX_MAX: '50',
@@ -66,16 +66,27 @@ describe('loadConfig', () => {
       PIGEON_WEB_ROOT: '/srv/web',
       PIGEON_DB_SYNC: 'normal',
       PIGEON_MAX_BUFFERED: '1048576',
+      PIGEON_MAX_BUFFERED_USER: '2097152',
+      PIGEON_MAX_CONNS_PER_USER: '3',
+      PIGEON_MAX_CONNS_PER_IP: '7',
+      PIGEON_HELLO_RATE: '5',
+      PIGEON_HELLO_RATE_IP: '50',
+      PIGEON_READ_RATE: '2.5',
+      PIGEON_LEGACY_ALLOW: '10.0.0.0/8',
+      PIGEON_METRICS_ALLOW: '192.0.2.1',
+      PIGEON_METRICS_TOKEN: 'm'.repeat(32),
+      PIGEON_JWT_MAX_TTL: '600',
+      PIGEON_API_TIMEOUT: '3',
     });
     expect(c).toMatchObject({
       host: '127.0.0.1',
       port: 0,
       dbPath: '/tmp/x.db',
-      secret: 's',
+      secret: 's'.repeat(32),
       tokenTtlSec: 60,
       authRate: 100_000,
       trustProxy: true,
-      jwtSecret: 'j',
+      jwtSecret: 'j'.repeat(32),
       origins: ['https://a.example', 'http://b.example:8080'],
       rate: 1_000_000,
       mailboxMax: 50,
@@ -85,8 +96,69 @@ describe('loadConfig', () => {
       webRoot: '/srv/web',
       dbSync: 'normal',
       maxBufferedBytes: 1_048_576,
+      maxBufferedUserBytes: 2_097_152,
+      maxConnsPerUser: 3,
+      maxConnsPerIp: 7,
+      helloRateUser: 5,
+      helloRateIp: 50,
+      readRate: 2.5,
+      metricsToken: 'm'.repeat(32),
+      jwtMaxTtlSec: 600,
+      apiTimeoutSec: 3,
     });
+    expect(c.legacyAllow.has('10.9.8.7')).toBe(true);
+    expect(c.legacyAllow.has('127.0.0.1')).toBe(false);
+    expect(c.metricsAllow.has('192.0.2.1')).toBe(true);
+    expect(c.metricsAllow.has('192.0.2.2')).toBe(false);
   });
+
+  it('has the hardening defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      maxConnsPerUser: 20,
+      maxConnsPerIp: 100,
+      helloRateUser: 30,
+      helloRateIp: 300,
+      readRate: 20,
+      maxBufferedUserBytes: 16 * 1024 * 1024,
+      metricsToken: null,
+      jwtMaxTtlSec: 86_400,
+      apiTimeoutSec: 5,
+    });
+    // Legacy: loopback only. Metrics: loopback and private ranges, not public addresses.
+    for (const ip of ['127.0.0.1', '127.255.0.9', '::1', '::ffff:127.0.0.1'])
+      expect(c.legacyAllow.has(ip)).toBe(true);
+    for (const ip of ['10.0.0.1', '192.168.1.1', '::2', '8.8.8.8']) expect(c.legacyAllow.has(ip)).toBe(false);
+    for (const ip of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.0.1',
+      'fd00::1',
+      '::1',
+    ])
+      expect(c.metricsAllow.has(ip), ip).toBe(true);
+    for (const ip of ['172.32.0.1', '8.8.8.8', '2001:db8::1', '::ffff:8.8.8.8', 'garbage', ''])
+      expect(c.metricsAllow.has(ip), ip).toBe(false);
+  });
+
+  it.each([['PIGEON_SECRET'], ['PIGEON_JWT_SECRET'], ['PIGEON_METRICS_TOKEN']])(
+    '%s: 32 bytes pass, 31 stop the start with a message naming it',
+    (name) => {
+      expect(() => loadConfig({ [name]: 'k'.repeat(32) })).not.toThrow();
+      // Bytes, not characters: 16 two-byte letters are 32 bytes.
+      expect(() => loadConfig({ [name]: 'é'.repeat(16) })).not.toThrow();
+      try {
+        loadConfig({ [name]: 'k'.repeat(31) });
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as ConfigError).variable).toBe(name);
+        expect((err as Error).message).toMatch(/at least 32 bytes/);
+      }
+    },
+  );
 
   it.each([
     ['PORT', '65536'],
@@ -97,6 +169,15 @@ describe('loadConfig', () => {
     ['PIGEON_TOKEN_TTL', '1e3'],
     ['PIGEON_LEGACY', 'yes please'],
     ['PIGEON_MAX_BUFFERED', '100'],
+    ['PIGEON_MAX_CONNS_PER_USER', '0'],
+    ['PIGEON_MAX_CONNS_PER_IP', 'many'],
+    ['PIGEON_HELLO_RATE', '0'],
+    ['PIGEON_READ_RATE', '0'],
+    ['PIGEON_LEGACY_ALLOW', '10.0.0.0/33'],
+    ['PIGEON_LEGACY_ALLOW', 'localhost'],
+    ['PIGEON_METRICS_ALLOW', '::1/129'],
+    ['PIGEON_JWT_MAX_TTL', '59'],
+    ['PIGEON_API_TIMEOUT', '0'],
   ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
     try {
       loadConfig({ [name]: value });

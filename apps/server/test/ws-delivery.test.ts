@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
   type Frame,
+  fence,
   mid,
   type Running,
   register,
@@ -187,7 +188,8 @@ describe('rate limit', () => {
       );
       expect(ok!.t).toBe('sent');
       expect(refused).toMatchObject({ t: 'error', code: 'rate_limited' });
-      await sleep(100);
+      // The stored one arrives after every earlier entry: nothing refused slipped in before it.
+      await cb.waitFor((f) => f.t === 'msg' && f.id === after[0]);
       expect(cb.msgs().map((m) => m.id)).not.toContain(ids[10]);
       expect(cb.msgs()).toHaveLength(11);
     } finally {
@@ -224,7 +226,8 @@ describe('ack and receipts', () => {
     const last = cb.msgs().at(-1)!;
     cb.send({ t: 'ack', cursor: last.cursor });
     await ca.until(() => ca.frames.filter((f) => f.t === 'receipt').length === 5, '5 receipts');
-    await sleep(100);
+    await fence(ca);
+    await fence(ca2);
     for (const c of [ca, ca2]) {
       const receipts = c.frames.filter((f) => f.t === 'receipt');
       expect(receipts.map((r) => r.id)).toEqual(ids);
@@ -325,7 +328,9 @@ describe('typing and presence', () => {
     expect(await cb.waitFor((f) => f.t === 'typing')).toEqual({ t: 'typing', from: a.id });
     ca.send({ t: 'ping', rid: 'z' });
     await ca.waitFor((f) => f.t === 'pong');
-    await sleep(50);
+    // Typing was forwarded while ca's frames were handled, before its ping: fence the others.
+    await fence(ca2);
+    await fence(cb);
     expect([...ca.frames, ...ca2.frames].filter((f) => f.t === 'typing' || f.t === 'error')).toEqual([]);
     expect(cb.msgs()).toEqual([]);
   });
@@ -343,7 +348,7 @@ describe('typing and presence', () => {
     expect(await ca.waitFor((f) => f.t === 'presence' && f.user === d.id && f.online === true)).toBeTruthy();
     const cd2 = await session(s.wsUrl, d.token);
     await cd.close();
-    await sleep(50);
+    await fence(ca);
     expect(ca.frames.filter((f) => f.t === 'presence' && f.user === d.id)).toHaveLength(2);
     await cd2.close();
     await ca.waitFor(
@@ -354,7 +359,7 @@ describe('typing and presence', () => {
     const mark = ca.frames.length;
     const cd3 = await session(s.wsUrl, d.token);
     await cd3.close();
-    await sleep(100);
+    await fence(ca);
     expect(ca.frames.slice(mark).filter((f) => f.t === 'presence')).toEqual([]);
     const users200 = Array.from({ length: 200 }, (_, i) => `p${i}`);
     const presenceCount = () => ca.frames.filter((f) => f.t === 'presence').length;

@@ -2,13 +2,13 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Client,
+  FakeClock,
   mid,
   type Running,
   register,
   SECRET,
   sendAndWait,
   session,
-  sleep,
   startServer,
   uid,
 } from './helpers.js';
@@ -182,6 +182,24 @@ describe('host-app JWT mode', () => {
     }
   });
 
+  it('must carry exp, at most PIGEON_JWT_MAX_TTL after iat (or now): one day passes, a second more closes 4001', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const day = 86_400;
+    const sub = uid('hx');
+    expect(await closeAfter([{ t: 'hello', v: 1, token: await sign({ sub }) }])).toBe(4001);
+    expect(
+      await closeAfter([{ t: 'hello', v: 1, token: await sign({ sub, iat: now, exp: now + day + 1 }) }]),
+    ).toBe(4001);
+    const ok = await session(s.wsUrl, await sign({ sub, iat: now, exp: now + day }));
+    expect(ok.welcome.user).toBe(sub);
+    await ok.close();
+    // Without iat the lifetime counts from now (a few seconds of slack for a slow run).
+    expect(await closeAfter([{ t: 'hello', v: 1, token: await sign({ sub, exp: now + day + 120 }) }])).toBe(
+      4001,
+    );
+    await (await session(s.wsUrl, await sign({ sub, exp: now + day - 120 }))).close();
+  });
+
   it('without PIGEON_JWT_SECRET a host JWT is just a bad token', async () => {
     const r = await startServer({});
     try {
@@ -205,12 +223,15 @@ describe('tokens', () => {
     expect(await closeAfter([{ t: 'hello', v: 1, token }])).toBe(4001);
   });
 
-  it('expire after PIGEON_TOKEN_TTL', async () => {
-    const r = await startServer({ tokenTtlSec: 1 });
+  it('expire after PIGEON_TOKEN_TTL (an injected clock, not a wait)', async () => {
+    // JWT times are whole seconds: start on a second so the boundary is exact.
+    const clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
+    const r = await startServer({ tokenTtlSec: 60, clock: clock.now });
     try {
       const a = await register(r.url);
-      await session(r.wsUrl, a.token);
-      await sleep(2100);
+      clock.advance(59_999);
+      await (await session(r.wsUrl, a.token)).close();
+      clock.advance(1);
       const c = await Client.open(`${r.wsUrl}/ws`);
       c.send({ t: 'hello', v: 1, token: a.token });
       expect((await c.waitClose()).code).toBe(4001);

@@ -1,16 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LIMITS, parseUserId } from '@pigeon/protocol';
+import { HttpErrorCode, parseUserId } from '@pigeon/protocol';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
+import { HttpError, isClientAbort, LoginBody, parseBody, RegisterBody, readJson } from './api-body.js';
 import { clientAddress } from './client-address.js';
 import { sendError, sendJson } from './respond.js';
-
-/** Largest request body the API reads (a 256-char password and a 32-char id fit many times). */
-const MAX_BODY_BYTES = 16 * 1024;
 
 export interface ApiDeps {
   store: Store;
@@ -18,19 +16,15 @@ export interface ApiDeps {
   authLimiter: RateLimiter;
   trustProxy: boolean;
   scryptCost: number;
+  /** An /api request's body must be complete within this many ms. */
+  bodyTimeoutMs: number;
+  clock: () => number;
   metrics: Metrics;
   log: Logger;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+type Route = 'register' | 'login';
+const ROUTES: Record<string, Route> = { '/api/register': 'register', '/api/login': 'login' };
 
 /** `POST /api/register` and `POST /api/login`; anything else under /api/ is 404 not_found. */
 export class Api {
@@ -39,86 +33,64 @@ export class Api {
   constructor(private readonly deps: ApiDeps) {}
 
   async handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    const route = pathname === '/api/register' ? 'register' : pathname === '/api/login' ? 'login' : null;
+    const route = Object.hasOwn(ROUTES, pathname) ? ROUTES[pathname] : undefined;
     try {
-      if (!route) throw new HttpError(404, 'not_found', 'no such endpoint');
+      if (!route) throw new HttpError(404, HttpErrorCode.notFound, 'no such endpoint');
       if (req.method !== 'POST') {
-        res.setHeader('Allow', 'POST');
-        throw new HttpError(405, 'method_not_allowed', 'use POST');
+        throw new HttpError(405, HttpErrorCode.methodNotAllowed, 'use POST', { Allow: 'POST' });
       }
       // Every register and login request counts against the address's bucket.
-      const wait = this.deps.authLimiter.take(clientAddress(req, this.deps.trustProxy), Date.now());
+      const wait = this.deps.authLimiter.take(clientAddress(req, this.deps.trustProxy), this.deps.clock());
       if (wait > 0) {
-        this.deps.metrics.errors.labels('rate_limited').inc();
-        sendError(res, 429, 'rate_limited', 'too many attempts; retry later', {
+        throw new HttpError(429, HttpErrorCode.rateLimited, 'too many attempts; retry later', {
           'Retry-After': String(Math.max(1, Math.ceil(wait / 1000))),
         });
-        return;
       }
-      const body = await readJson(req);
+      const body = await readJson(req, this.deps.bodyTimeoutMs);
       if (route === 'register') await this.register(res, body);
       else await this.login(res, body);
     } catch (err) {
       if (err instanceof HttpError) {
         this.deps.metrics.errors.labels(err.code).inc();
-        sendError(res, err.status, err.code, err.message);
+        if (!res.headersSent) sendError(res, err.status, err.code, err.message, err.headers);
+        return;
+      }
+      if (isClientAbort(err)) {
+        this.deps.log.debug({ err: (err as Error).message, route }, 'client went away mid-request');
         return;
       }
       this.deps.log.error({ err }, 'api request failed');
-      this.deps.metrics.errors.labels('internal').inc();
-      if (!res.headersSent) sendError(res, 500, 'internal', 'internal error');
+      this.deps.metrics.errors.labels(HttpErrorCode.internal).inc();
+      if (!res.headersSent) sendError(res, 500, HttpErrorCode.internal, 'internal error');
     }
   }
 
   private async register(res: ServerResponse, body: Record<string, unknown>): Promise<void> {
-    const user = parseUserId(body.user);
-    if (!user) throw new HttpError(400, 'invalid_user', 'user id: 1-32 of a-z 0-9 _ . -');
-    const password = body.password;
-    if (
-      typeof password !== 'string' ||
-      password.length < LIMITS.passwordMinLength ||
-      password.length > LIMITS.passwordMaxLength
-    ) {
-      throw new HttpError(400, 'weak_password', 'password: 8-256 characters');
+    const { user, password } = parseBody(RegisterBody, body, {
+      user: [400, HttpErrorCode.invalidUser, 'user id: 1-32 of a-z 0-9 _ . -'],
+      password: [400, HttpErrorCode.weakPassword, 'password: 8-256 characters'],
+    });
+    if (await this.deps.store.getUser(user)) {
+      throw new HttpError(409, HttpErrorCode.userTaken, 'that user id is taken');
     }
-    if (await this.deps.store.getUser(user)) throw new HttpError(409, 'user_taken', 'that user id is taken');
     const hash = await hashPassword(password, this.deps.scryptCost);
     if (!(await this.deps.store.createUser(user, hash))) {
-      throw new HttpError(409, 'user_taken', 'that user id is taken');
+      throw new HttpError(409, HttpErrorCode.userTaken, 'that user id is taken');
     }
     this.deps.log.info({ user }, 'registered');
     sendJson(res, 201, { user, token: await this.deps.tokens.issue(user) });
   }
 
   private async login(res: ServerResponse, body: Record<string, unknown>): Promise<void> {
-    const user = parseUserId(body.user);
-    const password = typeof body.password === 'string' ? body.password : '';
+    const fields = parseBody(LoginBody, body, {});
+    const user = parseUserId(fields.user);
+    const password = typeof fields.password === 'string' ? fields.password : '';
     const record = user ? await this.deps.store.getUser(user) : null;
     // Unknown users are checked against a dummy hash so both failures take as long.
     this.dummy ??= dummyHash(this.deps.scryptCost);
     const stored = record?.passwordHash ?? (await this.dummy);
     const ok = (await verifyPassword(password, stored)) && record !== null && record.passwordHash !== null;
-    if (!ok || !user) throw new HttpError(401, 'bad_credentials', 'wrong user or password');
+    if (!ok || !user) throw new HttpError(401, HttpErrorCode.badCredentials, 'wrong user or password');
     sendJson(res, 200, { user, token: await this.deps.tokens.issue(user) });
   }
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'too_large', 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'bad_request', 'body must be JSON');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new HttpError(400, 'bad_request', 'body must be a JSON object');
-  }
-  return value as Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { HttpErrorCode } from '@pigeon/protocol';
 
 /**
  * Headers every response carries. The CSP allows only same-origin resources and no inline
@@ -37,7 +38,7 @@ export function sendJson(
 export function sendError(
   res: ServerResponse,
   status: number,
-  code: string,
+  code: HttpErrorCode,
   message: string,
   headers: Record<string, string> = {},
 ): void {

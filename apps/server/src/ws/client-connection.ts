@@ -3,6 +3,7 @@ import {
   CloseCode,
   decodeClientFrame,
   decodeHello,
+  ErrorCode,
   encode,
   type FrameErrorCode,
   isUserId,
@@ -10,10 +11,13 @@ import {
   type ServerFrame,
 } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
+import { RateLimiter } from '../auth/rate-limiter.js';
 import { cursorSeq } from '../store/cursor.js';
 import { msgText } from '../store/msg-text.js';
 import type { Entry, Receipt } from '../store/store.js';
+import { LEGACY_PASSWORD_MARK } from './legacy-connection.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
+import { ReadRefused } from './read-scheduler.js';
 import type { Outcome } from './relay.js';
 
 /**
@@ -21,6 +25,15 @@ import type { Outcome } from './relay.js';
  * read): a client acking a long backlog frame by frame stays far below; past it, 4008.
  */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Frames handled in one go before the pump yields to the event loop: a client that
+ * pipelines thousands of cheap frames shares the loop with everyone else's sockets.
+ */
+const FRAMES_PER_TURN = 64;
+
+/** Error messages quote client input (a frame type, a field) cut to this many characters. */
+const MESSAGE_MAX = 200;
 
 const KNOWN_TYPES = new Set([
   'hello',
@@ -58,8 +71,8 @@ export class ClientConnection extends MailboxConnection {
   /** Sends and acks of this connection not yet committed. */
   private inFlight = 0;
 
-  constructor(ws: WebSocket, ctx: ConnectionContext) {
-    super(ws, ctx);
+  constructor(ws: WebSocket, ctx: ConnectionContext, ip: string) {
+    super(ws, ctx, ip);
     this.helloTimer = setTimeout(
       () => this.close(CloseCode.helloTimeout, 'no hello'),
       ctx.config.helloTimeoutMs,
@@ -73,6 +86,9 @@ export class ClientConnection extends MailboxConnection {
     this.inbox = [];
     this.inboxHead = 0;
     this.inboxBytes = 0;
+    if (this.presenceTimer) clearTimeout(this.presenceTimer);
+    this.presenceTimer = null;
+    this.pendingPresence = null;
   }
 
   private write(frame: ServerFrame): void {
@@ -112,8 +128,20 @@ export class ClientConnection extends MailboxConnection {
     if (!this.busy) this.pump();
   }
 
+  private yieldScheduled = false;
+
   private pump(): void {
+    if (this.yieldScheduled) return;
+    let handled = 0;
     while (!this.busy && this.inboxHead < this.inbox.length && this.isOpen) {
+      if (handled++ === FRAMES_PER_TURN) {
+        this.yieldScheduled = true;
+        setImmediate(() => {
+          this.yieldScheduled = false;
+          this.pump();
+        });
+        return;
+      }
       const text = this.inbox[this.inboxHead++]!;
       this.inboxBytes -= text.length;
       if (this.inboxHead === this.inbox.length) {
@@ -140,18 +168,31 @@ export class ClientConnection extends MailboxConnection {
       this.close(decoded.close, decoded.reason);
       return;
     }
+    if (!this.admitHelloFromIp()) return;
     const verified = await this.ctx.tokens.verify(decoded.frame.token);
     if (!this.isOpen) return;
     if (!verified) {
       this.close(CloseCode.unauthorized, 'invalid token');
       return;
     }
-    if (verified.host) await this.ctx.store.ensureUser(verified.user);
-    else if (!(await this.ctx.store.getUser(verified.user))) {
+    if (!this.admit(verified.user)) return;
+    let record = await this.ctx.store.getUser(verified.user);
+    if (!this.isOpen) return;
+    if (!record && verified.host) {
+      await this.ctx.store.ensureUser(verified.user);
+      record = await this.ctx.store.getUser(verified.user);
+      if (!this.isOpen) return;
+    }
+    if (!record) {
       this.close(CloseCode.unauthorized, 'no such account');
       return;
     }
-    if (!this.isOpen) return;
+    // An account made by /legacy stays a legacy account: a host JWT naming it would make
+    // the legacy socket acknowledge on behalf of a modern device.
+    if (record.passwordHash === LEGACY_PASSWORD_MARK) {
+      this.close(CloseCode.unauthorized, 'a legacy account cannot open /ws');
+      return;
+    }
     const since = decoded.frame.since;
     let gap = false;
     let welcomeHead: string | null = null;
@@ -205,6 +246,37 @@ export class ClientConnection extends MailboxConnection {
 
   private heldReceipts: ServerFrame[] = [];
 
+  /** This connection's presence budget (PROTOCOL.md "Presence subscriptions"). */
+  private readonly presenceBucket = new RateLimiter(LIMITS.presenceBurst, 1000 / LIMITS.presenceIntervalMs);
+  /** A presence list waiting for the budget (the latest one wins). */
+  private pendingPresence: readonly string[] | null = null;
+  private presenceTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Applies a presence subscription now if the connection's budget allows, else keeps it as
+   * the pending one (replacing an older pending list) and applies it once a token is
+   * there: a client that resubscribes in a loop costs one subscription per interval, and
+   * an honest client's last list always takes effect.
+   */
+  private subscribePresence(users: readonly string[] | null): void {
+    if (users) this.pendingPresence = users;
+    const pending = this.pendingPresence;
+    if (!pending) return;
+    const wait = this.presenceBucket.take('', this.ctx.clock());
+    if (wait === 0) {
+      this.pendingPresence = null;
+      if (this.presenceTimer) clearTimeout(this.presenceTimer);
+      this.presenceTimer = null;
+      this.ctx.presence.watch(this, pending);
+      return;
+    }
+    if (users) this.ctx.metrics.limitHits.labels('presence_rate').inc();
+    this.presenceTimer ??= setTimeout(() => {
+      this.presenceTimer = null;
+      if (this.isOpen) this.subscribePresence(null);
+    }, wait);
+  }
+
   deliverTyping(from: string): void {
     if (this.state !== 'live') return;
     this.write({ t: 'typing', from });
@@ -217,16 +289,18 @@ export class ClientConnection extends MailboxConnection {
 
   private error(code: FrameErrorCode, message: string, extras: ErrorExtras = {}): void {
     this.ctx.metrics.errors.labels(code).inc();
-    const frame: ServerFrame = { t: 'error', code, message };
+    // Messages may quote client input (an unknown type, a field's value): never much of it.
+    const text = message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}…` : message;
+    const frame: ServerFrame = { t: 'error', code, message: text };
     if (extras.id !== undefined) frame.id = extras.id;
     if (extras.rid !== undefined) frame.rid = extras.rid;
     if (extras.retryAfterMs !== undefined) frame.retryAfterMs = extras.retryAfterMs;
     this.write(frame);
-    if (code === 'bad_frame') this.countBadFrame();
+    if (code === ErrorCode.badFrame) this.countBadFrame();
   }
 
   private countBadFrame(): void {
-    const now = Date.now();
+    const now = this.ctx.clock();
     const windowStart = now - LIMITS.badFrameWindowMs;
     while (this.badFrames.length > 0 && this.badFrames[0]! <= windowStart) this.badFrames.shift();
     this.badFrames.push(now);
@@ -235,6 +309,8 @@ export class ClientConnection extends MailboxConnection {
 
   /** Handles one frame; a promise when the answer needs the store (the next frame waits for it). */
   private handle(text: string): Promise<void> | undefined {
+    // A deferred presence list whose time has come goes first (the clock may have moved).
+    if (this.pendingPresence) this.subscribePresence(null);
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) {
       const t = decoded.error.t;
@@ -246,7 +322,7 @@ export class ClientConnection extends MailboxConnection {
     this.ctx.metrics.frameIn(frame.t);
     switch (frame.t) {
       case 'hello':
-        this.error('bad_frame', 'hello was already received');
+        this.error(ErrorCode.badFrame, 'hello was already received');
         return;
       case 'send':
         this.send(frame);
@@ -258,11 +334,15 @@ export class ClientConnection extends MailboxConnection {
       case 'conversations':
         return this.conversations(frame.rid).catch((err) => this.failed(err, frame.rid));
       case 'typing':
-        // Invalid ids and oneself are dropped; unknown users have no connections to reach.
-        if (isUserId(frame.to) && frame.to !== this.user) this.ctx.router.publishTyping(this.user, frame.to);
+        // Invalid ids and oneself are dropped; unknown users have no connections to reach;
+        // past the throttle (one per recipient per 2 s) extras are dropped too.
+        if (isUserId(frame.to) && frame.to !== this.user) {
+          if (this.ctx.typing.allow(this.user, frame.to)) this.ctx.router.publishTyping(this.user, frame.to);
+          else this.ctx.metrics.limitHits.labels('typing_rate').inc();
+        }
         return;
       case 'presence':
-        this.ctx.presence.watch(this, frame.users);
+        this.subscribePresence(frame.users);
         return;
       case 'ping':
         this.write(frame.rid === undefined ? { t: 'pong' } : { t: 'pong', rid: frame.rid });
@@ -271,8 +351,18 @@ export class ClientConnection extends MailboxConnection {
   }
 
   private failed(err: unknown, rid?: string): void {
+    if (err instanceof ReadRefused) {
+      this.ctx.metrics.limitHits.labels('read_rate').inc();
+      if (this.isOpen) {
+        this.error(ErrorCode.rateLimited, 'too many requests; retry later', {
+          rid,
+          retryAfterMs: err.retryAfterMs,
+        });
+      }
+      return;
+    }
     this.ctx.log.error({ err, user: this.user }, 'request failed');
-    if (this.isOpen) this.error('internal', 'the store failed; try again', { rid });
+    if (this.isOpen) this.error(ErrorCode.internal, 'the store failed; try again', { rid });
   }
 
   private send(frame: Extract<ClientFrame, { t: 'send' }>): void {
@@ -292,16 +382,16 @@ export class ClientConnection extends MailboxConnection {
         this.write({ t: 'sent', id, ts: outcome.ts });
         return;
       case 'no_such_user':
-        this.error('no_such_user', 'the recipient does not exist', { id });
+        this.error(ErrorCode.noSuchUser, 'the recipient does not exist', { id });
         return;
       case 'refused':
-        this.error('rate_limited', 'too many messages; retry later', {
+        this.error(ErrorCode.rateLimited, 'too many messages; retry later', {
           id,
           retryAfterMs: outcome.refusal.retryAfterMs,
         });
         return;
       case 'failed':
-        this.error('internal', 'the store failed; nothing was stored, resend', { id });
+        this.error(ErrorCode.internal, 'the store failed; nothing was stored, resend', { id });
         return;
       case 'acked':
         return;
@@ -313,14 +403,15 @@ export class ClientConnection extends MailboxConnection {
     if (!mailbox || !this.isOpen) return;
     const seq = cursorSeq(mailbox, cursor);
     if (seq === null) {
-      this.error('bad_frame', 'not a cursor of your mailbox');
+      this.error(ErrorCode.badFrame, 'not a cursor of your mailbox');
       return;
     }
     if (seq <= mailbox.deliveredSeq) return;
     this.inFlight++;
     this.ctx.relay.submit({ kind: 'ack', user: this.user, seq }, (outcome) => {
       this.inFlight--;
-      if (outcome.kind === 'failed' && this.isOpen) this.error('internal', 'the store failed; ack again');
+      if (outcome.kind === 'failed' && this.isOpen)
+        this.error(ErrorCode.internal, 'the store failed; ack again');
     });
   }
 
@@ -338,19 +429,18 @@ export class ClientConnection extends MailboxConnection {
     if (frame.before !== undefined) {
       before = cursorSeq(mailbox, frame.before);
       if (before === null) {
-        this.error('bad_frame', 'before is not a cursor of your mailbox', { rid });
+        this.error(ErrorCode.badFrame, 'before is not a cursor of your mailbox', { rid });
         return;
       }
     }
     if (frame.with !== this.user && !(await this.ctx.store.getUser(frame.with))) {
-      if (this.isOpen) this.error('no_such_user', 'no such user', { rid });
+      if (this.isOpen) this.error(ErrorCode.noSuchUser, 'no such user', { rid });
       return;
     }
-    const page = await this.ctx.store.history(
+    const page = await this.ctx.reads.run(
       this.user,
-      frame.with,
-      before,
-      frame.limit ?? LIMITS.historyDefaultLimit,
+      () => this.ctx.store.history(this.user, frame.with, before, frame.limit ?? LIMITS.historyDefaultLimit),
+      true,
     );
     if (!this.isOpen) return;
     const answer: ServerFrame = { t: 'history', with: frame.with, items: page.items, more: page.more };
@@ -361,10 +451,11 @@ export class ClientConnection extends MailboxConnection {
   private async conversations(rid: string | undefined): Promise<void> {
     await this.afterOwnWrites();
     // Version 1 has no paging: the whole list, as before (issue 9 bounds it).
-    const { items } = await this.ctx.store.conversations(this.user, {
-      limit: Number.MAX_SAFE_INTEGER - 1,
-      beforeSeq: null,
-    });
+    const { items } = await this.ctx.reads.run(
+      this.user,
+      () => this.ctx.store.conversations(this.user, { limit: Number.MAX_SAFE_INTEGER - 1, beforeSeq: null }),
+      true,
+    );
     if (!this.isOpen) return;
     this.write(rid === undefined ? { t: 'conversations', items } : { t: 'conversations', items, rid });
   }

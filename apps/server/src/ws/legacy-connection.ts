@@ -6,9 +6,44 @@ import { type ConnectionContext, MailboxConnection } from './mailbox-connection.
 import type { Outcome } from './relay.js';
 
 /**
+ * The password hash of accounts made by `/legacy`: not a scrypt hash, so no password ever
+ * matches it (login is impossible), and it tells the account apart from passwordless
+ * host-application accounts.
+ */
+export const LEGACY_PASSWORD_MARK = 'legacy';
+
+/** Why `/legacy` refuses an account (HTTP 403), or null when it may connect. */
+export type LegacyRefusal = 'has_password' | 'modern_account' | null;
+
+/**
+ * Whether `user` may use `/legacy`, creating it as a legacy account when it does not
+ * exist. The endpoint trusts the id it is given, so it only ever opens accounts that
+ * nothing else can open: legacy accounts. An account with a password must use `/ws`
+ * (else anyone on a trusted network could read its mail and send as it); a passwordless
+ * account is a host application's (JWT) when host mode is on, and a legacy socket
+ * acknowledging its messages would mark them delivered for its real devices. Accounts
+ * with no hash at all predate the mark and are legacy accounts when host mode is off.
+ */
+export async function legacyAdmission(
+  ctx: Pick<ConnectionContext, 'store' | 'config'>,
+  user: string,
+): Promise<LegacyRefusal> {
+  let record = await ctx.store.getUser(user);
+  if (!record) {
+    await ctx.store.createUser(user, LEGACY_PASSWORD_MARK);
+    record = await ctx.store.getUser(user);
+    if (!record) return 'modern_account';
+  }
+  if (record.passwordHash === LEGACY_PASSWORD_MARK) return null;
+  if (record.passwordHash !== null) return 'has_password';
+  return ctx.config.jwtSecret === null ? null : 'modern_account';
+}
+
+/**
  * A connection of the original demo's client (`/legacy?user=ID`): raw text frames
  * `RECIPIENT|CONTENT` in, message bodies out. Writing a message to the socket counts as
- * acknowledging it (at-most-once, as in the original).
+ * acknowledging it (at-most-once, as in the original); only legacy accounts get here
+ * (see legacyAdmission), so that acknowledgement never speaks for a modern device.
  */
 export class LegacyConnection extends MailboxConnection {
   protected readonly kind = 'legacy' as const;
@@ -18,18 +53,15 @@ export class LegacyConnection extends MailboxConnection {
   private ackSeq = 0;
   private ackScheduled = false;
 
-  constructor(ws: WebSocket, ctx: ConnectionContext) {
-    super(ws, ctx);
+  constructor(ws: WebSocket, ctx: ConnectionContext, ip: string) {
+    super(ws, ctx, ip);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
   }
 
+  /** Opens the mailbox of `user`, an account legacyAdmission let through (so it exists). */
   async start(user: string): Promise<void> {
-    // Frames may arrive before the mailbox is open: they are sent as this user, who must exist first.
-    this.user = user;
-    const ensured = this.ctx.store.ensureUser(user);
-    this.chain = this.chain.then(() => ensured);
-    await ensured;
-    if (!this.isOpen) return;
+    // The upgrade is this client's hello: the same rates and caps as /ws.
+    if (!this.admitHelloFromIp() || !this.admit(user)) return;
     await this.openMailbox(
       user,
       (mailbox) => mailbox.deliveredSeq,

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { CloseCode } from '@pigeon/protocol';
 import type { WebSocket } from 'ws';
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
@@ -7,7 +8,10 @@ import type { Metrics } from '../metrics.js';
 import type { Presence, PresenceTarget } from '../router/presence.js';
 import type { Router, RouteTarget } from '../router/router.js';
 import type { Entry, MailboxState, Receipt, Store } from '../store/store.js';
+import type { ConnectionLimits, UserConnection } from './connection-limits.js';
+import type { ReadScheduler } from './read-scheduler.js';
 import type { Relay } from './relay.js';
+import type { TypingThrottle } from './typing-throttle.js';
 
 /** What every connection needs from the server. */
 export interface ConnectionContext {
@@ -21,12 +25,22 @@ export interface ConnectionContext {
   log: Logger;
   /** Every open connection, for pings and shutdown. */
   connections: Set<MailboxConnection>;
+  /** Caps and hello rates per address and per user. */
+  limits: ConnectionLimits;
+  /** Fair, budgeted store reads. */
+  reads: ReadScheduler;
+  typing: TypingThrottle;
+  clock: () => number;
 }
 
 /** Bytes of client frames read from one socket per event-loop turn before reading pauses. */
 const INPUT_TURN_BUDGET = 256 * 1024;
-/** Entries replayed per store read. */
-const REPLAY_PAGE = 1000;
+/**
+ * Entries replayed per store read. Small, so that one page costs a fraction of a
+ * millisecond and the replay of a long backlog interleaves with everyone else's work
+ * (each page is one read through the fair scheduler).
+ */
+const REPLAY_PAGE = 100;
 /** Replay pauses while this many bytes are unsent, so a long backlog never trips the slow-consumer bound. */
 const REPLAY_HIGH_WATER = 512 * 1024;
 
@@ -37,7 +51,7 @@ type State = 'opening' | 'replaying' | 'live' | 'closed';
  * live entries, each exactly once in cursor order. Subclasses decide what an entry looks
  * like on their wire (`/ws` frames or legacy raw text).
  */
-export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
+export abstract class MailboxConnection implements RouteTarget, PresenceTarget, UserConnection {
   user = '';
   protected state: State = 'opening';
   /** Highest sequence of this mailbox this connection has emitted (or skipped past). */
@@ -50,9 +64,14 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
   readonly openedAt = Date.now();
   protected abstract readonly kind: 'ws' | 'legacy';
 
+  /**
+   * `ip` is the client address, already counted against its cap by the server; it is
+   * released when the socket closes.
+   */
   constructor(
     readonly ws: WebSocket,
     protected readonly ctx: ConnectionContext,
+    readonly ip: string,
   ) {
     ctx.connections.add(this);
     ws.on('pong', () => {
@@ -132,6 +151,11 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
     socket.write(buf);
   }
 
+  /** Bytes written to this connection and not on the wire yet (queued frames counted by their length). */
+  unsent(): number {
+    return this.state === 'closed' ? 0 : this.ws.bufferedAmount + this.outChars;
+  }
+
   private flushOut(): void {
     this.flushScheduled = false;
     if (this.state === 'closed') return;
@@ -140,13 +164,41 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
     const bound = this.ctx.config.maxBufferedBytes;
     if (buffered > bound) {
       this.ctx.log.warn({ user: this.user, buffered }, 'slow consumer');
-      this.close(4008, 'too slow: unsent buffer over its bound');
-    } else if (buffered > bound / 4) {
+      this.close(CloseCode.policy, 'too slow: unsent buffer over its bound');
+      return;
+    }
+    if (this.admitted && this.ctx.limits.unsentOf(this.user) > this.ctx.config.maxBufferedUserBytes) {
+      // It may close this very connection (then nothing more to do here).
+      if (this.closeSlowestOfUser() === this) return;
+    }
+    if (buffered > bound / 4) {
       // Flow control for a client that writes faster than it reads (its own echoes and
       // `sent` frames pile up): stop reading its frames until its socket drains, so it
       // slows down instead of tripping the bound.
       this.pauseInput();
     }
+  }
+
+  /**
+   * All of this user's connections together hold more unsent bytes than their bound:
+   * close the one holding most (the one not reading), so a user's many stalled sockets
+   * cannot add up to more memory than one bound's worth.
+   */
+  private closeSlowestOfUser(): UserConnection | null {
+    let worst: UserConnection | null = null;
+    let most = -1;
+    for (const c of this.ctx.limits.connectionsOf(this.user)) {
+      const n = c.unsent();
+      if (n > most) {
+        most = n;
+        worst = c;
+      }
+    }
+    if (!(worst instanceof MailboxConnection)) return null;
+    this.ctx.metrics.limitHits.labels('unsent_per_user').inc();
+    this.ctx.log.warn({ user: this.user, buffered: most }, 'slow consumer (user bound)');
+    worst.close(CloseCode.policy, "too slow: the user's unsent bytes are over their bound");
+    return worst;
   }
 
   private inputBytes = 0;
@@ -205,8 +257,39 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
   }
 
   private attached = false;
+  /** Counted against the user's cap (from admit until close). */
+  private admitted = false;
+
+  /**
+   * Checks the user's hello rate and connection cap, and counts this connection against
+   * them; when refused, closes with CloseCode.tooMany and returns false.
+   */
+  protected admit(user: string): boolean {
+    this.user = user;
+    const refusal = this.ctx.limits.admitUser(this);
+    if (refusal) {
+      this.ctx.log.info({ kind: this.kind, user, limit: refusal.limit }, 'connection refused');
+      this.close(CloseCode.tooMany, refusal.reason);
+      return false;
+    }
+    this.admitted = true;
+    return true;
+  }
+
+  /** Refuses an address over its hello rate (checked before the token, which costs CPU to verify). */
+  protected admitHelloFromIp(): boolean {
+    const refusal = this.ctx.limits.helloFromIp(this.ip);
+    if (!refusal) return true;
+    this.ctx.log.info({ kind: this.kind, ip: this.ip, limit: refusal.limit }, 'connection refused');
+    this.close(CloseCode.tooMany, refusal.reason);
+    return false;
+  }
 
   private detach(): void {
+    if (this.admitted) {
+      this.admitted = false;
+      this.ctx.limits.releaseUser(this);
+    }
     if (this.attached) {
       this.attached = false;
       this.ctx.router.detach(this);
@@ -220,6 +303,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
     this.detach();
     this.state = 'closed';
     this.ctx.connections.delete(this);
+    this.ctx.limits.closeSocket(this.ip);
     this.ctx.metrics.closes.labels(String(code)).inc();
     this.onClosed();
     if (this.user) {
@@ -263,7 +347,12 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
     let after = this.lastSeq;
     const highWater = Math.min(REPLAY_HIGH_WATER, this.ctx.config.maxBufferedBytes / 4);
     while (after < mailbox.headSeq) {
-      const page = await this.ctx.store.readRange(user, after, mailbox.headSeq, REPLAY_PAGE);
+      const from = after;
+      const page = await this.ctx.reads.run(
+        user,
+        () => this.ctx.store.readRange(user, from, mailbox.headSeq, REPLAY_PAGE),
+        false,
+      );
       if (this.isClosed()) return false;
       if (page.length === 0) break;
       for (const entry of page) {
@@ -333,7 +422,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget {
       this.liveBuffer.push(entry);
       this.liveBufferBytes += entry.frame.body.length * 3 + 200;
       if (this.liveBufferBytes > this.ctx.config.maxBufferedBytes) {
-        this.close(4008, 'too slow: backlog and live entries over the bound');
+        this.close(CloseCode.policy, 'too slow: backlog and live entries over the bound');
       }
       return;
     }
