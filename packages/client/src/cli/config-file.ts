@@ -1,6 +1,16 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import * as v from 'valibot';
 
 /** What `pigeon login` saves: enough for the other commands to connect. */
 export interface CliConfig {
@@ -9,6 +19,8 @@ export interface CliConfig {
   token: string;
 }
 
+const CliConfigSchema = v.object({ server: v.string(), user: v.string(), token: v.string() });
+
 /** `PIGEON_CONFIG`, else `~/.config/pigeon/config.json` (XDG_CONFIG_HOME honoured). */
 export function configPath(env: Record<string, string | undefined>): string {
   if (env.PIGEON_CONFIG) return env.PIGEON_CONFIG;
@@ -16,11 +28,17 @@ export function configPath(env: Record<string, string | undefined>): string {
   return join(base, 'pigeon', 'config.json');
 }
 
-/** The client's own state (outbox, cursor) lives beside the config file. */
-export function statePath(config: string): string {
+/** The client's own state (outbox, cursor) lives beside the config file, one file per key. */
+export function stateDir(config: string): string {
+  return config.replace(/(\.json)?$/, '.state');
+}
+
+/** Where versions before the per-key directory kept the whole state in one file (migrated once). */
+export function legacyStateFile(config: string): string {
   return config.replace(/(\.json)?$/, '.state.json');
 }
 
+/** The saved session, or null when there is none or it is malformed ("not logged in"; login rewrites it). */
 export function readConfig(path: string): CliConfig | null {
   let text: string;
   try {
@@ -28,26 +46,27 @@ export function readConfig(path: string): CliConfig | null {
   } catch {
     return null;
   }
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as Partial<CliConfig>;
-    if (
-      typeof value.server === 'string' &&
-      typeof value.user === 'string' &&
-      typeof value.token === 'string'
-    ) {
-      return { server: value.server, user: value.user, token: value.token };
-    }
+    value = JSON.parse(text);
   } catch {
-    // A corrupt file is treated as "not logged in"; login rewrites it.
+    return null;
   }
-  return null;
+  const parsed = v.safeParse(CliConfigSchema, value);
+  return parsed.success ? parsed.output : null;
 }
 
-/** Written atomically with mode 0600: it holds a bearer token. */
+/** Written atomically (temp file, fsync, rename) with mode 0600: it holds a bearer token. */
 export function writeConfig(path: string, config: CliConfig): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(config, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }
 

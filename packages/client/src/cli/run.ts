@@ -5,9 +5,17 @@ import { PigeonHttpError, PigeonRequestError } from '../errors.js';
 import { createNodeClient } from '../node/create-node-client.js';
 import { fileStorage } from '../node/file-storage.js';
 import type { ClientStatus, OutboxItem, PigeonClient } from '../types.js';
-import { configPath, readConfig, removeConfig, statePath, writeConfig } from './config-file.js';
+import {
+  configPath,
+  legacyStateFile,
+  readConfig,
+  removeConfig,
+  stateDir,
+  writeConfig,
+} from './config-file.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { promptHidden } from './prompt.js';
+import { terminalSafeJson as json, terminalSafe as safe } from './terminal-text.js';
 
 export interface CliIo {
   stdout: Writable;
@@ -42,8 +50,9 @@ class CliError extends Error {
   }
 }
 
+/** One message as a line of text; everything from the server is escaped (terminal-text.ts). */
 function formatMessage(m: MsgFrame): string {
-  return `${new Date(m.ts).toISOString()} ${m.from} -> ${m.to}: ${m.body}`;
+  return `${new Date(m.ts).toISOString()} ${safe(m.from)} -> ${safe(m.to)}: ${safe(m.body)}`;
 }
 
 function line(stream: Writable, text: string): void {
@@ -63,7 +72,7 @@ async function connect(client: PigeonClient, timeoutMs: number): Promise<void> {
       client.whenOnline(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const why = last.reason ? ` (last: ${last.reason})` : '';
+          const why = last.reason ? ` (last: ${safe(last.reason)})` : '';
           reject(
             new CliError(
               ExitCode.unreachable,
@@ -91,8 +100,8 @@ function describeOutboxFailure(item: OutboxItem): CliError {
   const code = item.error ?? 'bad_frame';
   const text =
     code === 'no_such_user'
-      ? `no such user: ${item.to}`
-      : `message refused (${code}): ${item.errorMessage ?? ''}`;
+      ? `no such user: ${safe(item.to)}`
+      : `message refused (${code}): ${safe(item.errorMessage ?? '')}`;
   return new CliError(exitCodeFor(code), text);
 }
 
@@ -129,7 +138,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       );
     const c = createNodeClient({
       server: cfg.server,
-      storage: fileStorage(statePath(cfgPath)),
+      storage: fileStorage(stateDir(cfgPath), { legacyFile: legacyStateFile(cfgPath) }),
       processInbox,
     });
     await c.useToken(cfg.user, cfg.token);
@@ -141,7 +150,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'register':
       case 'login': {
-        if (args.length > 0) throw new CliError(ExitCode.usage, `unexpected argument: ${args[0]}`);
+        if (args.length > 0)
+          throw new CliError(ExitCode.usage, `unexpected argument: ${safe(args[0] ?? '')}`);
         const saved = readConfig(cfgPath);
         const server = values.server ?? io.env.PIGEON_SERVER ?? saved?.server;
         const user = values.user ?? saved?.user;
@@ -150,7 +160,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         const password = io.env.PIGEON_PASSWORD ?? (await promptHidden('Password: ', io.stdin, io.stderr));
         const c = createNodeClient({
           server,
-          storage: fileStorage(statePath(cfgPath)),
+          storage: fileStorage(stateDir(cfgPath), { legacyFile: legacyStateFile(cfgPath) }),
           requestTimeoutMs: timeoutMs,
         });
         const session =
@@ -184,15 +194,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           );
         }
         if (settled.state === 'failed') throw describeOutboxFailure(settled);
-        line(io.stdout, `sent ${settled.id} at ${new Date(settled.ts ?? Date.now()).toISOString()}`);
+        line(io.stdout, `sent ${safe(settled.id)} at ${new Date(settled.ts ?? Date.now()).toISOString()}`);
         return ExitCode.ok;
       }
       case 'listen': {
-        if (args.length > 0) throw new CliError(ExitCode.usage, `unexpected argument: ${args[0]}`);
+        if (args.length > 0)
+          throw new CliError(ExitCode.usage, `unexpected argument: ${safe(args[0] ?? '')}`);
         const c = await sessionClient(true);
-        const json = values.json === true;
-        c.on('message', (m) => line(io.stdout, json ? JSON.stringify(m) : formatMessage(m)));
-        if (json) c.on('receipt', (r) => line(io.stdout, JSON.stringify({ t: 'receipt', ...r })));
+        const asJson = values.json === true;
+        c.on('message', (m) => line(io.stdout, asJson ? json(m) : formatMessage(m)));
+        if (asJson) c.on('receipt', (r) => line(io.stdout, json({ t: 'receipt', ...r })));
         c.on('gap', () =>
           line(io.stderr, 'note: older messages were removed by retention before they were seen'),
         );
@@ -203,7 +214,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
             if (s.state === 'reconnecting' && s.nextAttemptAt !== undefined) {
               line(
                 io.stderr,
-                `connection lost (${s.reason ?? '?'}); retrying in ${Math.max(0, s.nextAttemptAt - Date.now())} ms`,
+                `connection lost (${safe(s.reason ?? '?')}); retrying in ${Math.max(0, s.nextAttemptAt - Date.now())} ms`,
               );
             } else if (s.state === 'online') {
               line(io.stderr, 'reconnected');
@@ -230,25 +241,27 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
           ...(limit === undefined ? {} : { limit }),
           ...(values.before === undefined ? {} : { before: values.before }),
         });
-        for (const m of page.items) line(io.stdout, values.json ? JSON.stringify(m) : formatMessage(m));
+        for (const m of page.items) line(io.stdout, values.json ? json(m) : formatMessage(m));
         if (page.more && !values.json)
-          line(io.stderr, `(older messages exist: --before ${page.items[0]?.cursor ?? ''})`);
+          line(io.stderr, `(older messages exist: --before ${safe(page.items[0]?.cursor ?? '')})`);
         return ExitCode.ok;
       }
       case 'conversations': {
-        if (args.length > 0) throw new CliError(ExitCode.usage, `unexpected argument: ${args[0]}`);
+        if (args.length > 0)
+          throw new CliError(ExitCode.usage, `unexpected argument: ${safe(args[0] ?? '')}`);
         const c = await sessionClient();
         await connect(c, timeoutMs);
         for (const conv of await c.conversations()) {
-          line(io.stdout, values.json ? JSON.stringify(conv) : `${conv.with}\t${formatMessage(conv.last)}`);
+          line(io.stdout, values.json ? json(conv) : `${safe(conv.with)}\t${formatMessage(conv.last)}`);
         }
         return ExitCode.ok;
       }
       default:
-        throw new CliError(ExitCode.usage, `unknown command: ${command}\n\n${USAGE}`);
+        throw new CliError(ExitCode.usage, `unknown command: ${safe(command)}\n\n${USAGE}`);
     }
   } catch (err) {
     if (err instanceof CliError) {
+      // CliError messages are built here, their untrusted parts already escaped.
       line(io.stderr, `pigeon: ${err.message}`);
       return err.exitCode;
     }
@@ -257,15 +270,18 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         err.code === 'bad_credentials'
           ? 'bad credentials (unknown user or wrong password)'
           : err.code === 'unreachable'
-            ? `server unreachable: ${err.message}`
+            ? `server unreachable: ${safe(err.message)}`
             : err.code === 'rate_limited'
               ? `too many attempts; retry in ${err.retryAfterSeconds ?? '?'} s`
-              : `${err.code}: ${err.message}`;
+              : `${safe(err.code)}: ${safe(err.message)}`;
       line(io.stderr, `pigeon: ${hint}`);
       return exitCodeFor(err.code);
     }
     if (err instanceof PigeonRequestError) {
-      line(io.stderr, `pigeon: ${err.code === 'no_such_user' ? 'no such user' : err.code}: ${err.message}`);
+      line(
+        io.stderr,
+        `pigeon: ${err.code === 'no_such_user' ? 'no such user' : safe(err.code)}: ${safe(err.message)}`,
+      );
       return exitCodeFor(err.code);
     }
     line(
@@ -277,7 +293,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const c = client as PigeonClient | null;
     if (c) {
       c.stop();
-      await c.persisted();
+      await c.persisted().catch((err: unknown) => {
+        line(io.stderr, `pigeon: warning: ${safe(err instanceof Error ? err.message : String(err))}`);
+      });
     }
   }
 }

@@ -97,18 +97,20 @@ describe('pigeon CLI', () => {
     expect(JSON.parse(hist.stdout.trim())).toMatchObject({ body: 'hello from the cli', delivered: true });
     const again = spawnCli(['listen'], cliEnv('bob.json'));
     await waitFor(() => again.out.stderr.includes('listening'), 10_000, 'second listen');
-    await new Promise((r) => setTimeout(r, 300));
+    // A fence instead of a sleep: what the server delivers after the backlog comes in order,
+    // so once this message is printed, anything replayed would have been printed before it.
+    expect((await cli(['send', 'cli_bob', 'fence 1'], cliEnv('alice.json'))).code).toBe(0);
+    await waitFor(() => again.out.stdout.includes('fence 1'), 10_000, 'the fence');
     again.child.kill('SIGINT');
-    expect(await again.done).toMatchObject({ code: 0, stdout: '' });
+    const second = await again.done;
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^\S+ cli_alice -> cli_bob: fence 1\n$/);
 
     const convs = await cli(['conversations', '--json'], cliEnv('alice.json'));
     expect(convs.code).toBe(0);
-    expect(JSON.parse(convs.stdout.trim())).toMatchObject({
-      with: 'cli_bob',
-      last: { body: 'hello from the cli' },
-    });
+    expect(JSON.parse(convs.stdout.trim())).toMatchObject({ with: 'cli_bob', last: { body: 'fence 1' } });
     const text = await cli(['history', 'cli_alice'], cliEnv('bob.json'));
-    expect(text.stdout).toMatch(/cli_alice -> cli_bob: hello from the cli\n$/);
+    expect(text.stdout).toMatch(/cli_alice -> cli_bob: hello from the cli\n\S+ cli_alice -> cli_bob: fence 1\n$/);
 
     // A body from stdin, with an idempotent id: sending it twice stores it once.
     for (let i = 0; i < 2; i++) {
