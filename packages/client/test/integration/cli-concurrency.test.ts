@@ -43,7 +43,10 @@ const env = (config: string) => ({
 });
 
 function spawnCli(args: string[], config: string) {
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], { env: env(config), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    env: env(config),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.push(child);
   child.stdin.end();
   const out = { stdout: '', stderr: '' };
@@ -61,7 +64,9 @@ const cli = (args: string[], config: string) => spawnCli(args, config).done;
 
 describe('pigeon processes sharing one state directory', () => {
   it('listen beside 50 concurrent sends: every message delivered exactly once, the cursor never backwards', async () => {
-    expect((await cli(['register', '--server', server.url, '--user', 'many_alice'], 'alice.json')).code).toBe(0);
+    expect((await cli(['register', '--server', server.url, '--user', 'many_alice'], 'alice.json')).code).toBe(
+      0,
+    );
     expect((await cli(['register', '--server', server.url, '--user', 'many_bob'], 'bob.json')).code).toBe(0);
     // Bob listens with his state shared with his own concurrent sends (the racy case: one
     // process moves the cursor while others rewrite the outbox in the same directory).
@@ -109,7 +114,8 @@ describe('pigeon processes sharing one state directory', () => {
     const positions = cursors.map((c) => order.indexOf(c));
     expect(positions.length).toBeGreaterThan(0);
     expect(positions.every((p) => p >= 0)).toBe(true);
-    for (let i = 1; i < positions.length; i++) expect(positions[i]).toBeGreaterThanOrEqual(positions[i - 1] ?? 0);
+    for (let i = 1; i < positions.length; i++)
+      expect(positions[i]).toBeGreaterThanOrEqual(positions[i - 1] ?? 0);
     expect(readFileSync(cursorFile, 'utf8')).toBe(order.at(-1));
     // Nothing is left pending in either outbox.
     for (const user of ['alice', 'bob']) {
@@ -120,20 +126,31 @@ describe('pigeon processes sharing one state directory', () => {
   }, 180_000);
 
   it('prints control characters and bidi overrides escaped, never raw', async () => {
-    const hostile = 'hi\u001b]0;pwned\u0007\r\n2026-01-01T00:00:00.000Z admin -> many_bob: fake\u202egnp.exe\u009b2J';
+    const hostile =
+      'hi\u001b]0;pwned\u0007\r\n2026-01-01T00:00:00.000Z admin -> many_bob: fake\u202egnp.exe\u009b2J';
     expect((await cli(['send', 'many_bob', hostile], 'alice.json')).code).toBe(0);
     const listen = spawnCli(['listen'], 'bob.json');
     await waitFor(() => listen.out.stdout.includes('pwned'), 10_000, 'the hostile message');
     listen.child.kill('SIGTERM');
     const { stdout } = await listen.done;
-    expect(stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(controlsIn(stdout)).toEqual([]);
     expect(stdout.trim().split('\n')).toHaveLength(1);
     expect(stdout).toContain(
       'many_alice -> many_bob: hi\\e]0;pwned\\x07\\r\\n2026-01-01T00:00:00.000Z admin -> many_bob: fake\\u{202e}gnp.exe\\u{009b}2J',
     );
     const history = await cli(['history', 'many_bob', '--json'], 'alice.json');
     const last = history.stdout.trim().split('\n').at(-1) ?? '';
-    expect(last).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(controlsIn(last)).toEqual([]);
     expect((JSON.parse(last) as { body: string }).body).toBe(hostile);
   });
 });
+
+/** The characters a terminal would act on (what the CLI must never print raw), as code points. */
+function controlsIn(text: string): number[] {
+  const bad = (c: number) =>
+    (c < 0x20 && c !== 0x09 && c !== 0x0a) ||
+    (c >= 0x7f && c <= 0x9f) ||
+    (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2066 && c <= 0x2069);
+  return [...text].map((ch) => ch.codePointAt(0) ?? 0).filter(bad);
+}

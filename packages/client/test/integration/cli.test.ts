@@ -110,7 +110,9 @@ describe('pigeon CLI', () => {
     expect(convs.code).toBe(0);
     expect(JSON.parse(convs.stdout.trim())).toMatchObject({ with: 'cli_bob', last: { body: 'fence 1' } });
     const text = await cli(['history', 'cli_alice'], cliEnv('bob.json'));
-    expect(text.stdout).toMatch(/cli_alice -> cli_bob: hello from the cli\n\S+ cli_alice -> cli_bob: fence 1\n$/);
+    expect(text.stdout).toMatch(
+      /cli_alice -> cli_bob: hello from the cli\n\S+ cli_alice -> cli_bob: fence 1\n$/,
+    );
 
     // A body from stdin, with an idempotent id: sending it twice stores it once.
     for (let i = 0; i < 2; i++) {
