@@ -5,6 +5,7 @@ import { CloseCode, HttpErrorCode, LIMITS, parseUserId } from '@pigeon/protocol'
 import { type WebSocket, WebSocketServer } from 'ws';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { checkSecret } from './auth/secret.js';
+import { Sessions } from './auth/sessions.js';
 import { TokenService } from './auth/tokens.js';
 import { type Config, loadConfig } from './config.js';
 import { type Engines, openEngines } from './engines.js';
@@ -36,6 +37,12 @@ export interface PigeonServer {
   close(): Promise<void>;
   /** Runs the retention sweep now; resolves with the number of entries removed. */
   sweepRetention(): Promise<number>;
+  /**
+   * Re-checks the token of every open connection against the store and closes those whose
+   * token was revoked (on another node, say) with 4001; resolves with how many. Runs every
+   * ping interval by itself.
+   */
+  recheckSessions(): Promise<number>;
 }
 
 type Phase = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -115,15 +122,17 @@ class Server implements PigeonServer {
       hostMaxTtlSec: config.jwtMaxTtlSec,
       clock: config.clock,
     });
+    const sessions = new Sessions(tokens, store);
     this.store = store;
     this.relay = relay;
     this.api = new Api({
       store,
-      tokens,
+      sessions,
       authLimiter: this.authLimiter,
       trustProxy: config.trustProxy,
       scryptCost: config.scryptCost,
       bodyTimeoutMs: config.apiTimeoutSec * 1000,
+      closeRevoked: (user, drop, epoch) => this.closeRevoked(user, drop, epoch),
       clock: config.clock,
       metrics: this.metrics,
       log,
@@ -134,7 +143,7 @@ class Server implements PigeonServer {
       router,
       presence,
       relay,
-      tokens,
+      sessions,
       metrics: this.metrics,
       log,
       connections: this.connections,
@@ -218,14 +227,47 @@ class Server implements PigeonServer {
         }
       }
     }, this.config.pingIntervalMs);
+    const recheck = setInterval(() => void this.recheckSessions(), this.config.pingIntervalMs);
     const sweep = setInterval(() => void this.sweepRetention(), this.config.retentionSweepMs);
     const prune = setInterval(() => {
       const now = this.config.clock();
       this.authLimiter.prune(now);
     }, 60_000);
-    for (const t of [ping, sweep, prune]) t.unref();
-    this.timers.push(ping, sweep, prune);
+    for (const t of [ping, recheck, sweep, prune]) t.unref();
+    this.timers.push(ping, recheck, sweep, prune);
     setImmediate(() => void this.sweepRetention());
+  }
+
+  /** Closes (4001) the connections of `user` on this node whose token `drop` names; `epoch` is the user's new one. */
+  private closeRevoked(user: string, drop: (tokenId: string | null) => boolean, epoch?: number): void {
+    for (const c of [...this.limits.connectionsOf(user)]) {
+      if (!(c instanceof ClientConnection) || !c.session || c.session.host) continue;
+      if (drop(c.session.tokenId)) c.close(CloseCode.unauthorized, 'token revoked');
+      else if (epoch !== undefined) c.session.epoch = epoch;
+    }
+  }
+
+  private rechecking = false;
+
+  async recheckSessions(): Promise<number> {
+    const ctx = this.ctx;
+    if (!ctx || this.phase !== 'ready' || this.rechecking) return 0;
+    this.rechecking = true;
+    let closed = 0;
+    try {
+      // Sequential and off the hot path: one short store read per connection per interval.
+      for (const c of [...this.connections]) {
+        if (!(c instanceof ClientConnection) || !c.session || c.session.host || !c.isOpen) continue;
+        if (await ctx.sessions.stillValid(c.session)) continue;
+        c.close(CloseCode.unauthorized, 'token revoked');
+        closed++;
+      }
+    } catch (err) {
+      this.log.error({ err }, 'session re-check failed');
+    } finally {
+      this.rechecking = false;
+    }
+    return closed;
   }
 
   async sweepRetention(): Promise<number> {

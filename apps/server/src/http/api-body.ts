@@ -33,6 +33,8 @@ const password = v.pipe(
 );
 
 export const RegisterBody = v.object({ user: userId, password });
+/** `POST /api/password`: the current password is only compared, so any string will do. */
+export const PasswordBody = v.object({ password: v.string(), newPassword: password });
 /** Login checks shapes loosely: any failure is the same `bad_credentials` after a hash. */
 export const LoginBody = v.object({ user: v.unknown(), password: v.unknown() });
 
@@ -63,15 +65,21 @@ export function isJson(contentType: string | undefined): boolean {
 }
 
 /**
- * Reads the request body as one JSON object. The body must be `application/json` (415
- * otherwise: a cross-site form or `text/plain` POST cannot carry it without a CORS
- * preflight, which we never grant), at most MAX_BODY_BYTES (413), and complete within
- * `timeoutMs` of the call (408: a client trickling a body holds nothing for long).
+ * 415 unless the request says `application/json`: a cross-site form or `text/plain` POST
+ * cannot carry that type without a CORS preflight, which we never grant.
  */
-export async function readJson(req: IncomingMessage, timeoutMs: number): Promise<Record<string, unknown>> {
+export function requireJson(req: IncomingMessage): void {
   if (!isJson(req.headers['content-type'])) {
     throw new HttpError(415, HttpErrorCode.unsupportedMediaType, 'the body must be application/json');
   }
+}
+
+/**
+ * Reads the request body as one JSON object: at most MAX_BODY_BYTES (413), complete within
+ * `timeoutMs` of the call (408: a client trickling a body holds nothing for long), JSON
+ * (400) and an object (400).
+ */
+export async function readJson(req: IncomingMessage, timeoutMs: number): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -112,6 +120,12 @@ export async function readJson(req: IncomingMessage, timeoutMs: number): Promise
     throw new HttpError(400, HttpErrorCode.badRequest, 'body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+/** The bearer token of an `Authorization` header, or null. */
+export function bearer(req: IncomingMessage): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return match ? match[1]! : null;
 }
 
 /** Errors that only mean the client went away mid-request: worth a debug line, not an error. */

@@ -169,24 +169,24 @@ export class ClientConnection extends MailboxConnection {
       return;
     }
     if (!this.admitHelloFromIp()) return;
-    const verified = await this.ctx.tokens.verify(decoded.frame.token);
+    const session = await this.ctx.sessions.check(decoded.frame.token);
     if (!this.isOpen) return;
-    if (!verified) {
+    if (!session) {
       this.close(CloseCode.unauthorized, 'invalid token');
       return;
     }
-    if (!this.admit(verified.user)) return;
-    let record = await this.ctx.store.getUser(verified.user);
-    if (!this.isOpen) return;
-    if (!record && verified.host) {
-      await this.ctx.store.ensureUser(verified.user);
-      record = await this.ctx.store.getUser(verified.user);
+    if (!this.admit(session.user)) return;
+    let record = session.record;
+    if (!record && session.host) {
+      await this.ctx.store.ensureUser(session.user);
+      record = await this.ctx.store.getUser(session.user);
       if (!this.isOpen) return;
     }
     if (!record) {
       this.close(CloseCode.unauthorized, 'no such account');
       return;
     }
+    this.session = { user: session.user, host: session.host, tokenId: session.tokenId, epoch: session.epoch };
     // An account made by /legacy stays a legacy account: a host JWT naming it would make
     // the legacy socket acknowledge on behalf of a modern device.
     if (record.passwordHash === LEGACY_PASSWORD_MARK) {
@@ -196,8 +196,9 @@ export class ClientConnection extends MailboxConnection {
     const since = decoded.frame.since;
     let gap = false;
     let welcomeHead: string | null = null;
+    const user = session.user;
     const opened = await this.openMailbox(
-      verified.user,
+      user,
       (mailbox) => {
         const sinceSeq = since === undefined ? null : cursorSeq(mailbox, since);
         if (sinceSeq === null) {
@@ -211,7 +212,7 @@ export class ClientConnection extends MailboxConnection {
       },
       (mailbox) => {
         welcomeHead = mailbox.head;
-        this.write({ t: 'welcome', v: 1, user: verified.user, head: mailbox.head });
+        this.write({ t: 'welcome', v: 1, user, head: mailbox.head });
       },
       () => {
         this.write({ t: 'synced', head: this.lastCursor ?? welcomeHead, gap });
@@ -224,6 +225,12 @@ export class ClientConnection extends MailboxConnection {
     this.busy = false;
     this.pump();
   }
+
+  /**
+   * The token this connection was opened with, for closing it when that token is revoked.
+   * `epoch` moves on when a password change made with this very token keeps it open.
+   */
+  session: { user: string; host: boolean; tokenId: string | null; epoch: number } | null = null;
 
   /** Cursor of the last entry this connection emitted. */
   private lastCursor: string | null = null;

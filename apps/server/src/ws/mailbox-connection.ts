@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { CloseCode } from '@pigeon/protocol';
 import type { WebSocket } from 'ws';
-import type { TokenService } from '../auth/tokens.js';
+import type { Sessions } from '../auth/sessions.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -20,7 +20,7 @@ export interface ConnectionContext {
   router: Router;
   presence: Presence;
   relay: Relay;
-  tokens: TokenService;
+  sessions: Sessions;
   metrics: Metrics;
   log: Logger;
   /** Every open connection, for pings and shutdown. */
