@@ -293,3 +293,22 @@ describe('frames', () => {
     expect(e2.id).toBeUndefined();
   });
 });
+
+describe('feature negotiation', () => {
+  it('welcome.features is present exactly when the hello had a features array, holding only what is offered', async () => {
+    const a = await register(s.url);
+    const open = async (extra: Record<string, unknown>) => {
+      const c = await Client.open(`${s.wsUrl}/ws`);
+      c.send({ t: 'hello', v: 1, token: a.token, ...extra });
+      const w = await c.waitFor((f) => f.t === 'welcome');
+      await c.close();
+      return w;
+    };
+    expect(await open({})).not.toHaveProperty('features');
+    expect(await open({ features: 'paging' })).not.toHaveProperty('features');
+    expect((await open({ features: ['bogus', 42] })).features).toEqual([]);
+    const asked = await open({ features: ['paging', 'read'] });
+    expect(Array.isArray(asked.features)).toBe(true);
+    expect((asked.features as string[]).every((f) => ['paging', 'read'].includes(f))).toBe(true);
+  });
+});

@@ -5,9 +5,11 @@ import {
   decodeHello,
   ErrorCode,
   encode,
+  type FeatureSet,
   type FrameErrorCode,
   isUserId,
   LIMITS,
+  NO_FEATURES,
   type ServerFrame,
 } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
@@ -15,6 +17,8 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import { cursorSeq } from '../store/cursor.js';
 import { msgText } from '../store/msg-text.js';
 import type { Entry, Receipt } from '../store/store.js';
+import { fitAnswer } from './bounded-answer.js';
+import { OFFERED_FEATURES } from './features.js';
 import { LEGACY_PASSWORD_MARK } from './legacy-connection.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
 import { ReadRefused } from './read-scheduler.js';
@@ -128,6 +132,8 @@ export class ClientConnection extends MailboxConnection {
     if (!this.busy) this.pump();
   }
 
+  /** Features enabled by the hello (one Set per connection: the codec caches by identity). */
+  private features: FeatureSet = NO_FEATURES;
   private yieldScheduled = false;
 
   private pump(): void {
@@ -197,6 +203,9 @@ export class ClientConnection extends MailboxConnection {
     let gap = false;
     let welcomeHead: string | null = null;
     const user = session.user;
+    // Negotiation: what the hello asked for and this server offers; absent = version 1.
+    const enabled = decoded.frame.features?.filter((f) => OFFERED_FEATURES.has(f));
+    if (enabled !== undefined) this.features = new Set(enabled);
     const opened = await this.openMailbox(
       user,
       (mailbox) => {
@@ -212,7 +221,9 @@ export class ClientConnection extends MailboxConnection {
       },
       (mailbox) => {
         welcomeHead = mailbox.head;
-        this.write({ t: 'welcome', v: 1, user, head: mailbox.head });
+        const welcome: ServerFrame = { t: 'welcome', v: 1, user, head: mailbox.head };
+        if (enabled !== undefined) welcome.features = enabled;
+        this.write(welcome);
       },
       () => {
         this.write({ t: 'synced', head: this.lastCursor ?? welcomeHead, gap });
@@ -318,7 +329,7 @@ export class ClientConnection extends MailboxConnection {
   private handle(text: string): Promise<void> | undefined {
     // A deferred presence list whose time has come goes first (the clock may have moved).
     if (this.pendingPresence) this.subscribePresence(null);
-    const decoded = decodeClientFrame(text);
+    const decoded = decodeClientFrame(text, this.features);
     if (!decoded.ok) {
       const t = decoded.error.t;
       this.ctx.metrics.frameIn(t && KNOWN_TYPES.has(t) ? t : 'invalid');
@@ -450,20 +461,28 @@ export class ClientConnection extends MailboxConnection {
       true,
     );
     if (!this.isOpen) return;
-    const answer: ServerFrame = { t: 'history', with: frame.with, items: page.items, more: page.more };
-    if (rid !== undefined) answer.rid = rid;
+    const answer = { t: 'history' as const, with: frame.with, items: page.items, more: page.more };
+    if (rid !== undefined) Object.assign(answer, { rid });
+    // Items run oldest first and the page ends at `before`: keep the newest ones.
+    const fitted = fitAnswer(answer, page.items, 'end');
+    answer.items = fitted.items;
+    answer.more = page.more || fitted.cut;
     this.write(answer);
   }
 
   private async conversations(rid: string | undefined): Promise<void> {
     await this.afterOwnWrites();
-    // Version 1 has no paging: the whole list, as before (issue 9 bounds it).
-    const { items } = await this.ctx.reads.run(
+    // Version 1 has no paging: the newest rows, bounded (PROTOCOL.md "Bounded answers").
+    const page = await this.ctx.reads.run(
       this.user,
-      () => this.ctx.store.conversations(this.user, { limit: Number.MAX_SAFE_INTEGER - 1, beforeSeq: null }),
+      () =>
+        this.ctx.store.conversations(this.user, { limit: LIMITS.conversationsV1MaxRows, beforeSeq: null }),
       true,
     );
     if (!this.isOpen) return;
-    this.write(rid === undefined ? { t: 'conversations', items } : { t: 'conversations', items, rid });
+    const answer = { t: 'conversations' as const, items: page.items };
+    if (rid !== undefined) Object.assign(answer, { rid });
+    answer.items = fitAnswer(answer, page.items, 'start').items;
+    this.write(answer);
   }
 }
