@@ -1,6 +1,6 @@
-// Schemas of the chat features (issue 10). Client frames are grouped by the feature that
-// defines them, so a connection's decoder knows only what it negotiated; server frames
-// are all known to every client decoder.
+// Schemas of the chat features (issue 10) and of attachments (issue 12). Client frames are
+// grouped by the feature that defines them, so a connection's decoder knows only what it
+// negotiated; server frames are all known to every client decoder.
 
 import * as v from 'valibot';
 import { isReactionEmoji, searchTerms } from './chat-text.js';
@@ -17,6 +17,7 @@ import {
   userText,
 } from './fields.js';
 import { LIMITS } from './limits.js';
+import { fileInfoSchema } from './upload.js';
 
 const ref = { from: userId, id: messageId };
 const settings = { rid };
@@ -58,6 +59,22 @@ export const chatClientFrames: Partial<Record<Feature, FeatureFrames>> = {
   block: {
     frames: { block: { user: userId, rid }, unblock: { user: userId, rid }, settings },
   },
+  files: {
+    fields: {
+      send: {
+        // With files the caption may be empty (schemas.ts checks that a send has a body or files).
+        body: userText,
+        files: v.optional(
+          v.pipe(
+            v.array(messageId),
+            v.minLength(1, 'files must list 1-10 file ids'),
+            v.maxLength(LIMITS.filesPerMessage, 'files must list 1-10 file ids'),
+            v.check((ids) => new Set(ids).size === ids.length, 'a file is listed twice'),
+          ),
+        ),
+      },
+    },
+  },
   search: {
     frames: {
       search: {
@@ -91,6 +108,7 @@ export const msgFeatureFields = {
     }),
   ),
   reactions: v.optional(v.array(v.object({ by: str, emoji: str }))),
+  files: v.optional(v.array(fileInfoSchema)),
 };
 
 /** Optional conversation-row fields of `read`. */

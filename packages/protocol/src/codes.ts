@@ -22,6 +22,9 @@ export const ErrorCode = {
   messageDeleted: 'message_deleted',
   /** A block beyond `LIMITS.blockedMax`. */
   limitReached: 'limit_reached',
+  // attachments
+  /** `send.files` names a file that is not a complete, unexpired upload of the sender. */
+  noSuchFile: 'no_such_file',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -56,6 +59,25 @@ export const HttpErrorCode = {
   forbidden: 'forbidden',
   /** The request's headers or body did not arrive within the server's time limit (408). */
   timeout: 'timeout',
+  // attachments (PROTOCOL.md "Files")
+  /** An upload with a bad name, type, size, sha256 or thumb (400). */
+  invalidFile: 'invalid_file',
+  /** An upload of 0 bytes (400). */
+  emptyFile: 'empty_file',
+  /** An upload larger than PIGEON_FILE_MAX (413); the body says `max`. */
+  fileTooLarge: 'file_too_large',
+  /** The upload would take the user's stored bytes past PIGEON_FILE_QUOTA (413); the body says `quota` and `used`. */
+  quotaExceeded: 'quota_exceeded',
+  /** `Upload-Offset` is not where the upload stands (409); the answer's `Upload-Offset` says where. */
+  offsetMismatch: 'offset_mismatch',
+  /** The content does not agree with the declared type (422); the upload is discarded. */
+  typeMismatch: 'type_mismatch',
+  /** An inline image over `LIMITS.imageMaxSide` or `LIMITS.imageMaxPixels` (422); the upload is discarded. */
+  imageTooLarge: 'image_too_large',
+  /** The content's SHA-256 is not the `sha256` declared at creation (422); the upload is discarded. */
+  checksumMismatch: 'checksum_mismatch',
+  /** Deleting an upload a message already refers to (409). */
+  fileInUse: 'file_in_use',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 

@@ -1,6 +1,7 @@
 import type { ChatClientFrame, ChatServerFrame, MessageRef, Reaction, ReplyQuote } from './chat-frames.js';
 import type { FrameErrorCode } from './codes.js';
 import type { Feature } from './features.js';
+import type { FileInfo } from './files.js';
 
 // ---------------------------------------------------------------- client → server
 
@@ -19,6 +20,8 @@ export interface SendFrame {
   body: string;
   /** `reply`: the message this one answers, in the same conversation. */
   replyTo?: MessageRef;
+  /** `files`: ids of the sender's completed uploads; then `body` (the caption) may be empty. */
+  files?: string[];
 }
 export interface AckFrame {
   t: 'ack';
@@ -110,6 +113,8 @@ export interface MsgFrame {
   replyTo?: ReplyQuote;
   /** `react`: present when not empty; at most one per person. */
   reactions?: Reaction[];
+  /** `files`: the attachments; `body` is then the caption, possibly empty. */
+  files?: FileInfo[];
 }
 export interface ReceiptFrame {
   t: 'receipt';

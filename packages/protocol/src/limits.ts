@@ -82,6 +82,27 @@ export const LIMITS = {
   searchDefaultLimit: 20,
   /** Highlight ranges per search result, at most. */
   searchMaxHighlights: 32,
+
+  // ------------------------------------------------------------ attachments (issue 12)
+  /** Files one message may carry. */
+  filesPerMessage: 10,
+  /** A file name: 1 to this many UTF-16 units. */
+  fileNameMaxLength: 255,
+  /** A declared media type (`type/subtype`, after dropping parameters): at most this many characters. */
+  fileTypeMaxLength: 100,
+  /** A placeholder `data:` URL: at most this many characters. */
+  thumbMaxLength: 2048,
+  /** The server checks magic bytes and reads image sizes in this many leading bytes of an upload. */
+  sniffBytes: 262_144,
+  /** An inline image may be at most this many pixels on a side and this many in all. */
+  imageMaxSide: 16_384,
+  imageMaxPixels: 50_000_000,
+  /**
+   * Defaults of the server's PIGEON_FILE_MAX and PIGEON_FILE_QUOTA in bytes: 25 MB and 1 GB
+   * in the decimal units `formatFileSize` shows. The server's errors say its own values.
+   */
+  fileMaxBytesDefault: 25_000_000,
+  fileQuotaBytesDefault: 1_000_000_000,
 } as const;
 
 export const USER_ID_PATTERN = /^[a-z0-9_.-]{1,32}$/;

@@ -4,6 +4,7 @@
 
 import type { UpdateKind } from './chat-frames.js';
 import type { Feature, FeatureSet } from './features.js';
+import { fallbackBody } from './files.js';
 import type { MsgFrame } from './frames.js';
 
 /** The body a connection without `edit` is shown for a message deleted for everyone. */
@@ -33,11 +34,13 @@ const FIELD_FEATURE = {
   edited: 'edit',
   replyTo: 'reply',
   reactions: 'react',
+  files: 'files',
 } as const satisfies Partial<Record<keyof MsgFrame, Feature>>;
 
 /**
  * A message as a connection with these features is sent it: fields of features it lacks
- * are left out, and a deletion shows as `DELETED_BODY` to a connection without `edit`.
+ * are left out, a deletion shows as `DELETED_BODY` to a connection without `edit`, and
+ * attachments as `fallbackBody` text to one without `files`.
  * `full` is the message with every field the store knows; it is returned as it is when
  * nothing has to go, so the common case allocates nothing.
  */
@@ -50,10 +53,19 @@ export function projectMsg(full: MsgFrame, features: FeatureSet): MsgFrame {
   for (const [field, feature] of Object.entries(FIELD_FEATURE) as [keyof typeof FIELD_FEATURE, Feature][]) {
     if (full[field] !== undefined && !features.has(feature)) delete edit()[field];
   }
-  if (full.deleted && !features.has('edit')) {
-    const m = edit();
-    delete m.deleted;
-    m.body = DELETED_BODY;
+  if (full.deleted) {
+    // Deleted for everyone: nothing of its content is left for anyone, whatever a store still lists.
+    for (const field of ['files', 'replyTo', 'reactions'] as const) {
+      if (full[field] !== undefined) delete edit()[field];
+    }
+    if (!features.has('edit')) {
+      const m = edit();
+      delete m.deleted;
+      m.body = DELETED_BODY;
+    } else if (full.body !== '') edit().body = '';
+  } else if (full.files && full.files.length > 0 && !features.has('files')) {
+    // Without `files`, attachments become lines of text under the caption: "📎 report.pdf (1.2 MB)".
+    edit().body = fallbackBody(full.body, full.files);
   }
   return out ?? full;
 }

@@ -73,6 +73,13 @@ const featureClientFrames: Partial<Record<Feature, FeatureFrames>> = {
 
 /** Rules across fields of one frame, checked once its fields are valid (still `bad_frame`). */
 const crossChecks: Record<string, { ok: (f: Record<string, unknown>) => boolean; message: string }[]> = {
+  send: [
+    {
+      ok: (f) =>
+        (typeof f.body === 'string' && f.body.length > 0) || (Array.isArray(f.files) && f.files.length > 0),
+      message: 'body must not be empty',
+    },
+  ],
   history: [
     { ok: (f) => f.before === undefined || f.after === undefined, message: 'before and after together' },
   ],

@@ -40,6 +40,20 @@ const replyQuoteArb = fc.record(
   { requiredKeys: ['from', 'id'] },
 );
 
+/** Attachments as a message carries them. */
+export const fileInfoArb = fc.record(
+  {
+    id: messageIdArb,
+    name: fc.constantFrom('report.pdf', 'IMG_0001.jpg', '中文.txt', 'a'),
+    type: fc.constantFrom('application/pdf', 'image/jpeg', 'text/plain'),
+    size: fc.integer({ min: 1, max: 25_000_000 }),
+    width: fc.integer({ min: 1, max: 16_384 }),
+    height: fc.integer({ min: 1, max: 16_384 }),
+    thumb: fc.constant('data:image/webp;base64,UklGRg=='),
+  },
+  { requiredKeys: ['id', 'name', 'type', 'size'] },
+);
+
 /** A message with any of the features' fields: what a client with every feature may receive. */
 export const fullMsgArb: fc.Arbitrary<MsgFrame> = fc
   .tuple(
@@ -51,6 +65,7 @@ export const fullMsgArb: fc.Arbitrary<MsgFrame> = fc
         deleted: fc.constant(true as const),
         replyTo: replyQuoteArb,
         reactions: fc.array(fc.record({ by: userIdArb, emoji: emojiArb }), { minLength: 1, maxLength: 2 }),
+        files: fc.array(fileInfoArb, { minLength: 1, maxLength: 3 }),
       },
       { requiredKeys: [] },
     ),
@@ -112,6 +127,13 @@ export const chatClientFrameArb: fc.Arbitrary<ClientFrame> = fc.oneof(
     to: userIdArb,
     body: bodyArb,
     replyTo: fc.record(refArb),
+  }),
+  fc.record({
+    t: fc.constant('send' as const),
+    id: messageIdArb,
+    to: userIdArb,
+    body: fc.oneof(fc.constant(''), bodyArb),
+    files: fc.uniqueArray(messageIdArb, { minLength: 1, maxLength: 10 }),
   }),
 );
 

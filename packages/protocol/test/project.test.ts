@@ -4,6 +4,7 @@ import {
   DELETED_BODY,
   FEATURES,
   type Feature,
+  fallbackBody,
   type MsgFrame,
   NO_FEATURES,
   projectMsg,
@@ -32,15 +33,23 @@ describe('projectMsg: what each connection is sent of a message', () => {
       fc.property(fullMsgArb, (m) => {
         const out = projectMsg(m, NO_FEATURES);
         expect(Object.keys(out).sort()).toEqual([...V1_KEYS].sort());
-        expect(out.body).toBe(m.deleted ? DELETED_BODY : m.body);
+        const files = m.files ?? [];
+        expect(out.body).toBe(
+          m.deleted ? DELETED_BODY : files.length > 0 ? fallbackBody(m.body, files) : m.body,
+        );
       }),
       { numRuns: 500 },
     );
   });
-  it('property: every feature gets the message unchanged (the same object)', () => {
+  it('property: every feature gets the message unchanged (the same object) unless it is deleted', () => {
     fc.assert(
       fc.property(fullMsgArb, (m) => {
-        expect(projectMsg(m, ALL)).toBe(m);
+        const out = projectMsg(m, ALL);
+        if (!m.deleted) expect(out).toBe(m);
+        else {
+          expect(out).toMatchObject({ deleted: true, body: '' });
+          expect([out.files, out.replyTo, out.reactions]).toEqual([undefined, undefined, undefined]);
+        }
       }),
       { numRuns: 300 },
     );
@@ -60,9 +69,10 @@ describe('projectMsg: what each connection is sent of a message', () => {
         expect(m).toEqual(before);
         for (const [field, feature] of Object.entries(fieldFeature)) {
           const sent = (out as unknown as Record<string, unknown>)[field];
-          expect(sent).toEqual(
-            features.has(feature) ? (m as unknown as Record<string, unknown>)[field] : undefined,
-          );
+          // Deleted for everyone: the content fields are gone for every connection.
+          const gone = m.deleted && ['files', 'replyTo', 'reactions'].includes(field);
+          const kept = (m as unknown as Record<string, unknown>)[field];
+          expect(sent).toEqual(features.has(feature) && !gone ? kept : undefined);
         }
         expect(out.deleted).toBe(features.has('edit') ? m.deleted : undefined);
       }),
