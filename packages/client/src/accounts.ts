@@ -1,10 +1,11 @@
-import { parseUserId } from '@pigeon/protocol';
+import { HttpErrorCode, parseUserId } from '@pigeon/protocol';
 import { Account } from './account.js';
 import type { ClientEmitter } from './client-events.js';
-import { ClientErrorCode, PigeonRequestError } from './errors.js';
+import { ClientErrorCode, PigeonHttpError, PigeonRequestError } from './errors.js';
+import { changePassword, revoke } from './http.js';
 import type { ResolvedOptions } from './options.js';
 import { parseStoredSession } from './stored-shapes.js';
-import type { Session } from './types.js';
+import type { LogoutOptions, Session } from './types.js';
 
 export function storageFailed(action: string, error: unknown): PigeonRequestError {
   if (error instanceof PigeonRequestError) return error;
@@ -100,8 +101,47 @@ export class Accounts {
     }
   }
 
-  async logout(clearData: boolean): Promise<void> {
+  /** `POST /api/password`; the fresh token replaces this device's (and is saved). */
+  async changePassword(password: string, newPassword: string): Promise<void> {
     const account = this.current;
+    if (!account) throw new PigeonRequestError(ClientErrorCode.noSession, 'log in first');
+    const fetch = this.fetchOrThrow();
+    const o = this.o;
+    const session = await changePassword(
+      fetch,
+      o.server,
+      account.token,
+      password,
+      newPassword,
+      o.requestTimeoutMs,
+    );
+    if (this.current === account) await this.set(session);
+  }
+
+  private fetchOrThrow() {
+    if (!this.o.fetch) {
+      throw new PigeonRequestError(ClientErrorCode.invalidArgument, 'no fetch available: pass options.fetch');
+    }
+    return this.o.fetch;
+  }
+
+  async logout(options: LogoutOptions): Promise<void> {
+    const account = this.current;
+    if (account && options.revoke) {
+      try {
+        await revoke(
+          this.fetchOrThrow(),
+          this.o.server,
+          options.revoke,
+          account.token,
+          this.o.requestTimeoutMs,
+        );
+      } catch (err) {
+        // A token the server already refuses is as good as revoked; anything else is not.
+        if (!(err instanceof PigeonHttpError && err.code === HttpErrorCode.unauthorized)) throw err;
+      }
+    }
+    const clearData = options.clearData === true;
     this.hooks.stop();
     if (account) {
       if (clearData) await account.persistence.clear();

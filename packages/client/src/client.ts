@@ -1,4 +1,4 @@
-import { type ConversationItem, isMessageId, LIMITS, parseUserId } from '@pigeon/protocol';
+import { type ConversationItem, type Feature, isMessageId, LIMITS, parseUserId } from '@pigeon/protocol';
 import { type Account, presenceList } from './account.js';
 import { Accounts } from './accounts.js';
 import { ClientEmitter } from './client-events.js';
@@ -7,8 +7,9 @@ import { authenticate, isServerUrl } from './http.js';
 import { observable } from './observable.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { OutboxSender } from './outbox-sender.js';
+import { Queries } from './queries.js';
 import { CLIENT_GAVE_UP } from './reconnecting-socket.js';
-import { type AnswerReader, historyFrame, type RequestFrame, Requests } from './requests.js';
+import { Requests } from './requests.js';
 import { randomId } from './runtime.js';
 import { ProtocolSession } from './session.js';
 import type {
@@ -16,8 +17,11 @@ import type {
   ClientEventName,
   ClientEvents,
   ClientStatus,
+  ConversationsOptions,
+  ConversationsPage,
   HistoryOptions,
   HistoryPage,
+  LogoutOptions,
   OutboxItem,
   PigeonClient,
   Session,
@@ -37,11 +41,14 @@ class Client implements PigeonClient {
   private readonly events = new ClientEmitter();
   private readonly statusValue = observable<ClientStatus>({ state: 'offline', reason: 'not_started' });
   readonly status = this.statusValue;
+  private readonly featuresValue = observable<readonly Feature[]>([]);
+  readonly features = this.featuresValue;
   private readonly pendingValue = observable(0);
   readonly pendingCount = this.pendingValue;
   private readonly requests: Requests;
   private readonly sender: OutboxSender;
   private readonly session: ProtocolSession;
+  private readonly queries: Queries;
 
   private readonly accounts: Accounts;
   /** The application wants a connection (between `start` and `stop`, unless the server refused us for good). */
@@ -76,6 +83,14 @@ class Client implements PigeonClient {
       status: this.statusValue,
       requests: this.requests,
       sender: this.sender,
+      account: () => this.account,
+      outboxChanged: () => this.outboxChanged(),
+      features: this.featuresValue,
+    });
+    this.queries = new Queries(this.o, this.requests, {
+      running: () => this.wanted,
+      write: (frame) => this.session.writeRequest(frame),
+      features: () => this.features.get(),
       account: () => this.account,
       outboxChanged: () => this.outboxChanged(),
     });
@@ -132,8 +147,12 @@ class Client implements PigeonClient {
     return this.accounts.restore();
   }
 
-  logout(options: { clearData?: boolean } = {}): Promise<void> {
-    return this.accounts.logout(options.clearData === true);
+  logout(options: LogoutOptions = {}): Promise<void> {
+    return this.accounts.logout(options);
+  }
+
+  changePassword(password: string, newPassword: string): Promise<void> {
+    return this.accounts.changePassword(password, newPassword);
   }
 
   async persisted(): Promise<void> {
@@ -243,42 +262,20 @@ class Client implements PigeonClient {
 
   // ------------------------------------------------------------------ requests
 
-  private request<T>(frame: RequestFrame, read: AnswerReader<T>): Promise<T> {
-    if (!this.wanted) {
-      return Promise.reject(new PigeonRequestError(ClientErrorCode.stopped, 'the client is not started'));
-    }
-    return this.requests.start(frame, read, (f) => this.session.writeRequest(f));
+  history(withUser: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    return this.queries.history(withUser, options);
   }
 
-  async history(withUser: string, options: HistoryOptions = {}): Promise<HistoryPage> {
-    const frame = historyFrame(withUser, options, this.requests.nextRid('h'));
-    const page = await this.request(frame, (f) =>
-      f.t === 'history' ? { items: f.items, more: f.more } : undefined,
-    );
-    const account = this.account;
-    let changed = false;
-    for (const m of page.items) {
-      if (account && m.from === account.user) {
-        changed =
-          (m.delivered ? account.box.markDelivered(m.id, m.ts) : account.box.markSent(m.id, m.ts)) || changed;
-      }
-    }
-    if (changed) this.outboxChanged();
-    return page;
-  }
-
-  async ping(): Promise<number> {
-    const started = this.o.now();
-    await this.request({ t: 'ping', rid: this.requests.nextRid('q') }, (f) =>
-      f.t === 'pong' ? true : undefined,
-    );
-    return this.o.now() - started;
+  ping(): Promise<number> {
+    return this.queries.ping();
   }
 
   conversations(): Promise<ConversationItem[]> {
-    return this.request({ t: 'conversations', rid: this.requests.nextRid('c') }, (f) =>
-      f.t === 'conversations' ? f.items : undefined,
-    );
+    return this.queries.conversations();
+  }
+
+  conversationsPage(options: ConversationsOptions = {}): Promise<ConversationsPage> {
+    return this.queries.conversationsPage(options);
   }
 
   typing(to: string): void {

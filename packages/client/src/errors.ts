@@ -19,6 +19,8 @@ export const ClientErrorCode = {
   unexpectedAnswer: 'unexpected_answer',
   /** A storage write failed (quota, I/O); the state is kept in memory and the write retried. */
   storageFailed: 'storage_failed',
+  /** The call needs a protocol extension the server did not enable for this connection. */
+  unsupported: 'unsupported',
   /** The caller's AbortSignal aborted the wait. */
   aborted: 'aborted',
   // Codes of the `error` event only:

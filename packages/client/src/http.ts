@@ -22,6 +22,81 @@ function parseRetryAfter(value: string | null): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
+interface JsonAnswer {
+  status: number;
+  /** The parsed body; undefined when there was none or it was not JSON. */
+  body: unknown;
+  text: string;
+  retryAfter: string | null;
+}
+
+/**
+ * POSTs a JSON body; resolves with the answer whatever its status, or throws
+ * `PigeonHttpError(0, 'unreachable')` when there is none within `timeoutMs`.
+ */
+async function postJson(
+  fetch: FetchLike,
+  url: string,
+  body: unknown,
+  token: string | null,
+  timeoutMs: number,
+): Promise<JsonAnswer> {
+  let timer: unknown = null;
+  try {
+    // A black-holed host would otherwise hang until the OS gives up (minutes). The request
+    // is not aborted (that would need DOM/Node signal types in the public FetchLike), only
+    // no longer awaited.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimer(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    const exchange = (async () => {
+      const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() };
+    })();
+    const { status, retryAfter, text } = await Promise.race([exchange, timeout]);
+    let parsed: unknown;
+    try {
+      parsed = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status, retryAfter, text, body: parsed };
+  } catch (err) {
+    const reason =
+      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    throw new PigeonHttpError(0, ClientErrorCode.unreachable, `cannot reach ${url}: ${reason}`);
+  } finally {
+    clearTimer(timer);
+  }
+}
+
+/** The `PigeonHttpError` for an answer that is not a success. */
+function failure(url: string, answer: JsonAnswer, what: string): PigeonHttpError {
+  const { status, body } = answer;
+  if (body === undefined && answer.text.length > 0) {
+    // Not JSON at all: this is not a Pigeon server (or a proxy's error page).
+    return new PigeonHttpError(status, ClientErrorCode.unreachable, `${url} answered ${status} without JSON`);
+  }
+  const obj = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const code = typeof obj.error === 'string' ? obj.error : `http_${status}`;
+  const message = typeof obj.message === 'string' ? obj.message : `${what} failed with HTTP ${status}`;
+  return new PigeonHttpError(
+    status,
+    code,
+    message,
+    status === 429 ? parseRetryAfter(answer.retryAfter) : undefined,
+  );
+}
+
+function sessionIn(body: unknown): Session | null {
+  const obj = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  return typeof obj.user === 'string' && typeof obj.token === 'string'
+    ? { user: obj.user, token: obj.token }
+    : null;
+}
+
 /** `POST /api/register` or `/api/login`; resolves the session or throws `PigeonHttpError`. */
 export async function authenticate(
   fetch: FetchLike,
@@ -32,48 +107,45 @@ export async function authenticate(
   timeoutMs: number,
 ): Promise<Session> {
   const url = `${httpBase(server)}/api/${action}`;
-  let status: number;
-  let text: string;
-  let retryAfter: string | null;
-  let timer: unknown = null;
-  try {
-    // A black-holed host would otherwise hang until the OS gives up (minutes). The request
-    // is not aborted (that would need DOM/Node signal types in the public FetchLike), only
-    // no longer awaited.
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimer(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const exchange = (async () => {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ user, password }),
-      });
-      return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() };
-    })();
-    ({ status, retryAfter, text } = await Promise.race([exchange, timeout]));
-  } catch (err) {
-    const reason =
-      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-    throw new PigeonHttpError(0, ClientErrorCode.unreachable, `cannot reach ${url}: ${reason}`);
-  } finally {
-    clearTimer(timer);
+  const answer = await postJson(fetch, url, { user, password }, null, timeoutMs);
+  const session = answer.status >= 200 && answer.status < 300 ? sessionIn(answer.body) : null;
+  if (session) return session;
+  if (answer.body === undefined) {
+    throw new PigeonHttpError(
+      answer.status,
+      ClientErrorCode.unreachable,
+      `${url} answered ${answer.status} without JSON`,
+    );
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const obj = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (status >= 200 && status < 300 && typeof obj.user === 'string' && typeof obj.token === 'string') {
-    return { user: obj.user, token: obj.token };
-  }
-  if (body === undefined) {
-    // Not JSON at all: this is not a Pigeon server (or a proxy's error page).
-    throw new PigeonHttpError(status, ClientErrorCode.unreachable, `${url} answered ${status} without JSON`);
-  }
-  const code = typeof obj.error === 'string' ? obj.error : `http_${status}`;
-  const message = typeof obj.message === 'string' ? obj.message : `${action} failed with HTTP ${status}`;
-  throw new PigeonHttpError(status, code, message, status === 429 ? parseRetryAfter(retryAfter) : undefined);
+  throw failure(url, answer, action);
+}
+
+/** `POST /api/logout` (this token) or `/api/logout-all` (every token of the user): 204 on success. */
+export async function revoke(
+  fetch: FetchLike,
+  server: string,
+  which: 'session' | 'everywhere',
+  token: string,
+  timeoutMs: number,
+): Promise<void> {
+  const url = `${httpBase(server)}/api/${which === 'session' ? 'logout' : 'logout-all'}`;
+  const answer = await postJson(fetch, url, {}, token, timeoutMs);
+  if (answer.status >= 200 && answer.status < 300) return;
+  throw failure(url, answer, 'sign-out');
+}
+
+/** `POST /api/password`: resolves the fresh session (every older token of the user is revoked). */
+export async function changePassword(
+  fetch: FetchLike,
+  server: string,
+  token: string,
+  password: string,
+  newPassword: string,
+  timeoutMs: number,
+): Promise<Session> {
+  const url = `${httpBase(server)}/api/password`;
+  const answer = await postJson(fetch, url, { password, newPassword }, token, timeoutMs);
+  const session = answer.status >= 200 && answer.status < 300 ? sessionIn(answer.body) : null;
+  if (session) return session;
+  throw failure(url, answer, 'password change');
 }

@@ -1,3 +1,4 @@
+import type { Feature } from '@pigeon/protocol';
 import { globalFetch } from './runtime.js';
 import { memoryStorage } from './storage.js';
 import type { FetchLike, KeyValueStorage, NetworkOnlineSource, WebSocketConstructor } from './types.js';
@@ -77,11 +78,21 @@ export interface ClientOptions {
    * nobody showed.
    */
   processInbox?: boolean;
+  /**
+   * Protocol extensions to ask for in `hello.features` (PROTOCOL.md "Extensions"). Empty: the
+   * connection is exactly version 1. The client itself understands `paging` (conversations
+   * in pages); what the server enabled is `client.features`.
+   */
+  features?: readonly ClientFeature[];
   /** Random source in [0, 1) for jitter (tests inject a fixed one). */
   random?: () => number;
   /** Clock in ms since the epoch. */
   now?: () => number;
 }
+
+/** The protocol extensions this client implements and may negotiate. */
+export const CLIENT_FEATURES = ['paging'] as const satisfies readonly Feature[];
+export type ClientFeature = (typeof CLIENT_FEATURES)[number];
 
 /** Every option's default, in one place. */
 export const DEFAULTS = {
@@ -104,6 +115,7 @@ export const DEFAULTS = {
   maxListenerFailures: 3,
   storageRetryMs: 1_000,
   processInbox: true,
+  features: [] as readonly ClientFeature[],
 } as const;
 
 export type ResolvedOptions = Required<Omit<ClientOptions, 'fetch' | 'onNetworkOnline' | 'backoff'>> & {
@@ -138,6 +150,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     maxListenerFailures: options.maxListenerFailures ?? DEFAULTS.maxListenerFailures,
     storageRetryMs: options.storageRetryMs ?? DEFAULTS.storageRetryMs,
     processInbox: options.processInbox ?? DEFAULTS.processInbox,
+    features: options.features ?? DEFAULTS.features,
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
   };

@@ -28,8 +28,11 @@ export interface SocketHandlers {
   open(): void;
   /** A message arrived (it has already counted as proof that the link is alive). */
   message(data: unknown): void;
-  /** The connection ended (also after `stop` or a network loss). Return false to stop for good. */
-  closed(code: number, reason: string): boolean;
+  /**
+   * The connection ended (also after `stop` or a network loss). Return false to stop for
+   * good, or the least number of ms to wait before the next attempt (the backoff comes on top).
+   */
+  closed(code: number, reason: string): false | number;
   /** Silence for too long: send something the server answers (a ping). */
   probe(): void;
   status(status: LinkStatus): void;
@@ -240,17 +243,17 @@ export class ReconnectingSocket {
     const stayedUp = link.onlineSince !== null && this.o.now() - link.onlineSince >= this.o.stableAfterMs;
     const again = this.handlers.closed(code, reason);
     if (!this.running || !thenReconnect) return;
-    if (!again) {
+    if (again === false) {
       this.running = false;
       return;
     }
     if (!this.networkOnline) this.handlers.status({ state: 'waiting_for_network' });
-    else this.schedule(`closed_${code}`, stayedUp);
+    else this.schedule(`closed_${code}`, stayedUp, again);
   }
 
-  private schedule(reason: string, stayedUp: boolean): void {
+  private schedule(reason: string, stayedUp: boolean, minDelayMs = 0): void {
     if (stayedUp) this.attempt = 0;
-    const delay = nextDelay(this.attempt, this.o.backoff, this.o.random);
+    const delay = minDelayMs + nextDelay(this.attempt, this.o.backoff, this.o.random);
     this.attempt++;
     this.nextAttemptAt = this.o.now() + delay;
     this.handlers.status({

@@ -8,7 +8,7 @@ import {
 } from '@pigeon/protocol';
 import { ClientErrorCode, PigeonRequestError } from './errors.js';
 import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
-import type { HistoryOptions } from './types.js';
+import type { ConversationsOptions, HistoryOptions } from './types.js';
 
 /** A client frame that expects an answer carrying the same `rid`. */
 export type RequestFrame = (HistoryRequestFrame | ConversationsRequestFrame | PingFrame) & { rid: string };
@@ -141,5 +141,23 @@ export function historyFrame(withUser: string, options: HistoryOptions, rid: str
   const frame: RequestFrame = { t: 'history', with: peer, rid };
   if (before !== undefined) frame.before = before;
   if (limit !== undefined) frame.limit = limit;
+  return frame;
+}
+
+/** A `conversations` page request (`paging`), checked before anything is sent. */
+export function conversationsFrame(options: ConversationsOptions, rid: string): RequestFrame {
+  const { limit, before } = options;
+  if (
+    limit !== undefined &&
+    (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.conversationsMaxLimit)
+  ) {
+    throw new PigeonRequestError(
+      ClientErrorCode.invalidArgument,
+      `limit must be 1-${LIMITS.conversationsMaxLimit}`,
+    );
+  }
+  const frame: RequestFrame = { t: 'conversations', rid };
+  if (limit !== undefined) frame.limit = limit;
+  if (before !== undefined) frame.before = before;
   return frame;
 }

@@ -3,7 +3,9 @@ import {
   CloseCode,
   decodeServerFrame,
   encode,
+  type Feature,
   type HelloFrame,
+  LIMITS,
   type MsgFrame,
   type ServerFrame,
 } from '@pigeon/protocol';
@@ -29,6 +31,8 @@ export interface SessionDeps {
   account(): Account | null;
   /** The outbox changed: persist it and tell the application. */
   outboxChanged(): void;
+  /** What the server enabled for this connection (`welcome.features`; empty for version 1). */
+  features: WritableObservable<readonly Feature[]>;
 }
 
 /** One connection's protocol state. */
@@ -106,10 +110,12 @@ export class ProtocolSession {
     this.link = { generation, account, acks, online: false, dead: false };
     const hello: HelloFrame = { t: 'hello', v: 1, token: account.token };
     if (account.inbox.cursor !== null) hello.since = account.inbox.cursor;
+    // No `features` at all keeps the connection exactly version 1.
+    if (this.d.o.features.length > 0) hello.features = [...this.d.o.features];
     this.write(hello);
   }
 
-  private onClosed(code: number, reason: string): boolean {
+  private onClosed(code: number, reason: string): false | number {
     const link = this.link;
     this.link = null;
     if (link) {
@@ -130,7 +136,9 @@ export class ProtocolSession {
       this.d.requests.rejectAll(ClientErrorCode.stopped, 'unsupported protocol version');
       return false;
     }
-    return true;
+    // Too many connections or hellos: the server asks for a pause before the next attempt.
+    if (code === CloseCode.tooMany) return LIMITS.tooManyBackoffMs;
+    return 0;
   }
 
   private queue(task: () => void | Promise<void>, account: Account): void {
@@ -156,6 +164,7 @@ export class ProtocolSession {
           return;
         }
         this.socket.welcomed();
+        this.d.features.set(frame.features ?? []);
         this.d.status.set({ state: 'syncing' });
         return;
       case 'msg':

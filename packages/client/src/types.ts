@@ -1,4 +1,4 @@
-import type { ConversationItem, FrameErrorCode, MsgFrame } from '@pigeon/protocol';
+import type { ConversationItem, Feature, FrameErrorCode, MsgFrame } from '@pigeon/protocol';
 
 // Public types of @pigeon/client. Everything here is framework-free and has no DOM or Node
 // types, so the same declarations serve the browser, Node and bots. Keep this file stable:
@@ -134,11 +134,37 @@ export interface HistoryOptions {
   limit?: number;
 }
 
+export interface ConversationsOptions {
+  /** Rows per page, 1..100 (`paging` only; default 50). */
+  limit?: number;
+  /** Rows whose `last` is older than this cursor: the `last.cursor` of the previous page's last row. */
+  before?: string;
+}
+
+export interface ConversationsPage {
+  /** Newest first. */
+  items: ConversationItem[];
+  /** Older rows exist (page on with `before: items.at(-1).last.cursor`). */
+  more: boolean;
+}
+
 export interface HistoryPage {
   /** Oldest first. */
   items: MsgFrame[];
   /** Older entries exist (page on with `before: items[0].cursor`). */
   more: boolean;
+}
+
+export interface LogoutOptions {
+  /** Also remove this user's stored outbox and cursor (default: kept for their next sign-in). */
+  clearData?: boolean;
+  /**
+   * Revoke on the server first: `session` this device's token (`POST /api/logout`),
+   * `everywhere` every token of the user (`/api/logout-all`). If that fails for any reason but
+   * an already dead token (401), nothing is signed out and the `PigeonHttpError` is thrown
+   * (offer "sign out on this device only" = `logout()` without `revoke`).
+   */
+  revoke?: 'session' | 'everywhere';
 }
 
 // ---------------------------------------------------------------- events
@@ -200,7 +226,16 @@ export interface PigeonClient {
    * sign-in on this storage, never as another user); `clearData` removes it and the cursor too.
    * Rejects with `storage_failed` (and keeps the session) when the outbox cannot be saved.
    */
-  logout(options?: { clearData?: boolean }): Promise<void>;
+  logout(options?: LogoutOptions): Promise<void>;
+  /**
+   * Changes the password (`POST /api/password`). Every older token of the user stops working
+   * (other devices are signed out); this device goes on with the fresh token the answer
+   * carries. Throws `PigeonHttpError`: 403 `bad_credentials` (wrong current password), 400
+   * `weak_password`, 401 `unauthorized`, 429 `rate_limited`, `unreachable`.
+   */
+  changePassword(password: string, newPassword: string): Promise<void>;
+  /** What the server enabled on the current connection (`welcome.features`); empty for version 1. */
+  readonly features: Observable<readonly Feature[]>;
   /** How many outbox items are `pending` (will go out by themselves once online). */
   readonly pendingCount: Observable<number>;
   /**
@@ -227,7 +262,13 @@ export interface PigeonClient {
   /** Removes a message from the outbox (a pending one is not sent any more, unless already in flight). */
   discard(id: string): void;
   history(withUser: string, options?: HistoryOptions): Promise<HistoryPage>;
+  /** Every conversation row, newest first (with `paging`: fetched page by page). */
   conversations(): Promise<ConversationItem[]>;
+  /**
+   * One page of conversation rows (`paging` negotiated). Without `paging` it answers the
+   * version-1 list with `more: false`, and a `before` rejects with `unsupported`.
+   */
+  conversationsPage(options?: ConversationsOptions): Promise<ConversationsPage>;
   /**
    * A round trip to the server (waits for `online`); resolves with the time it took in ms.
    * When it resolves, every entry that arrived before the answer has been handed to the

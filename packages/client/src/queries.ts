@@ -1,0 +1,96 @@
+import { type ConversationItem, type Feature, LIMITS } from '@pigeon/protocol';
+import type { Account } from './account.js';
+import { ClientErrorCode, PigeonRequestError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import {
+  type AnswerReader,
+  conversationsFrame,
+  historyFrame,
+  type RequestFrame,
+  type Requests,
+} from './requests.js';
+import type { ConversationsOptions, ConversationsPage, HistoryOptions, HistoryPage } from './types.js';
+
+export interface QueriesHost {
+  /** The application wants a connection (requests made otherwise reject with `stopped`). */
+  running(): boolean;
+  /** Sends on the online connection; its generation, or null when not online. */
+  write(frame: RequestFrame): number | null;
+  /** What the server enabled on the current connection. */
+  features(): readonly Feature[];
+  account(): Account | null;
+  outboxChanged(): void;
+}
+
+/** The request/answer calls of the API, each with its typed answer (no casts). */
+export class Queries {
+  constructor(
+    private readonly o: ResolvedOptions,
+    private readonly requests: Requests,
+    private readonly host: QueriesHost,
+  ) {}
+
+  private request<T>(frame: RequestFrame, read: AnswerReader<T>): Promise<T> {
+    if (!this.host.running()) {
+      return Promise.reject(new PigeonRequestError(ClientErrorCode.stopped, 'the client is not started'));
+    }
+    return this.requests.start(frame, read, (f) => this.host.write(f));
+  }
+
+  async history(withUser: string, options: HistoryOptions): Promise<HistoryPage> {
+    const frame = historyFrame(withUser, options, this.requests.nextRid('h'));
+    const page = await this.request(frame, (f) =>
+      f.t === 'history' ? { items: f.items, more: f.more } : undefined,
+    );
+    // Our own messages in history prove them stored (or delivered), e.g. after a lost `sent`.
+    const account = this.host.account();
+    let changed = false;
+    for (const m of page.items) {
+      if (account && m.from === account.user) {
+        changed =
+          (m.delivered ? account.box.markDelivered(m.id, m.ts) : account.box.markSent(m.id, m.ts)) || changed;
+      }
+    }
+    if (changed) this.host.outboxChanged();
+    return page;
+  }
+
+  async ping(): Promise<number> {
+    const started = this.o.now();
+    await this.request({ t: 'ping', rid: this.requests.nextRid('q') }, (f) =>
+      f.t === 'pong' ? true : undefined,
+    );
+    return this.o.now() - started;
+  }
+
+  private get paging(): boolean {
+    return this.host.features().includes('paging');
+  }
+
+  async conversations(): Promise<ConversationItem[]> {
+    if (!this.paging) return (await this.conversationsPage({})).items;
+    const rows: ConversationItem[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await this.conversationsPage({ limit: LIMITS.conversationsMaxLimit, before });
+      rows.push(...page.items);
+      const next = page.items.at(-1)?.last.cursor;
+      // A page that does not move on (a server bug) must not loop forever.
+      if (!page.more || next === undefined || next === before) return rows;
+      before = next;
+    }
+  }
+
+  async conversationsPage(options: ConversationsOptions): Promise<ConversationsPage> {
+    const paging = this.paging;
+    if (!paging && options.before !== undefined) {
+      throw new PigeonRequestError(ClientErrorCode.unsupported, 'the server did not enable paging');
+    }
+    const rid = this.requests.nextRid('c');
+    // Version 1 has no `limit`: the server answers its one bounded list.
+    const frame: RequestFrame = paging ? conversationsFrame(options, rid) : { t: 'conversations', rid };
+    return this.request(frame, (f) =>
+      f.t === 'conversations' ? { items: f.items, more: f.more ?? false } : undefined,
+    );
+  }
+}
