@@ -46,6 +46,10 @@ function makeFakeClient() {
     nextAttemptIn: vi.fn((): number | null => null),
     ping: vi.fn(async () => 1),
     persisted: vi.fn(async () => undefined),
+    // (client helper: members added to PigeonClient with the protocol extensions)
+    features: { get: () => [], subscribe: () => () => undefined },
+    conversationsPage: vi.fn(async () => ({ items: [], more: false })),
+    changePassword: vi.fn(async (_password: string, _newPassword: string) => undefined),
   } satisfies PigeonClient;
   /** Calls the listeners like the client does; a listener's throw reaches the caller (the client). */
   function emit<E extends ClientEventName>(event: E, ...arg: Parameters<ClientEvents[E]>): void {

@@ -72,3 +72,49 @@ describe('negotiation against the real server', () => {
     });
   });
 });
+
+describe('sessions on the real server', () => {
+  it('logout({revoke}) kills the token on the server; changePassword keeps this device and signs out the others', async () => {
+    const storage = memoryStorage();
+    const phone = client({ storage });
+    await phone.register('sess_alice', 'password123');
+    const token = JSON.parse((storage.dump()['pigeon:session'] as string) ?? '{}').token as string;
+    await phone.logout({ revoke: 'session' });
+    // The revoked token is refused like an invalid one (4001).
+    const replay = client();
+    await replay.useToken('sess_alice', token);
+    await replay.start();
+    await expect(replay.whenOnline()).rejects.toMatchObject({ code: 'stopped' });
+    expect(replay.status.get().state).toBe('unauthorized');
+
+    const laptop = client();
+    await laptop.login('sess_alice', 'password123');
+    const desk = client();
+    await desk.login('sess_alice', 'password123');
+    await laptop.start();
+    await laptop.whenOnline();
+    await expect(laptop.changePassword('wrong password', 'new password 1')).rejects.toMatchObject({
+      status: 403,
+      code: 'bad_credentials',
+    });
+    await expect(laptop.changePassword('password123', 'short')).rejects.toMatchObject({
+      code: 'weak_password',
+    });
+    await laptop.changePassword('password123', 'new password 1');
+    // This device stays online and later reconnects with its fresh token...
+    expect(laptop.status.get().state).toBe('online');
+    laptop.stop();
+    await laptop.start();
+    await laptop.whenOnline();
+    // ...the other device's token was revoked, and the old password no longer signs in.
+    await desk.start();
+    await expect(desk.whenOnline()).rejects.toMatchObject({ code: 'stopped' });
+    await expect(client().login('sess_alice', 'password123')).rejects.toMatchObject({
+      code: 'bad_credentials',
+    });
+    await laptop.logout({ revoke: 'everywhere' });
+    const again = client();
+    await again.login('sess_alice', 'new password 1');
+    await again.logout({ revoke: 'session' });
+  });
+});
