@@ -30,6 +30,8 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 180_000,
+          // What a browser shows takes a moment (sockets, renders): polls wait up to 5 s.
+          expect: { poll: { timeout: 5_000 } },
         },
       },
     ],

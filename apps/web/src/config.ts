@@ -9,8 +9,10 @@ export const DEFAULTS = {
   historyPageSize: Math.min(50, LIMITS.historyMaxLimit),
   /** Live entries are applied in batches this far apart, so a long backlog is a few renders. */
   receiveBatchMs: 30,
-  /** Unread counts and read marks are written to localStorage at most this often. */
+  /** Unread counts, read marks and recent messages are written at most this often (and when the page hides). */
   saveDelayMs: 300,
+  /** Drafts are written this soon after a keystroke (and when the page hides). */
+  draftSaveDelayMs: 50,
   /** "… is typing" shows this long after the last typing frame (the client sends one per 3 s). */
   typingShowMs: 5_000,
   /** The composer's counter appears when this few characters are left before the body limit. */

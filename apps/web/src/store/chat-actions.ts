@@ -1,3 +1,7 @@
+/*
+ * One object holds every state transition of the store (about 300 lines): they share the
+ * invariants of ChatState (ordering, dedup, read marks), which are easier to keep in one place.
+ */
 import type { MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
 import type { Language, StringKey } from '../i18n/strings';

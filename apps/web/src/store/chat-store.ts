@@ -72,7 +72,8 @@ export interface ChatState {
   unsent: number;
 }
 
-export const DEFAULT_PREFERENCES: Preferences = { theme: 'system', notify: false, sound: true };
+/** Notifications are on, but only take effect once the user granted the permission (Settings). */
+export const DEFAULT_PREFERENCES: Preferences = { theme: 'system', notify: true, sound: true };
 
 export function initialState(language: Language = 'en', preferences = DEFAULT_PREFERENCES): ChatState {
   return {

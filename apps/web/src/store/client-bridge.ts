@@ -5,14 +5,14 @@ import {
   PigeonHttpError,
   type Session,
 } from '@pigeon/client';
-import { LIMITS, type MsgFrame } from '@pigeon/protocol';
+import type { MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
 import { type Language, pickLanguage } from '../i18n/strings';
 import { navigateTo, onNavigate, type Route, routeFromHash } from '../lib/navigation';
 import { prepareSound } from '../lib/notifications';
 import { alertNewMessages } from './alerts';
 import { chatActions } from './chat-actions';
-import { type ChatState, type Preferences, useChatStore } from './chat-store';
+import { type Preferences, useChatStore } from './chat-store';
 import { knownOutbox, loadNewest, openConversation } from './conversation-actions';
 import { prepareIncoming } from './incoming';
 import { messageKey } from './message-model';
@@ -36,13 +36,10 @@ import {
   loadPreferences,
   loadRecent,
   loadUnread,
-  saveDrafts,
   saveLanguage,
   savePreferences,
-  saveRecent,
-  saveUnread,
 } from './saved-state';
-import { selectPresencePeers } from './selectors';
+import { watchSession } from './session-watch';
 
 /**
  * Connects the client to the store: client events become store actions, and the session's
@@ -132,66 +129,12 @@ async function refreshAfterSync(): Promise<void> {
   if (activePeer && conversations.get(activePeer)?.hasMore === null) void loadNewest(activePeer);
 }
 
-// ------------------------------------------------------------------ store → client and storage
-
-let unsubscribers: (() => void)[] = [];
-
-/** Writes `save()` at most every saveDelayMs; failures only cost what a reload would show. */
-function debounced(save: () => Promise<void>): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  return () => {
-    if (timer !== null) return;
-    timer = setTimeout(() => {
-      timer = null;
-      save().catch((err: unknown) => console.error('pigeon: could not save', err));
-    }, DEFAULTS.saveDelayMs);
-  };
-}
-
-/** Follows the store for what the client must be told (presence) and what must be saved. */
-function watchStore(user: string): void {
-  let lastPeers = '';
-  let lastConversations: unknown = null;
-  let lastDrafts: unknown = null;
-  const saveCounts = debounced(async () => {
-    const st = useChatStore.getState();
-    if (st.me !== user) return;
-    const unread = new Map<string, number>();
-    for (const conv of st.conversations.values()) if (conv.unread > 0) unread.set(conv.peer, conv.unread);
-    await saveUnread(storage(), user, { unread, readMarks: new Map(st.readMarks) });
-    await saveRecent(storage(), user, st.conversations.values());
-  });
-  const saveDraftsSoon = debounced(async () => {
-    const st = useChatStore.getState();
-    if (st.me === user) await saveDrafts(storage(), user, st.drafts);
-  });
-  const follow = (s: ChatState) => {
-    const client = activeClient();
-    if (s.auth !== 'signed-in' || !client || s.me !== user) return;
-    // Presence: everyone we have a conversation with.
-    const peers = selectPresencePeers(s).slice(0, LIMITS.presenceMaxUsers);
-    const joined = peers.join(',');
-    if (joined !== lastPeers && peers.length > 0) {
-      lastPeers = joined;
-      client.subscribePresence(peers);
-    }
-    if (s.conversations !== lastConversations) {
-      lastConversations = s.conversations;
-      saveCounts();
-    }
-    if (s.drafts !== lastDrafts) {
-      lastDrafts = s.drafts;
-      saveDraftsSoon();
-    }
-  };
-  unsubscribers.push(useChatStore.subscribe(follow));
-  follow(useChatStore.getState());
-}
+let stopSession: (() => void) | null = null;
 
 /** The session ended: stop following the store, and drop entries not applied yet (they were that user's). */
 function stopWatching(): void {
-  for (const off of unsubscribers) off();
-  unsubscribers = [];
+  stopSession?.();
+  stopSession = null;
   dropIncoming();
 }
 
@@ -207,7 +150,7 @@ async function afterSession(s: Session): Promise<void> {
   chatActions.signedIn(s.user, saved, drafts, recent);
   knownOutbox.ids = new Set();
   applyOutbox(c.outbox());
-  watchStore(s.user);
+  stopSession = watchSession(s.user);
   followRoute(routeFromHash());
   void c.start();
 }

@@ -16,7 +16,12 @@ let session: Session | null = null;
 let kv: KeyValueStorage | null = null;
 
 export function storage(): KeyValueStorage {
-  kv ??= browserStorage();
+  if (!kv) {
+    const created = browserStorage();
+    // Writes a reload would interrupt are kept for the next start (see browser-storage.ts).
+    addEventListener('pagehide', () => created.saveJournal());
+    kv = created;
+  }
   return kv;
 }
 

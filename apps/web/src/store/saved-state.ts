@@ -79,8 +79,42 @@ export async function saveUnread(kv: KeyValueStorage, user: string, saved: Saved
   );
 }
 
+/**
+ * The drafts: the copy written to sessionStorage as the page was leaving (see
+ * keepDraftsForReload) if there is one, since a reload may cut short the IndexedDB write
+ * started at that moment; else the IndexedDB copy.
+ */
 export async function loadDrafts(kv: KeyValueStorage, user: string): Promise<Map<string, string>> {
-  return pairsFrom(parse(await kv.get(`${PREFIX}drafts:${user}`))?.drafts, isText);
+  const key = `${PREFIX}drafts:${user}`;
+  const session = safeSessionStorage();
+  const leaving = session?.getItem(key);
+  if (leaving) {
+    session?.removeItem(key);
+    try {
+      await kv.set(key, leaving);
+    } catch {
+      // Still in sessionStorage's copy until this tab closes; the next change writes it again.
+    }
+    return pairsFrom(parse(leaving)?.drafts, isText);
+  }
+  return pairsFrom(parse(await kv.get(key))?.drafts, isText);
+}
+
+/** Synchronous, for `pagehide`: what the user was typing survives a reload of this tab. */
+export function keepDraftsForReload(user: string, drafts: ReadonlyMap<string, string>): void {
+  try {
+    safeSessionStorage()?.setItem(`${PREFIX}drafts:${user}`, JSON.stringify({ drafts: [...drafts] }));
+  } catch {
+    // Full: the IndexedDB write started at the same time is all there is.
+  }
+}
+
+function safeSessionStorage(): Storage | null {
+  try {
+    return globalThis.sessionStorage ?? null;
+  } catch {
+    return null;
+  }
 }
 
 export async function saveDrafts(

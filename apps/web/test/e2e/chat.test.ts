@@ -82,6 +82,9 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
       .poll(() => page.getByRole('alert').textContent())
       .toBe('The password must be 8–256 characters long.');
     expect(await seriousA11yViolations(page)).toEqual([]);
+    // The same page in the dark theme (the system's choice) passes too.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await u.context.close();
 
     // 简体中文 from the browser's language, and switchable.
@@ -305,7 +308,7 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
     await phone.context.close();
   });
 
-  it('takes the README screenshots (desktop 1280×800, phone 390×844)', async () => {
+  it('takes the README screenshots (desktop 1280×800 light and dark, phone 390×844)', async () => {
     mkdirSync(docsDir, { recursive: true });
     const maya = await openUser(browser, server.url);
     const leo = await openUser(browser, server.url, { width: 390, height: 844 });
@@ -334,6 +337,11 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
     await leo.page.locator('.composer textarea').blur();
     await maya.page.screenshot({ path: path.join(docsDir, 'screenshot-desktop.png') });
     await leo.page.screenshot({ path: path.join(docsDir, 'screenshot-mobile.png') });
+    // The dark theme follows the system when nothing was picked in Settings.
+    await maya.page.emulateMedia({ colorScheme: 'dark' });
+    expect(await seriousA11yViolations(maya.page)).toEqual([]);
+    await maya.page.locator('.composer textarea').blur();
+    await maya.page.screenshot({ path: path.join(docsDir, 'screenshot-dark.png') });
     for (const u of [maya, leo, sam]) await u.context.close();
   });
 });

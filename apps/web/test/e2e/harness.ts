@@ -21,9 +21,14 @@ export const CHROMIUM_ARGS = [
 
 /** The real server as a child process on a temp DB, serving this app's dist/. */
 export class ServerProcess extends BaseServerProcess {
-  /** `env`: extra server settings, e.g. a higher PIGEON_RATE to seed many messages quickly. */
+  /** `env`: extra server settings, e.g. a higher PIGEON_RATE, or HOST to bind another loopback address. */
   constructor(env: Record<string, string> = {}) {
     super({ PIGEON_WEB_ROOT: path.join(webDir, 'dist'), PIGEON_AUTH_RATE: '1000', ...env });
+  }
+
+  /** The address it listens on (HOST), e.g. http://127.0.0.2:PORT. */
+  override get url(): string {
+    return `http://${this.env.HOST ?? '127.0.0.1'}:${this.port}`;
   }
 }
 
@@ -31,8 +36,45 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function launchBrowser(executablePath: string): Promise<Browser> {
-  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+export async function launchBrowser(executablePath: string, extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * Records every desktop notification the page creates (title, body, tag), and keeps them so
+ * a test can click one. Installed through the DevTools protocol before the app's scripts run.
+ */
+export async function recordNotifications(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const Real = window.Notification;
+    const seen: { title: string; body: string; tag: string; n: Notification }[] = [];
+    class Recorded extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        seen.push({ title, body: options?.body ?? '', tag: options?.tag ?? '', n: this });
+      }
+    }
+    Object.defineProperty(window, 'Notification', { value: Recorded, configurable: true, writable: true });
+    Object.defineProperty(window, '__notifications', { value: seen });
+  });
+}
+
+export async function notificationsShown(
+  page: Page,
+): Promise<{ title: string; body: string; tag: string }[]> {
+  return page.evaluate(() =>
+    (
+      (window as unknown as { __notifications: { title: string; body: string; tag: string }[] })
+        .__notifications ?? []
+    ).map(({ title, body, tag }) => ({ title, body, tag })),
+  );
+}
+
+/** Waits until the service worker controls the page (it precached the app shell by then). */
+export async function waitForServiceWorker(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.evaluate(() => Boolean(navigator.serviceWorker?.controller)), { timeout: 20_000 })
+    .toBe(true);
 }
 
 export interface UserPage {
@@ -83,13 +125,21 @@ export async function register(page: Page, user: string, password: string): Prom
   await page.getByRole('button', { name: 'New here? Create an account' }).click();
   await fillCredentials(page, user, password);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(`Signed in as ${user}`);
+  await signedInAs(page, user);
+}
+
+/** Waits (with Playwright's own waiting, usable in hooks too) for the header to name `user` (ids are lowercase). */
+async function signedInAs(page: Page, user: string): Promise<void> {
+  await page
+    .getByTestId('signed-in-as')
+    .filter({ hasText: new RegExp(`^Signed in as ${user.toLowerCase()}$`) })
+    .waitFor();
 }
 
 export async function signIn(page: Page, user: string, password: string): Promise<void> {
   await fillCredentials(page, user, password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(`Signed in as ${user}`);
+  await signedInAs(page, user);
 }
 
 export async function fillCredentials(page: Page, user: string, password: string): Promise<void> {
@@ -105,7 +155,7 @@ export async function waitOnline(page: Page, timeout = 40_000): Promise<void> {
 export async function startChat(page: Page, peer: string): Promise<void> {
   await page.getByLabel('New chat: recipient user id').fill(peer);
   await page.getByRole('button', { name: 'Chat', exact: true }).click();
-  await expect.poll(() => page.locator('#chat-title').textContent()).toContain(peer);
+  await page.locator('#chat-title', { hasText: peer.toLowerCase() }).waitFor();
 }
 
 export async function openConversation(page: Page, peer: string): Promise<void> {
@@ -117,7 +167,9 @@ export async function sendText(page: Page, text: string): Promise<void> {
   const box = page.locator('.composer textarea');
   await box.fill(text);
   await box.press('Enter');
-  await expect.poll(() => box.inputValue()).toBe('');
+  await page.waitForFunction(
+    () => document.querySelector<HTMLTextAreaElement>('.composer textarea')?.value === '',
+  );
 }
 
 /** Bubbles of the open conversation, by text, with their state. */
