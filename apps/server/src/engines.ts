@@ -100,6 +100,7 @@ async function openPostgres(config: Config, url: string, deps: EngineDeps): Prom
     mailboxMax: config.mailboxMax,
     retentionDays: config.retentionDays,
     registry: deps.metrics.registry,
+    onConnectionError: (err) => deps.log.warn({ err: err.message }, 'PostgreSQL connection error'),
   });
   let secret: string;
   try {

@@ -1,5 +1,5 @@
 import { encodeCursor } from './cursor.js';
-import type { Sql } from './pg-client.js';
+import type { PgClient } from './pg-client.js';
 import type { Admit, Entry, OpResult, Receipt, SendOp, SendRefusal, StoreOp } from './store.js';
 
 /** A locked user row as the group commit sees it while it assigns sequence numbers. */
@@ -22,10 +22,44 @@ interface Inserts {
   fromSeq: (number | null)[];
 }
 
+/** Statement texts, prepared once per connection under these names. */
+const LOCK_USERS = `SELECT id, tag, head_seq, delivered_seq FROM users WHERE id = ANY($1::text[])
+  ORDER BY id FOR UPDATE`;
+const FIND_SENT = `SELECT sender, id, ts FROM messages
+  WHERE (sender, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+// Every message and both of its entries in one statement; the entries find their
+// message's rowid through (sender, id), which is unique.
+const INSERT_MESSAGES = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+      AS t(sender, id, recipient, body, ts, to_seq, from_seq)
+  ), m AS (
+    INSERT INTO messages (sender, id, recipient, body, ts, recipient_seq, refs)
+    SELECT sender, id, recipient, body, ts, to_seq, CASE WHEN from_seq IS NULL THEN 1 ELSE 2 END FROM input
+    RETURNING rowid, sender, id
+  )
+  INSERT INTO entries (owner, seq, peer, msg, ts)
+  SELECT i.recipient, i.to_seq, i.sender, m.rowid, i.ts FROM input i JOIN m USING (sender, id)
+  UNION ALL
+  SELECT i.sender, i.from_seq, i.recipient, m.rowid, i.ts FROM input i JOIN m USING (sender, id)
+  WHERE i.from_seq IS NOT NULL`;
+const UPDATE_MAILBOXES = `
+  UPDATE users u SET head_seq = v.head, delivered_seq = v.delivered
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, head, delivered)
+  WHERE u.id = v.id`;
+// What each ack newly covers that someone else sent to this mailbox: one receipt per
+// message, in mailbox order.
+const RECEIPTS = `
+  SELECT a.ord::int AS ord, m.sender, m.id
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS a(owner, lo, hi, ord)
+  JOIN entries e ON e.owner = a.owner AND e.seq > a.lo AND e.seq <= a.hi
+  JOIN messages m ON m.rowid = e.msg
+  WHERE m.recipient = a.owner AND m.sender <> a.owner
+  ORDER BY a.ord, e.seq`;
+
 /**
- * One group commit on PostgreSQL = one transaction, in two pipelined round trips after
- * BEGIN, then COMMIT:
- *  1. lock every user row the batch touches in ONE statement ordered by id (two nodes
+ * One group commit on PostgreSQL = one transaction in two pipelined round trips:
+ *  1. BEGIN, lock every user row the batch touches in ONE statement ordered by id (two nodes
  *     committing A→B and B→A at once take the locks in the same order, so they queue
  *     instead of deadlocking), and read which (from, id) already exist. Under the sender's
  *     row lock that answer cannot change before COMMIT: no other node stores the same id
@@ -33,7 +67,7 @@ interface Inserts {
  *  2. `admit` (the rate limit; a Redis round trip in a cluster) decides the sends that
  *     passed; then, with sequence numbers taken from the locked heads, one statement
  *     inserts every message and both of its entries, one writes the heads and delivered
- *     marks, one reads the receipts the acks cause.
+ *     marks, one reads the receipts the acks cause, and COMMIT goes right behind them.
  * COMMIT runs with synchronous_commit on (pg-client.ts): the promise resolves only once the
  * commit record is flushed, so `sent` is never said about anything a crash could lose.
  *
@@ -42,7 +76,7 @@ interface Inserts {
  * seq below it.
  */
 export async function groupCommit(
-  sql: Sql,
+  db: PgClient,
   ops: readonly StoreOp[],
   admit: Admit,
   now: () => number,
@@ -62,17 +96,16 @@ export async function groupCommit(
     }
   }
   const ids = [...userIds];
-  return sql.begin(async (tx) => {
-    const [locked, existing] = await Promise.all([
-      tx<{ id: string; tag: string; head_seq: number; delivered_seq: number }[]>`
-        SELECT id, tag, head_seq, delivered_seq FROM users WHERE id = ANY(${ids}::text[])
-        ORDER BY id FOR UPDATE`,
+  return db.transaction(async ({ conn, begun, commit }) => {
+    const [, lockedRes, existingRes] = await Promise.all([
+      begun,
+      conn.query({ name: 'pigeon_lock_users', text: LOCK_USERS, values: [ids] }),
       dupFrom.length === 0
-        ? Promise.resolve([])
-        : tx<{ sender: string; id: string; ts: number }[]>`
-        SELECT sender, id, ts FROM messages
-        WHERE (sender, id) IN (SELECT * FROM unnest(${dupFrom}::text[], ${dupId}::text[]))`,
+        ? null
+        : conn.query({ name: 'pigeon_find_sent', text: FIND_SENT, values: [dupFrom, dupId] }),
     ]);
+    const locked = lockedRes.rows as { id: string; tag: string; head_seq: number; delivered_seq: number }[];
+    const existing = (existingRes?.rows ?? []) as { sender: string; id: string; ts: number }[];
     const boxes = new Map<string, Box>();
     for (const row of locked) {
       boxes.set(row.id, { tag: row.tag, head: row.head_seq, delivered: row.delivered_seq, dirty: false });
@@ -144,53 +177,40 @@ export async function groupCommit(
       }
     }
 
-    // postgres.js sends a query when it is first awaited: Promise.all below puts them on
-    // the wire in this order, back to back (pipelined), after nothing has been awaited.
+    // Sent back to back on the connection (pipelined), COMMIT last.
     const writes: Promise<unknown>[] = [];
     if (ins.sender.length > 0) {
-      // Every message and both of its entries in one statement; the entries find their
-      // message's rowid through (sender, id), which is unique.
-      writes.push(tx`
-        WITH input AS (
-          SELECT * FROM unnest(${ins.sender}::text[], ${ins.id}::text[], ${ins.recipient}::text[],
-            ${ins.body}::text[], ${ins.ts}::bigint[], ${ins.toSeq}::bigint[], ${ins.fromSeq}::bigint[])
-            AS t(sender, id, recipient, body, ts, to_seq, from_seq)
-        ), m AS (
-          INSERT INTO messages (sender, id, recipient, body, ts, recipient_seq, refs)
-          SELECT sender, id, recipient, body, ts, to_seq, CASE WHEN from_seq IS NULL THEN 1 ELSE 2 END
-          FROM input
-          RETURNING rowid, sender, id
-        )
-        INSERT INTO entries (owner, seq, peer, msg, ts)
-        SELECT i.recipient, i.to_seq, i.sender, m.rowid, i.ts FROM input i JOIN m USING (sender, id)
-        UNION ALL
-        SELECT i.sender, i.from_seq, i.recipient, m.rowid, i.ts FROM input i JOIN m USING (sender, id)
-        WHERE i.from_seq IS NOT NULL`);
+      writes.push(
+        conn.query({
+          name: 'pigeon_insert_messages',
+          text: INSERT_MESSAGES,
+          values: [ins.sender, ins.id, ins.recipient, ins.body, ins.ts, ins.toSeq, ins.fromSeq],
+        }),
+      );
     }
     const dirty = [...boxes].filter(([, b]) => b.dirty);
     if (dirty.length > 0) {
-      writes.push(tx`
-        UPDATE users u SET head_seq = v.head, delivered_seq = v.delivered
-        FROM unnest(${dirty.map(([id]) => id)}::text[], ${dirty.map(([, b]) => b.head)}::bigint[],
-          ${dirty.map(([, b]) => b.delivered)}::bigint[]) AS v(id, head, delivered)
-        WHERE u.id = v.id`);
+      writes.push(
+        conn.query({
+          name: 'pigeon_update_mailboxes',
+          text: UPDATE_MAILBOXES,
+          values: [dirty.map(([id]) => id), dirty.map(([, b]) => b.head), dirty.map(([, b]) => b.delivered)],
+        }),
+      );
     }
-    let receiptRows: Promise<{ ord: number; sender: string; id: string }[]> | null = null;
+    let receiptRows: Promise<{ rows: { ord: number; sender: string; id: string }[] }> | null = null;
     if (acks.owner.length > 0) {
-      // What each ack newly covers that someone else sent to this mailbox: one receipt per
-      // message, in mailbox order. Runs after the inserts (one connection, in order).
-      receiptRows = tx<{ ord: number; sender: string; id: string }[]>`
-          SELECT a.ord::int AS ord, m.sender, m.id
-          FROM unnest(${acks.owner}::text[], ${acks.lo}::bigint[], ${acks.hi}::bigint[]) WITH ORDINALITY
-            AS a(owner, lo, hi, ord)
-          JOIN entries e ON e.owner = a.owner AND e.seq > a.lo AND e.seq <= a.hi
-          JOIN messages m ON m.rowid = e.msg
-          WHERE m.recipient = a.owner AND m.sender <> a.owner
-          ORDER BY a.ord, e.seq`;
+      // After the inserts: an ack may cover an entry this very batch stored.
+      receiptRows = conn.query({
+        name: 'pigeon_receipts',
+        text: RECEIPTS,
+        values: [acks.owner, acks.lo, acks.hi],
+      });
       writes.push(receiptRows);
     }
+    writes.push(commit());
     await Promise.all(writes);
-    for (const r of receiptRows ? await receiptRows : []) {
+    for (const r of receiptRows ? (await receiptRows).rows : []) {
       ackReceipts[r.ord - 1]!.push({ sender: r.sender, id: r.id, to: acks.owner[r.ord - 1]! });
     }
     return results;

@@ -1,4 +1,4 @@
-import type { Sql } from './pg-client.js';
+import type { PgClient, PgConn } from './pg-client.js';
 import { LOCK_NAMESPACE, LOCK_RETENTION } from './pg-schema.js';
 
 export interface RetentionOptions {
@@ -31,32 +31,38 @@ const PAGE = 200;
  * PostgreSQL (no rows come back but the ids of messages left without entries), so the
  * node's event loop only ever waits on I/O and sends keep committing between slices.
  */
-export async function sweepRetention(sql: Sql, opts: RetentionOptions): Promise<number> {
+export async function sweepRetention(db: PgClient, opts: RetentionOptions): Promise<number> {
   const slice = opts.slice ?? SLICE;
   const page = opts.page ?? PAGE;
-  const conn = await sql.reserve();
-  try {
-    const [lock] = await conn<{ locked: boolean }[]>`
-      SELECT pg_try_advisory_lock(${LOCK_NAMESPACE}, ${LOCK_RETENTION}) AS locked`;
-    if (!lock?.locked) return 0;
+  return db.withConnection(async (conn) => {
+    const lock = await conn.query('SELECT pg_try_advisory_lock($1, $2) AS locked', [
+      LOCK_NAMESPACE,
+      LOCK_RETENTION,
+    ]);
+    if (lock.rows[0]?.locked !== true) return 0;
     try {
       // A revoked token past its own expiry is dead anyway.
-      await conn`DELETE FROM revoked_tokens WHERE expires_at <= ${opts.now}`;
+      await conn.query('DELETE FROM revoked_tokens WHERE expires_at <= $1', [opts.now]);
       let removed = 0;
       let after = '';
       for (;;) {
-        const boxes = await conn<{ id: string; head_seq: number; removed_upto: number }[]>`
-          SELECT id, head_seq, removed_upto FROM users
-          WHERE head_seq - removed_upto > ${opts.keep} AND id > ${after} ORDER BY id LIMIT ${page}`;
+        const boxes = (
+          await conn.query(
+            `SELECT id, head_seq, removed_upto FROM users
+             WHERE head_seq - removed_upto > $1 AND id > $2 ORDER BY id LIMIT $3`,
+            [opts.keep, after, page],
+          )
+        ).rows as { id: string; head_seq: number; removed_upto: number }[];
         if (boxes.length === 0) break;
         for (const box of boxes) {
           after = box.id;
           // Keep the newest `keep` entries and everything younger than the cutoff.
-          const [last] = await conn<{ max_seq: number | null }[]>`
-            SELECT MAX(seq) AS max_seq FROM entries
-            WHERE owner = ${box.id} AND seq > ${box.removed_upto} AND seq <= ${box.head_seq - opts.keep}
-              AND ts < ${opts.cutoff}`;
-          const upto = last?.max_seq ?? null;
+          const last = await conn.query(
+            `SELECT MAX(seq) AS max_seq FROM entries
+             WHERE owner = $1 AND seq > $2 AND seq <= $3 AND ts < $4`,
+            [box.id, box.removed_upto, box.head_seq - opts.keep, opts.cutoff],
+          );
+          const upto = (last.rows[0]?.max_seq as number | null | undefined) ?? null;
           if (upto === null) continue;
           for (let from = box.removed_upto; from < upto; from = Math.min(upto, from + slice)) {
             removed += await removeSlice(conn, box.id, from, Math.min(upto, from + slice));
@@ -65,41 +71,50 @@ export async function sweepRetention(sql: Sql, opts: RetentionOptions): Promise<
       }
       return removed;
     } finally {
-      await conn`SELECT pg_advisory_unlock(${LOCK_NAMESPACE}, ${LOCK_RETENTION})`.catch(() => {});
+      await conn.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, LOCK_RETENTION]).catch(() => {});
     }
-  } finally {
-    conn.release();
-  }
+  });
 }
 
+const REMOVE_ENTRIES = `
+  WITH del AS (
+    DELETE FROM entries WHERE owner = $1 AND seq > $2 AND seq <= $3 RETURNING msg
+  ), dec AS (
+    UPDATE messages m SET refs = m.refs - d.n
+    FROM (SELECT msg, count(*)::int AS n FROM del GROUP BY msg) d
+    WHERE m.rowid = d.msg RETURNING m.rowid, m.refs
+  )
+  SELECT (SELECT count(*) FROM del)::int AS removed,
+    (SELECT array_agg(rowid) FROM dec WHERE refs <= 0) AS gone`;
+
 /** Removes `owner`'s entries in (fromSeq, uptoSeq] and the messages left without entries. */
-async function removeSlice(conn: Sql, owner: string, fromSeq: number, uptoSeq: number): Promise<number> {
+async function removeSlice(conn: PgConn, owner: string, fromSeq: number, uptoSeq: number): Promise<number> {
   try {
     // Round trip 1: BEGIN, take the owner's row (sends to it wait for this slice), remove
     // the entries and count the references they held.
-    const [, , [counts]] = await Promise.all([
-      conn`BEGIN`,
-      conn`SELECT 1 FROM users WHERE id = ${owner} FOR UPDATE`,
-      conn<{ removed: number; gone: number[] | null }[]>`
-        WITH del AS (
-          DELETE FROM entries WHERE owner = ${owner} AND seq > ${fromSeq} AND seq <= ${uptoSeq} RETURNING msg
-        ), dec AS (
-          UPDATE messages m SET refs = m.refs - d.n
-          FROM (SELECT msg, count(*)::int AS n FROM del GROUP BY msg) d
-          WHERE m.rowid = d.msg RETURNING m.rowid, m.refs
-        )
-        SELECT (SELECT count(*) FROM del)::int AS removed,
-          (SELECT array_agg(rowid) FROM dec WHERE refs <= 0) AS gone`,
+    const [, , counts] = await Promise.all([
+      conn.query('BEGIN'),
+      conn.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [owner]),
+      conn.query({
+        name: 'pigeon_retention_remove',
+        text: REMOVE_ENTRIES,
+        values: [owner, fromSeq, uptoSeq],
+      }),
     ]);
+    const row = counts.rows[0] as { removed: number; gone: string[] | null } | undefined;
     // Round trip 2: the messages no entry refers to any more, the mark, COMMIT.
-    await Promise.all([
-      conn`DELETE FROM messages WHERE rowid = ANY(${counts?.gone ?? []}::bigint[])`,
-      conn`UPDATE users SET removed_upto = GREATEST(removed_upto, ${uptoSeq}) WHERE id = ${owner}`,
-      conn`COMMIT`,
+    const [, , done] = await Promise.all([
+      conn.query('DELETE FROM messages WHERE rowid = ANY($1::bigint[])', [row?.gone ?? []]),
+      conn.query('UPDATE users SET removed_upto = GREATEST(removed_upto, $2) WHERE id = $1', [
+        owner,
+        uptoSeq,
+      ]),
+      conn.query('COMMIT'),
     ]);
-    return counts?.removed ?? 0;
+    if (done.command !== 'COMMIT') throw new Error(`retention slice rolled back (${done.command})`);
+    return row?.removed ?? 0;
   } catch (err) {
-    await conn`ROLLBACK`.catch(() => {});
+    await conn.query('ROLLBACK').catch(() => {});
     throw err;
   }
 }

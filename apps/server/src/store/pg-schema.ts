@@ -1,4 +1,4 @@
-import type { Sql } from './pg-client.js';
+import type { PgClient } from './pg-client.js';
 
 /**
  * The PostgreSQL schema, as numbered migrations. `migrate` brings a database to the newest
@@ -74,18 +74,26 @@ export class SchemaTooNewError extends Error {
 }
 
 /** Brings the database to PG_SCHEMA_VERSION; returns the version it found. */
-export async function migrate(sql: Sql): Promise<number> {
-  return sql.begin(async (tx) => {
+export async function migrate(db: PgClient): Promise<number> {
+  return db.transaction(async ({ conn, begun }) => {
     // Held until COMMIT: other nodes starting now wait here, then see the new version.
-    await tx`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${LOCK_MIGRATE})`;
-    await tx`CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)`;
-    const rows = await tx<{ value: string }[]>`SELECT value FROM meta WHERE key = 'schema'`;
+    await Promise.all([
+      begun,
+      conn.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, LOCK_MIGRATE]),
+    ]);
+    await conn.query('CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)');
+    const rows = (await conn.query("SELECT value FROM meta WHERE key = 'schema'")).rows as {
+      value: string;
+    }[];
     const found = rows[0] ? Number(rows[0].value) : 0;
     if (found > PG_SCHEMA_VERSION) throw new SchemaTooNewError(found);
-    for (let v = found; v < PG_SCHEMA_VERSION; v++) await tx.unsafe(MIGRATIONS[v]!);
+    for (let v = found; v < PG_SCHEMA_VERSION; v++) await conn.query(MIGRATIONS[v]!);
     if (found !== PG_SCHEMA_VERSION) {
-      await tx`INSERT INTO meta (key, value) VALUES ('schema', ${String(PG_SCHEMA_VERSION)})
-               ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
+      await conn.query(
+        `INSERT INTO meta (key, value) VALUES ('schema', $1)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+        [String(PG_SCHEMA_VERSION)],
+      );
     }
     return found;
   });

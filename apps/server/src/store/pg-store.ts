@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import type { Registry } from 'prom-client';
 import { encodeCursor } from './cursor.js';
-import { createPgClient, type PgClient, type Sql } from './pg-client.js';
+import { PgClient } from './pg-client.js';
 import { groupCommit } from './pg-commit.js';
 import { sweepRetention } from './pg-retention.js';
 import { migrate } from './pg-schema.js';
@@ -28,6 +28,10 @@ export interface PgStoreOptions {
   now?: () => number;
   /** Where the connection metrics go. */
   registry?: Registry;
+  /** Told about errors of idle connections (logged by the node). */
+  onConnectionError?: (err: Error) => void;
+  /** Entries the retention sweep removes per transaction (tests make it small). */
+  retentionSlice?: number;
 }
 
 interface UserRow {
@@ -51,45 +55,60 @@ interface EntryRow {
   delivered: boolean;
 }
 
-/** Columns of an entry with its message and the recipient's delivered mark (aliases e, m, r). */
-const ENTRY_COLUMNS = `e.owner, e.seq, m.sender, m.id, m.recipient, m.body, m.ts,
+/** Columns of an entry with its message and the recipient's delivered mark, and their joins. */
+const COLUMNS = `e.owner, e.seq, m.sender, m.id, m.recipient, m.body, m.ts,
   (r.delivered_seq >= m.recipient_seq) AS delivered`;
-const ENTRY_JOIN = 'JOIN messages m ON m.rowid = e.msg JOIN users r ON r.id = m.recipient';
+const JOINS = 'JOIN messages m ON m.rowid = e.msg JOIN users r ON r.id = m.recipient';
+
+const READ_RANGE = `SELECT ${COLUMNS} FROM entries e ${JOINS}
+  WHERE e.owner = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq LIMIT $4`;
+const HISTORY = `SELECT ${COLUMNS} FROM entries e ${JOINS}
+  WHERE e.owner = $1 AND e.peer = $2 AND e.seq < $3 ORDER BY e.seq DESC LIMIT $4`;
+// The newest entry per peer from the (owner, peer, seq) index, like SQLite's.
+const CONVERSATIONS = `SELECT last.peer, ${COLUMNS}
+  FROM (SELECT peer, MAX(seq) AS seq FROM entries WHERE owner = $1 GROUP BY peer) last
+  JOIN entries e ON e.owner = $1 AND e.seq = last.seq ${JOINS}
+  WHERE last.seq < $2 ORDER BY e.seq DESC LIMIT $3`;
 
 /**
  * The durable store on PostgreSQL: the system of record shared by every node of a cluster.
- * Open it with `PgStore.open` (it migrates the schema). See pg-schema.ts for the layout.
+ * Open it with `PgStore.open` (it migrates the schema). See pg-schema.ts for the layout,
+ * pg-commit.ts for the group commit, pg-retention.ts for the sweep.
  */
 export class PgStore implements Store {
-  private readonly sql: Sql;
   private readonly now: () => number;
   /** Mailbox tags never change and users are never deleted: cache them. */
   private readonly tags = new Map<string, string>();
   private closed = false;
 
   private constructor(
-    private readonly client: PgClient,
+    private readonly db: PgClient,
     private readonly opts: PgStoreOptions,
   ) {
-    this.sql = client.sql;
     this.now = opts.now ?? Date.now;
   }
 
   /** Connects, migrates the schema (under an advisory lock) and returns the store. */
   static async open(opts: PgStoreOptions): Promise<PgStore> {
-    const client = createPgClient({ url: opts.url, max: opts.poolSize, registry: opts.registry });
+    const db = new PgClient({
+      url: opts.url,
+      max: opts.poolSize,
+      registry: opts.registry,
+      onError: opts.onConnectionError,
+    });
     try {
-      await migrate(client.sql);
+      await migrate(db);
+      await db.healthy();
     } catch (err) {
-      await client.close().catch(() => {});
+      await db.close().catch(() => {});
       throw err;
     }
-    return new PgStore(client, opts);
+    return new PgStore(db, opts);
   }
 
   /** True while PostgreSQL answers (for `/healthz`). */
   healthy(): Promise<boolean> {
-    return this.client.healthy();
+    return this.db.healthy();
   }
 
   /**
@@ -98,62 +117,81 @@ export class PgStore implements Store {
    */
   async sharedSecret(): Promise<string> {
     const fresh = crypto.randomBytes(32).toString('hex');
-    await this
-      .sql`INSERT INTO meta (key, value) VALUES ('token_secret', ${fresh}) ON CONFLICT (key) DO NOTHING`;
-    const rows = await this.sql<{ value: string }[]>`SELECT value FROM meta WHERE key = 'token_secret'`;
+    await this.db.query({
+      text: "INSERT INTO meta (key, value) VALUES ('token_secret', $1) ON CONFLICT (key) DO NOTHING",
+      values: [fresh],
+    });
+    const rows = await this.db.query<{ value: string }>({
+      text: "SELECT value FROM meta WHERE key = 'token_secret'",
+    });
     return rows[0]!.value;
   }
 
   async createUser(id: string, passwordHash: string | null): Promise<boolean> {
     const tag = crypto.randomBytes(4).toString('hex');
-    const rows = await this.sql`
-      INSERT INTO users (id, password_hash, tag, created_at) VALUES (${id}, ${passwordHash}, ${tag}, ${this.now()})
-      ON CONFLICT (id) DO NOTHING RETURNING id`;
+    const rows = await this.db.query({
+      text: `INSERT INTO users (id, password_hash, tag, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO NOTHING RETURNING id`,
+      values: [id, passwordHash, tag, this.now()],
+    });
     return rows.length === 1;
   }
 
   async getUser(id: string): Promise<UserRecord | null> {
-    const rows = await this.sql<
-      UserRow[]
-    >`SELECT id, password_hash, tag, token_epoch FROM users WHERE id = ${id}`;
+    const rows = await this.db.query<UserRow>({
+      name: 'pigeon_get_user',
+      text: 'SELECT id, password_hash, tag, token_epoch FROM users WHERE id = $1',
+      values: [id],
+    });
     const row = rows[0];
     if (!row) return null;
     this.tags.set(row.id, row.tag);
     return { id: row.id, passwordHash: row.password_hash, tokenEpoch: row.token_epoch };
   }
 
-  async setPassword(id: string, passwordHash: string): Promise<number | null> {
-    const rows = await this.sql<{ token_epoch: number }[]>`
-      UPDATE users SET password_hash = ${passwordHash}, token_epoch = token_epoch + 1 WHERE id = ${id}
-      RETURNING token_epoch`;
-    return rows[0]?.token_epoch ?? null;
-  }
-
-  async revokeAllTokens(id: string): Promise<number | null> {
-    const rows = await this.sql<{ token_epoch: number }[]>`
-      UPDATE users SET token_epoch = token_epoch + 1 WHERE id = ${id} RETURNING token_epoch`;
-    return rows[0]?.token_epoch ?? null;
-  }
-
-  async revokeToken(tokenId: string, expiresAt: number): Promise<void> {
-    await this.sql`
-      INSERT INTO revoked_tokens (id, expires_at) VALUES (${tokenId}, ${expiresAt})
-      ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(revoked_tokens.expires_at, EXCLUDED.expires_at)`;
-  }
-
-  async isTokenRevoked(tokenId: string): Promise<boolean> {
-    const rows = await this.sql`
-      SELECT 1 FROM revoked_tokens WHERE id = ${tokenId} AND expires_at > ${this.now()}`;
-    return rows.length > 0;
-  }
-
   async ensureUser(id: string): Promise<void> {
     await this.createUser(id, null);
   }
 
+  async setPassword(id: string, passwordHash: string): Promise<number | null> {
+    const rows = await this.db.query<{ token_epoch: number }>({
+      text: 'UPDATE users SET password_hash = $2, token_epoch = token_epoch + 1 WHERE id = $1 RETURNING token_epoch',
+      values: [id, passwordHash],
+    });
+    return rows[0]?.token_epoch ?? null;
+  }
+
+  async revokeAllTokens(id: string): Promise<number | null> {
+    const rows = await this.db.query<{ token_epoch: number }>({
+      text: 'UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1 RETURNING token_epoch',
+      values: [id],
+    });
+    return rows[0]?.token_epoch ?? null;
+  }
+
+  async revokeToken(tokenId: string, expiresAt: number): Promise<void> {
+    await this.db.query({
+      text: `INSERT INTO revoked_tokens (id, expires_at) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(revoked_tokens.expires_at, EXCLUDED.expires_at)`,
+      values: [tokenId, expiresAt],
+    });
+  }
+
+  async isTokenRevoked(tokenId: string): Promise<boolean> {
+    const rows = await this.db.query({
+      name: 'pigeon_is_revoked',
+      text: 'SELECT 1 FROM revoked_tokens WHERE id = $1 AND expires_at > $2',
+      values: [tokenId, this.now()],
+    });
+    return rows.length > 0;
+  }
+
   async mailbox(user: string): Promise<MailboxState | null> {
-    const rows = await this.sql<UserRow[]>`
-      SELECT id, tag, head_seq, delivered_seq, removed_upto FROM users WHERE id = ${user}`;
+    const rows = await this.db.query<UserRow>({
+      name: 'pigeon_mailbox',
+      text: 'SELECT tag, head_seq, delivered_seq, removed_upto FROM users WHERE id = $1',
+      values: [user],
+    });
     const row = rows[0];
     if (!row) return null;
     this.tags.set(user, row.tag);
@@ -170,13 +208,16 @@ export class PgStore implements Store {
   /** One group commit = one transaction; see pg-commit.ts. */
   async commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]> {
     if (this.closed) throw new Error('store is closed');
-    return groupCommit(this.sql, ops, admit, this.now, (user, tag) => this.tags.set(user, tag));
+    return groupCommit(this.db, ops, admit, this.now, (user, tag) => this.tags.set(user, tag));
   }
 
   private async tagOf(user: string): Promise<string> {
     const cached = this.tags.get(user);
     if (cached !== undefined) return cached;
-    const rows = await this.sql<{ tag: string }[]>`SELECT tag FROM users WHERE id = ${user}`;
+    const rows = await this.db.query<{ tag: string }>({
+      text: 'SELECT tag FROM users WHERE id = $1',
+      values: [user],
+    });
     if (!rows[0]) throw new Error(`no mailbox for ${user}`);
     this.tags.set(user, rows[0].tag);
     return rows[0].tag;
@@ -198,9 +239,11 @@ export class PgStore implements Store {
   async readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Entry[]> {
     const [tag, rows] = await Promise.all([
       this.tagOf(user),
-      this.sql<EntryRow[]>`
-        SELECT ${this.sql.unsafe(ENTRY_COLUMNS)} FROM entries e ${this.sql.unsafe(ENTRY_JOIN)}
-        WHERE e.owner = ${user} AND e.seq > ${afterSeq} AND e.seq <= ${uptoSeq} ORDER BY e.seq LIMIT ${limit}`,
+      this.db.query<EntryRow>({
+        name: 'pigeon_read_range',
+        text: READ_RANGE,
+        values: [user, afterSeq, uptoSeq, limit],
+      }),
     ]);
     return rows.map((r) => ({ owner: r.owner, seq: r.seq, frame: this.frame(tag, r) }));
   }
@@ -213,10 +256,11 @@ export class PgStore implements Store {
   ): Promise<{ items: MsgFrame[]; more: boolean }> {
     const [tag, rows] = await Promise.all([
       this.tagOf(user),
-      this.sql<EntryRow[]>`
-        SELECT ${this.sql.unsafe(ENTRY_COLUMNS)} FROM entries e ${this.sql.unsafe(ENTRY_JOIN)}
-        WHERE e.owner = ${user} AND e.peer = ${peer} AND e.seq < ${beforeSeq ?? Number.MAX_SAFE_INTEGER}
-        ORDER BY e.seq DESC LIMIT ${limit + 1}`,
+      this.db.query<EntryRow>({
+        name: 'pigeon_history',
+        text: HISTORY,
+        values: [user, peer, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit + 1],
+      }),
     ]);
     const more = rows.length > limit;
     const items = rows
@@ -230,15 +274,13 @@ export class PgStore implements Store {
     user: string,
     page: ConversationsPage,
   ): Promise<{ items: ConversationItem[]; more: boolean }> {
-    // The newest entry per peer, from the (owner, peer, seq) index, like SQLite's.
     const [tag, rows] = await Promise.all([
       this.tagOf(user),
-      this.sql<(EntryRow & { peer: string })[]>`
-        SELECT last.peer, ${this.sql.unsafe(ENTRY_COLUMNS)}
-        FROM (SELECT peer, MAX(seq) AS seq FROM entries WHERE owner = ${user} GROUP BY peer) last
-        JOIN entries e ON e.owner = ${user} AND e.seq = last.seq ${this.sql.unsafe(ENTRY_JOIN)}
-        WHERE last.seq < ${page.beforeSeq ?? Number.MAX_SAFE_INTEGER}
-        ORDER BY e.seq DESC LIMIT ${page.limit + 1}`,
+      this.db.query<EntryRow & { peer: string }>({
+        name: 'pigeon_conversations',
+        text: CONVERSATIONS,
+        values: [user, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
+      }),
     ]);
     const more = rows.length > page.limit;
     return {
@@ -249,16 +291,17 @@ export class PgStore implements Store {
 
   async sweepRetention(now: number): Promise<number> {
     if (this.closed) return 0;
-    return sweepRetention(this.sql, {
+    return sweepRetention(this.db, {
       now,
       cutoff: now - this.opts.retentionDays * 86_400_000,
       keep: this.opts.mailboxMax,
+      slice: this.opts.retentionSlice,
     });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.client.close();
+    await this.db.close();
   }
 }

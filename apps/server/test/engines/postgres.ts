@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import postgres from 'postgres';
+import pg from 'pg';
 
 /**
  * A real PostgreSQL for tests: `initdb` + `pg_ctl` from Debian's packages in a fresh temp
@@ -163,16 +163,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     dir,
     url,
     async createDatabase(name) {
-      const admin = postgres(url(), { max: 1, onnotice: () => {} });
-      try {
-        const exists = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
-        if (exists.length === 0) await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
-      } catch (err) {
-        // Two workers creating the same database at once: the loser sees it exist.
-        if ((err as { code?: string }).code !== '42P04') throw err;
-      } finally {
-        await admin.end();
-      }
+      await createDatabaseAt(url(), name);
       return url(name);
     },
     async stop(mode) {
@@ -189,6 +180,34 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs `fn` on a connection of its own to `url` (administration in tests). */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates database `name` through `adminUrl` unless it exists (several workers may race). */
+export async function createDatabaseAt(adminUrl: string, name: string): Promise<void> {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+  await withClient(adminUrl, async (c) => {
+    const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) {
+      try {
+        await c.query(`CREATE DATABASE ${name}`);
+      } catch (err) {
+        // Created meanwhile by someone else: fine.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+    }
+  });
 }
 
 /** A database name unique to this run (lower case: unquoted identifiers fold to it). */

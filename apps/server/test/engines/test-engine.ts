@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
-import postgres from 'postgres';
+import { createDatabaseAt } from './postgres.js';
 
 /**
  * Which engine the server suite runs on. `PIGEON_TEST_ENGINE=postgres` (`npm run test:pg`)
@@ -18,15 +18,6 @@ export async function databaseFor(dbPath: string): Promise<string | null> {
   const base = process.env.PIGEON_TEST_PG_URL;
   if (testEngine !== 'postgres' || !base) return null;
   const name = `t_${crypto.createHash('sha256').update(path.resolve(dbPath)).digest('hex').slice(0, 24)}`;
-  const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
-  try {
-    const exists = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
-    if (exists.length === 0) await admin.unsafe(`CREATE DATABASE ${name}`);
-  } catch (err) {
-    // Created meanwhile by another server of the same test: fine.
-    if ((err as { code?: string }).code !== '42P04') throw err;
-  } finally {
-    await admin.end();
-  }
+  await createDatabaseAt(`${base}/postgres`, name);
   return `${base}/${name}`;
 }
