@@ -5,7 +5,7 @@ import { closeSettings } from '../lib/navigation';
 import { askNotificationPermission, notificationPermission } from '../lib/notifications';
 import { type AccountResult, changePassword, signOutEverywhere } from '../store/account';
 import { type ThemeChoice, useChatStore } from '../store/chat-store';
-import { setPreferences, signOut } from '../store/client-bridge';
+import { finishSignOut, setPreferences } from '../store/client-bridge';
 import { LanguageSwitch } from './language-switch';
 import { explainAuthError } from './sign-in-screen';
 
@@ -191,7 +191,7 @@ function Account() {
         <button
           type="button"
           className="quiet-button danger"
-          onClick={() => void signOutEverywhere(signOut).then(setEverywhere)}
+          onClick={() => void signOutEverywhere(() => void finishSignOut()).then(setEverywhere)}
         >
           {t('signOutEverywhere')}
         </button>

@@ -20,7 +20,6 @@ import { watchNetwork } from './network';
 import { fromOutbox } from './outbox-mapping';
 import {
   activeClient,
-  currentSession,
   dropIncoming,
   flushIncoming,
   onNewMessages,
@@ -227,37 +226,37 @@ export function waitUntilSent(signal?: AbortSignal): Promise<void> {
  * yet stay stored for this user only, and go out at their next sign-in here (the UI asks
  * before it comes to that); drafts stay too, so nothing typed is lost. Everything else of
  * this user (unread counts, recent messages, the cursor) is removed from the browser.
- * Resolves false, still signed in, when the client could not save the outbox first.
+ * Offline (the server cannot be told), it signs out here all the same: the token then ends
+ * at its expiry, or with "sign out of all devices". Resolves false, still signed in, when
+ * the client could not save the outbox first.
  */
 export async function signOut(): Promise<boolean> {
-  const me = useChatStore.getState().me;
+  const client = activeClient();
   const keep = useChatStore.getState().unsent > 0;
-  const s = currentSession();
-  try {
-    await activeClient()?.logout({ clearData: !keep });
-  } catch {
-    return false;
+  if (client) {
+    try {
+      await client.logout({ revoke: 'session', clearData: !keep });
+    } catch (err) {
+      if (!(err instanceof PigeonHttpError)) return false;
+      try {
+        await client.logout({ clearData: !keep });
+      } catch {
+        return false;
+      }
+    }
   }
+  await finishSignOut();
+  return true;
+}
+
+/** What remains after the client signed out: forget this user's data here, show the sign-in page. */
+export async function finishSignOut(): Promise<void> {
+  const me = useChatStore.getState().me;
   stopWatching();
   setSession(null);
   if (me) await clearUserData(storage(), me).catch(() => undefined);
   chatActions.signedOut();
   navigateTo(null);
-  if (s) void revokeSession(s);
-  return true;
-}
-
-/** Tells the server to stop accepting this token (best effort: signing out works offline). */
-async function revokeSession(s: Session): Promise<void> {
-  try {
-    await fetch('/api/logout', {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
-      body: '{}',
-    });
-  } catch {
-    // Offline: the token expires on its own; the browser has forgotten it already.
-  }
 }
 
 /** "Retry now": connect again at once instead of waiting out the backoff. */

@@ -1,4 +1,11 @@
-import type { ClientEventName, ClientEvents, ClientStatus, OutboxItem, PigeonClient } from '@pigeon/client';
+import type {
+  ClientEventName,
+  ClientEvents,
+  ClientStatus,
+  LogoutOptions,
+  OutboxItem,
+  PigeonClient,
+} from '@pigeon/client';
 import type { MsgFrame } from '@pigeon/protocol';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -19,7 +26,7 @@ function makeFakeClient() {
     useToken: vi.fn(async () => undefined),
     start: vi.fn(async () => undefined),
     stop: vi.fn(),
-    logout: vi.fn(async (_options?: { clearData?: boolean }) => undefined),
+    logout: vi.fn(async (_options?: LogoutOptions) => undefined),
     on: <E extends ClientEventName>(event: E, listener: ClientEvents[E]) => {
       const set = listeners.get(event) ?? new Set();
       set.add(listener as (arg: never) => unknown);
@@ -246,10 +253,18 @@ describe('the client bridge (with a stand-in client that satisfies PigeonClient)
     const kept = await fresh({ session: 'alice' });
     kept.fake.emit('outbox', [{ id: 'o1', to: 'bob', body: 'x', state: 'pending', createdAt: 1 }]);
     await kept.bridge.signOut();
-    expect(kept.fake.client.logout).toHaveBeenLastCalledWith({ clearData: false });
+    expect(kept.fake.client.logout).toHaveBeenLastCalledWith({ revoke: 'session', clearData: false });
     expect(kept.state().auth).toBe('signed-out');
     const cleared = await fresh({ session: 'alice' });
     await cleared.bridge.signOut();
-    expect(cleared.fake.client.logout).toHaveBeenLastCalledWith({ clearData: true });
+    expect(cleared.fake.client.logout).toHaveBeenLastCalledWith({ revoke: 'session', clearData: true });
+  });
+
+  it('signs out on this device even when the server cannot be told (offline)', async () => {
+    const { fake, bridge, state, PigeonHttpError } = await fresh({ session: 'alice' });
+    fake.client.logout.mockRejectedValueOnce(new PigeonHttpError(0, 'unreachable', 'offline'));
+    expect(await bridge.signOut()).toBe(true);
+    expect(fake.client.logout).toHaveBeenLastCalledWith({ clearData: true });
+    expect(state().auth).toBe('signed-out');
   });
 });
