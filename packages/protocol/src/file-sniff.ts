@@ -4,6 +4,7 @@
 // uploads) decide alike.
 
 import { type InlineImageType, isInlineImageType } from './files.js';
+import { LIMITS } from './limits.js';
 
 type Bytes = Uint8Array;
 
@@ -141,4 +142,17 @@ export function sniffImage(declared: string, prefix: Bytes): ImageInfo | null {
           : jpegSize(prefix);
   if (!size || size[0] === 0 || size[1] === 0) return null;
   return { type: declared, width: size[0], height: size[1] };
+}
+
+/**
+ * Whether an inline image is small enough to be decoded by every client: at most
+ * `LIMITS.imageMaxSide` pixels a side and `LIMITS.imageMaxPixels` in all (a 25 MB PNG can
+ * hold a 30,000 × 30,000 picture that takes gigabytes to decode). Else `image_too_large`.
+ */
+export function imageFits(image: Pick<ImageInfo, 'width' | 'height'>): boolean {
+  return (
+    image.width <= LIMITS.imageMaxSide &&
+    image.height <= LIMITS.imageMaxSide &&
+    image.width * image.height <= LIMITS.imageMaxPixels
+  );
 }

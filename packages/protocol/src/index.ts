@@ -9,7 +9,7 @@ export { encode } from './encode.js';
 export type { Feature, FeatureSet } from './features.js';
 export { FEATURES, isFeature, NO_FEATURES, parseHelloFeatures } from './features.js';
 export type { ImageInfo } from './file-sniff.js';
-export { matchesDeclaredType, sniffImage } from './file-sniff.js';
+export { imageFits, matchesDeclaredType, sniffImage } from './file-sniff.js';
 export type { FileInfo, InlineImageType } from './files.js';
 export {
   contentDisposition,

@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { INLINE_IMAGE_TYPES, matchesDeclaredType, sniffImage } from '../src/index.js';
+import { INLINE_IMAGE_TYPES, imageFits, LIMITS, matchesDeclaredType, sniffImage } from '../src/index.js';
 
 const bytes = (...parts: (number[] | string | Uint8Array)[]) => {
   const out: number[] = [];
@@ -116,5 +116,22 @@ describe('matchesDeclaredType: a type that lies about itself', () => {
   });
   it('types such as toString are not signatures', () => {
     expect(matchesDeclaredType('toString', bytes('x'))).toBe(true);
+  });
+});
+
+describe('imageFits: the pixel limits at their boundaries', () => {
+  const side = LIMITS.imageMaxSide;
+  it.each([
+    [side, 1, true],
+    [side + 1, 1, false],
+    [1, side, true],
+    [1, side + 1, false],
+    // 7071 × 7071 = 49,999,041 pixels passes; 7072 × 7071 = 50,006,112 does not.
+    [7071, 7071, true],
+    [7072, 7071, false],
+    [10_000, 5_000, true],
+    [10_000, 5_001, false],
+  ])('%i × %i → %s', (width, height, ok) => {
+    expect(imageFits({ width, height })).toBe(ok);
   });
 });
