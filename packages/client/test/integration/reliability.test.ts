@@ -52,7 +52,7 @@ function bodies(list: MsgFrame[]) {
   return list.map((m) => m.body);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pace = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('outbox', () => {
   it('survives a client restart: queued while the server is down, sent in order by the next process', async () => {
@@ -90,7 +90,8 @@ describe('outbox', () => {
     });
     await bob.start();
     await waitFor(() => got.length >= 3, 5000, 'three messages');
-    await sleep(100);
+    // Fence, not sleep: the pong comes after everything the server sent before it.
+    await bob.ping();
     expect(bodies(got)).toEqual(['one', 'two', 'three']);
   });
 
@@ -160,12 +161,14 @@ describe('server restarts mid-stream', () => {
         await bob.whenOnline();
         restarting = server.restart('SIGKILL');
       }
-      await sleep(10);
+      // Pacing, not synchronisation: the restarts must fall in the middle of the stream.
+      await pace(10);
     }
     await restarting;
     await alice.flush();
     await waitFor(() => bobGot.length >= 60 && aliceGot.length >= 60, 15_000, 'all 60 on both sides');
-    await sleep(200);
+    await alice.ping();
+    await bob.ping();
     expect(bodies(bobGot)).toEqual(expected);
     expect(bodies(aliceGot)).toEqual(expected);
     expect(reconnects.alice).toBeGreaterThanOrEqual(3);
@@ -200,7 +203,7 @@ describe('server restarts mid-stream', () => {
     await waitFor(() => wire.in.filter((f) => f.t === 'msg').length >= 10, 10_000, 'replay');
     release();
     await bob.whenOnline();
-    await sleep(200);
+    await bob.ping();
     expect(got).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
   });
 
@@ -247,7 +250,12 @@ describe('inbox', () => {
     });
     await bob.start();
     await waitFor(() => processed.length >= 250, 10_000, '250 processed');
-    await sleep(300);
+    // The last ack goes out within ackDelayMs of the last processing: wait for that event.
+    await waitFor(
+      () => wire.out.some((f) => f.t === 'ack' && f.cursor === processed.at(-1)),
+      5000,
+      'the final ack',
+    );
     const acks = wire.out.filter((f) => f.t === 'ack');
     expect(violations).toEqual([]);
     expect(acks.length).toBeGreaterThanOrEqual(3);
@@ -289,8 +297,7 @@ describe('inbox', () => {
     for (let i = 1; i <= 5; i++) alice.send('gap_bob', `g${i}`);
     await alice.flush();
     alice.stop();
-    await server.restart('SIGTERM'); // the retention sweep runs at start
-    await sleep(300);
+    await server.restart('SIGTERM'); // the retention sweep runs at start, before it listens
 
     const bob2 = client(server, { storage });
     await bob2.restore();

@@ -63,7 +63,8 @@ describe('session over HTTP', () => {
     await expect(bad.whenOnline()).rejects.toMatchObject({ code: 'stopped' });
     expect(bad.status.get().state).toBe('unauthorized');
     expect(unauthorized).toBe(1);
-    await new Promise((r) => setTimeout(r, 700));
+    // No attempt is scheduled (a negative checked on the state, not by sleeping).
+    expect(bad.nextAttemptIn()).toBeNull();
     expect(wire.sockets).toBe(1);
   });
 });
@@ -134,7 +135,10 @@ describe('messaging', () => {
     bob.typing('tp_alice');
     bob.typing('tp_alice'); // throttled
     await waitFor(() => typing.length > 0, 5000, 'typing');
-    await new Promise((r) => setTimeout(r, 200));
+    // Fence: the server has handled bob's frames before his pong, and forwarded what it
+    // forwards to alice before hers.
+    await bob.ping();
+    await alice.ping();
     expect(typing).toEqual(['tp_bob']);
   });
 });
