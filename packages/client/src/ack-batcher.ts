@@ -32,8 +32,4 @@ export class AckBatcher {
     this.count = 0;
     if (cursor !== null) this.flushTo(cursor);
   }
-
-  get pending(): number {
-    return this.count;
-  }
 }

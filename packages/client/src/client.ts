@@ -1,8 +1,15 @@
-import { type ConversationItem, type Feature, isMessageId, LIMITS, parseUserId } from '@pigeon/protocol';
+import {
+  type ConversationItem,
+  ErrorCode,
+  type Feature,
+  isMessageId,
+  LIMITS,
+  parseUserId,
+} from '@pigeon/protocol';
 import { type Account, presenceList } from './account.js';
 import { Accounts } from './accounts.js';
 import { ClientEmitter } from './client-events.js';
-import { ClientErrorCode, PigeonRequestError } from './errors.js';
+import { ClientErrorCode, PigeonRequestError, StatusReason } from './errors.js';
 import { authenticate, isServerUrl } from './http.js';
 import { observable } from './observable.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -39,7 +46,10 @@ function invalid(message: string): PigeonRequestError {
 class Client implements PigeonClient {
   private readonly o: ResolvedOptions;
   private readonly events = new ClientEmitter();
-  private readonly statusValue = observable<ClientStatus>({ state: 'offline', reason: 'not_started' });
+  private readonly statusValue = observable<ClientStatus>({
+    state: 'offline',
+    reason: StatusReason.notStarted,
+  });
   readonly status = this.statusValue;
   private readonly featuresValue = observable<readonly Feature[]>([]);
   readonly features = this.featuresValue;
@@ -96,7 +106,10 @@ class Client implements PigeonClient {
     });
     this.status.subscribe((s) => {
       // The server refused us for good (4001, 4003): nothing will reconnect until `start` again.
-      if (s.state === 'unauthorized' || (s.state === 'offline' && s.reason === 'unsupported_version')) {
+      if (
+        s.state === 'unauthorized' ||
+        (s.state === 'offline' && s.reason === StatusReason.unsupportedVersion)
+      ) {
         this.wanted = false;
         this.unsubscribeNetwork?.();
         this.unsubscribeNetwork = null;
@@ -188,7 +201,7 @@ class Client implements PigeonClient {
     this.session.stop();
     this.requests.rejectAll(ClientErrorCode.stopped, 'the client was stopped');
     if (wasActive || this.status.get().state !== 'unauthorized')
-      this.statusValue.set({ state: 'offline', reason: 'stopped' });
+      this.statusValue.set({ state: 'offline', reason: StatusReason.stopped });
   }
 
   setNetwork(online: boolean): void {
@@ -246,7 +259,7 @@ class Client implements PigeonClient {
     const item = box.get(id);
     // A message that can never pass stays failed.
     if (item && item.body.length > LIMITS.bodyMaxLength) {
-      box.markFailed(id, 'too_large', `body is ${item.body.length} UTF-16 units`);
+      box.markFailed(id, ErrorCode.tooLarge, `body is ${item.body.length} UTF-16 units`);
     }
     this.outboxChanged();
     this.sender.pump();

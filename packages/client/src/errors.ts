@@ -30,6 +30,16 @@ export const ClientErrorCode = {
   listenerGaveUp: 'listener_gave_up',
   /** The server sent a frame this client cannot decode (ignored). */
   badServerFrame: 'bad_server_frame',
+  /** A bug in the client's own processing of a frame (reported, the stream goes on). */
+  internal: 'internal',
+} as const;
+
+/** `ClientStatus.reason` values besides `closed_<code>` and `cannot open socket: ...`. */
+export const StatusReason = {
+  notStarted: 'not_started',
+  stopped: 'stopped',
+  /** Close 4003: the server speaks another protocol version; the client stopped for good. */
+  unsupportedVersion: 'unsupported_version',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 

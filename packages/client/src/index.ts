@@ -1,6 +1,6 @@
 export { nextDelay } from './backoff.js';
 export { createClient } from './client.js';
-export { ClientErrorCode, PigeonHttpError, PigeonRequestError } from './errors.js';
+export { ClientErrorCode, PigeonHttpError, PigeonRequestError, StatusReason } from './errors.js';
 export type { BackoffOptions, ClientFeature, ClientOptions } from './options.js';
 export { CLIENT_FEATURES, DEFAULTS } from './options.js';
 export type { StorageLike } from './storage.js';

@@ -12,7 +12,7 @@ import {
 import type { Account } from './account.js';
 import { AckBatcher } from './ack-batcher.js';
 import type { ClientEmitter } from './client-events.js';
-import { ClientErrorCode } from './errors.js';
+import { ClientErrorCode, StatusReason } from './errors.js';
 import { wsUrl } from './http.js';
 import type { WritableObservable } from './observable.js';
 import type { ResolvedOptions } from './options.js';
@@ -132,7 +132,7 @@ export class ProtocolSession {
       return false;
     }
     if (code === CloseCode.unsupportedVersion) {
-      this.d.status.set({ state: 'offline', reason: 'unsupported_version' });
+      this.d.status.set({ state: 'offline', reason: StatusReason.unsupportedVersion });
       this.d.requests.rejectAll(ClientErrorCode.stopped, 'unsupported protocol version');
       return false;
     }
@@ -142,7 +142,7 @@ export class ProtocolSession {
   }
 
   private queue(task: () => void | Promise<void>, account: Account): void {
-    account.inbox.enqueue(task, (err) => this.d.events.error('internal', describe(err)));
+    account.inbox.enqueue(task, (err) => this.d.events.error(ClientErrorCode.internal, describe(err)));
   }
 
   private onFrame(data: unknown): void {

@@ -1,3 +1,4 @@
+import { ErrorCode } from '@pigeon/protocol';
 import * as v from 'valibot';
 import type { OutboxItem, Session } from './types.js';
 
@@ -12,7 +13,7 @@ const OutboxItemSchema = v.object({
   state: v.picklist(['pending', 'sent', 'delivered', 'failed']),
   createdAt: v.number(),
   ts: v.optional(v.number()),
-  error: v.optional(v.picklist(['bad_frame', 'too_large', 'no_such_user'])),
+  error: v.optional(v.picklist([ErrorCode.badFrame, ErrorCode.tooLarge, ErrorCode.noSuchUser])),
   errorMessage: v.optional(v.string()),
 });
 

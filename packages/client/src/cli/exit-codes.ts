@@ -18,29 +18,32 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+import { ErrorCode, HttpErrorCode } from '@pigeon/protocol';
+import { ClientErrorCode, StatusReason } from '../errors.js';
+
 /** Maps an error code (server or client) to the exit code. */
 export function exitCodeFor(code: string): ExitCode {
   switch (code) {
-    case 'bad_credentials':
-    case 'unauthorized':
+    case HttpErrorCode.badCredentials:
+    case HttpErrorCode.unauthorized:
       return ExitCode.badCredentials;
-    case 'no_such_user':
+    case ErrorCode.noSuchUser:
       return ExitCode.noSuchUser;
-    case 'unreachable':
-    case 'timeout':
-    case 'disconnected':
+    case ClientErrorCode.unreachable:
+    case ClientErrorCode.timeout:
+    case ClientErrorCode.disconnected:
       return ExitCode.unreachable;
-    case 'no_session':
+    case ClientErrorCode.noSession:
       return ExitCode.notLoggedIn;
-    case 'invalid_argument':
+    case ClientErrorCode.invalidArgument:
       return ExitCode.usage;
-    case 'invalid_user':
-    case 'weak_password':
-    case 'user_taken':
-    case 'too_large':
-    case 'bad_frame':
-    case 'rate_limited':
-    case 'unsupported_version':
+    case HttpErrorCode.invalidUser:
+    case HttpErrorCode.weakPassword:
+    case HttpErrorCode.userTaken:
+    case ErrorCode.tooLarge:
+    case ErrorCode.badFrame:
+    case ErrorCode.rateLimited:
+    case StatusReason.unsupportedVersion:
       return ExitCode.refused;
     default:
       return ExitCode.internal;

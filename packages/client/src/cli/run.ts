@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { MsgFrame } from '@pigeon/protocol';
-import { PigeonHttpError, PigeonRequestError } from '../errors.js';
+import { ErrorCode, HttpErrorCode } from '@pigeon/protocol';
+import { ClientErrorCode, PigeonHttpError, PigeonRequestError, StatusReason } from '../errors.js';
 import { createNodeClient } from '../node/create-node-client.js';
 import { fileStorage } from '../node/file-storage.js';
 import type { ClientStatus, OutboxItem, PigeonClient } from '../types.js';
@@ -87,7 +88,7 @@ async function connect(client: PigeonClient, timeoutMs: number): Promise<void> {
     if (s.state === 'unauthorized') {
       throw new CliError(ExitCode.badCredentials, 'the saved session was refused: run `pigeon login` again');
     }
-    if (s.reason === 'unsupported_version')
+    if (s.reason === StatusReason.unsupportedVersion)
       throw new CliError(ExitCode.refused, 'the server speaks another protocol version');
     throw err;
   } finally {
@@ -97,9 +98,9 @@ async function connect(client: PigeonClient, timeoutMs: number): Promise<void> {
 }
 
 function describeOutboxFailure(item: OutboxItem): CliError {
-  const code = item.error ?? 'bad_frame';
+  const code = item.error ?? ErrorCode.badFrame;
   const text =
-    code === 'no_such_user'
+    code === ErrorCode.noSuchUser
       ? `no such user: ${safe(item.to)}`
       : `message refused (${code}): ${safe(item.errorMessage ?? '')}`;
   return new CliError(exitCodeFor(code), text);
@@ -267,11 +268,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     if (err instanceof PigeonHttpError) {
       const hint =
-        err.code === 'bad_credentials'
+        err.code === HttpErrorCode.badCredentials
           ? 'bad credentials (unknown user or wrong password)'
-          : err.code === 'unreachable'
+          : err.code === ClientErrorCode.unreachable
             ? `server unreachable: ${safe(err.message)}`
-            : err.code === 'rate_limited'
+            : err.code === HttpErrorCode.rateLimited
               ? `too many attempts; retry in ${err.retryAfterSeconds ?? '?'} s`
               : `${safe(err.code)}: ${safe(err.message)}`;
       line(io.stderr, `pigeon: ${hint}`);
@@ -280,7 +281,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof PigeonRequestError) {
       line(
         io.stderr,
-        `pigeon: ${err.code === 'no_such_user' ? 'no such user' : safe(err.code)}: ${safe(err.message)}`,
+        `pigeon: ${err.code === ErrorCode.noSuchUser ? 'no such user' : safe(err.code)}: ${safe(err.message)}`,
       );
       return exitCodeFor(err.code);
     }
