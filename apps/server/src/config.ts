@@ -48,6 +48,8 @@ export interface Config {
   databasePool: number;
   /** `PIGEON_REDIS_URL`: Redis for routing, presence and rate limits across nodes; needs `databaseUrl`. */
   redisUrl: string | null;
+  /** `PIGEON_NODE_TTL_MS`: with Redis, a node silent this long is dead: its users go offline (within this + 1 s). */
+  nodeTtlMs: number;
   /** `PIGEON_MAX_BUFFERED_USER`: bytes all of one user's connections together may have unsent. */
   maxBufferedUserBytes: number;
   /** `PIGEON_MAX_CONNS_PER_USER`: open connections of one user (`/ws`; a legacy account's `/legacy` ones). */
@@ -83,6 +85,10 @@ export interface Config {
   shutdownGraceMs: number;
   /** Time source of every limiter and throttle (tests pass a clock they move by hand). */
   clock: () => number;
+  /** With Redis: each local mailbox is compared with its store head this often (lost publications show up by then). */
+  routerSweepMs: number;
+  /** With Redis: how long an opening, a presence answer or a rate-limit decision waits for Redis before going on without it. */
+  redisWaitMs: number;
 }
 
 const defaultWebRoot = (): string => fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -109,6 +115,7 @@ export const DEFAULTS: Config = {
   databaseUrl: null,
   databasePool: 10,
   redisUrl: null,
+  nodeTtlMs: 10_000,
   maxBufferedUserBytes: 16 * 1024 * 1024,
   maxConnsPerUser: 20,
   maxConnsPerIp: 100,
@@ -126,6 +133,8 @@ export const DEFAULTS: Config = {
   scryptCost: 16384,
   shutdownGraceMs: 2000,
   clock: Date.now,
+  routerSweepMs: 30_000,
+  redisWaitMs: 500,
 };
 
 /** Signing keys shorter than this are refused: a short HS256 key is cracked offline from one token. */
@@ -270,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databasePool: int(env, 'PIGEON_DATABASE_POOL', 1, 1000, DEFAULTS.databasePool),
     redisUrl,
+    nodeTtlMs: int(env, 'PIGEON_NODE_TTL_MS', 1000, 600_000, DEFAULTS.nodeTtlMs),
     maxBufferedUserBytes: int(
       env,
       'PIGEON_MAX_BUFFERED_USER',

@@ -7,6 +7,7 @@ import type { Metrics } from './metrics.js';
 import { MemoryPresence } from './router/memory-presence.js';
 import { MemoryRouter } from './router/memory-router.js';
 import type { Presence } from './router/presence.js';
+import { createRedisParts } from './router/redis-parts.js';
 import type { Router } from './router/router.js';
 import { PgStore } from './store/pg-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -30,6 +31,8 @@ export interface Engines {
   readonly presence: Presence;
   /** The per-user send bucket (`PIGEON_RATE`). */
   readonly sendLimiter: Limiter;
+  /** The per-address register+login bucket (`PIGEON_AUTH_RATE`). */
+  readonly authLimiter: Limiter;
   /** The token signing key: `PIGEON_SECRET`, else generated once and kept by the store's engine. */
   readonly secret: string;
   /** False while an engine this node needs is unreachable (`/healthz` answers 503). */
@@ -72,13 +75,16 @@ export async function openEngines(config: Config, deps: EngineDeps): Promise<Eng
   };
 }
 
-/** Routing, presence and the send bucket inside this process: one node. */
-function memoryParts(config: Config): {
+interface LiveParts {
   router: Router;
   presence: Presence;
   sendLimiter: Limiter;
+  authLimiter: Limiter;
   close(): Promise<void>;
-} {
+}
+
+/** Routing, presence and the two buckets inside this process: one node. */
+function memoryParts(config: Config): LiveParts {
   const router = new MemoryRouter();
   const presence = new MemoryPresence();
   return {
@@ -86,6 +92,8 @@ function memoryParts(config: Config): {
     presence,
     // Full at first; `rate` tokens a second, holding up to twice that.
     sendLimiter: new RateLimiter(config.rate * 2, config.rate),
+    // `authRate` a minute, holding that many.
+    authLimiter: new RateLimiter(config.authRate, config.authRate / 60),
     async close() {
       await router.close();
       await presence.close();
@@ -109,9 +117,10 @@ async function openPostgres(config: Config, url: string, deps: EngineDeps): Prom
     await store.close().catch(() => {});
     throw err;
   }
-  const live = memoryParts(config);
+  const live: LiveParts =
+    config.redisUrl === null ? memoryParts(config) : redisParts(config, config.redisUrl, store, deps);
   return {
-    describe: { store: 'postgres', router: 'memory' },
+    describe: { store: 'postgres', router: config.redisUrl === null ? 'memory' : 'redis' },
     store,
     ...live,
     secret,
@@ -121,4 +130,23 @@ async function openPostgres(config: Config, url: string, deps: EngineDeps): Prom
       await store.close();
     },
   };
+}
+
+/**
+ * Routing, presence and the two buckets across nodes, on Redis (router/redis-parts.ts).
+ * Redis is not in `healthy()`: without it a node still serves its users (delivery across
+ * nodes slows to polling the store), so a load balancer must not take it out.
+ */
+function redisParts(config: Config, url: string, store: Store, deps: EngineDeps): LiveParts {
+  return createRedisParts({
+    url,
+    reader: store,
+    registry: deps.metrics.registry,
+    log: deps.log,
+    rate: config.rate,
+    authRate: config.authRate,
+    nodeTtlMs: config.nodeTtlMs,
+    sweepMs: config.routerSweepMs,
+    waitMs: config.redisWaitMs,
+  });
 }

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode, HttpErrorCode, LIMITS, parseUserId } from '@pigeon/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { RateLimiter } from './auth/rate-limiter.js';
 import { checkSecret } from './auth/secret.js';
 import { Sessions } from './auth/sessions.js';
 import { TokenService } from './auth/tokens.js';
@@ -16,6 +15,7 @@ import { metricsAllowed } from './http/metrics-access.js';
 import { originAllowed } from './http/origin.js';
 import { sendError, sendJson, setSecurityHeaders } from './http/respond.js';
 import { StaticFiles } from './http/static-files.js';
+import type { Limiter } from './limiter/limiter.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -70,7 +70,7 @@ class Server implements PigeonServer {
   private readonly statics: StaticFiles;
   private readonly connections = new Set<MailboxConnection>();
   private timers: NodeJS.Timeout[] = [];
-  private authLimiter: RateLimiter;
+  private authLimiter: Limiter | null = null;
   private readonly limits: ConnectionLimits;
   private readonly reads: ReadScheduler;
   private closing: Promise<void> | null = null;
@@ -78,7 +78,6 @@ class Server implements PigeonServer {
   constructor(readonly config: Config) {
     this.log = createLogger(config.logLevel);
     this.statics = new StaticFiles(config.webRoot);
-    this.authLimiter = new RateLimiter(config.authRate, config.authRate / 60);
     this.limits = new ConnectionLimits(config, this.metrics);
     this.reads = new ReadScheduler({ rate: config.readRate, clock: config.clock });
     const timeoutMs = config.apiTimeoutSec * 1000;
@@ -112,7 +111,8 @@ class Server implements PigeonServer {
     this.phase = 'starting';
     const { config, log } = this;
     const engines = await openEngines(config, { metrics: this.metrics, log });
-    const { store, router, presence, sendLimiter, secret } = engines;
+    const { store, router, presence, sendLimiter, authLimiter, secret } = engines;
+    this.authLimiter = authLimiter;
     this.engines = engines;
     const relay = new Relay({ store, router, limiter: sendLimiter, metrics: this.metrics, log });
     const tokens = new TokenService({
@@ -128,7 +128,7 @@ class Server implements PigeonServer {
     this.api = new Api({
       store,
       sessions,
-      authLimiter: this.authLimiter,
+      authLimiter,
       trustProxy: config.trustProxy,
       scryptCost: config.scryptCost,
       bodyTimeoutMs: config.apiTimeoutSec * 1000,
@@ -231,7 +231,7 @@ class Server implements PigeonServer {
     const sweep = setInterval(() => void this.sweepRetention(), this.config.retentionSweepMs);
     const prune = setInterval(() => {
       const now = this.config.clock();
-      this.authLimiter.prune(now);
+      this.authLimiter?.prune?.(now);
     }, 60_000);
     for (const t of [ping, recheck, sweep, prune]) t.unref();
     this.timers.push(ping, recheck, sweep, prune);

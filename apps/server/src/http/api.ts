@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpErrorCode, parseUserId } from '@pigeon/protocol';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
-import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { Session, Sessions } from '../auth/sessions.js';
+import type { Limiter } from '../limiter/limiter.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
@@ -26,7 +26,8 @@ export type CloseRevoked = (user: string, drop: (tokenId: string | null) => bool
 export interface ApiDeps {
   store: Store;
   sessions: Sessions;
-  authLimiter: RateLimiter;
+  /** Register+login per client address; shared by all nodes with Redis, so it may answer asynchronously. */
+  authLimiter: Limiter;
   trustProxy: boolean;
   scryptCost: number;
   /** An /api request's body must be complete within this many ms. */
@@ -69,7 +70,10 @@ export class Api {
         throw new HttpError(405, HttpErrorCode.methodNotAllowed, 'use POST', { Allow: 'POST' });
       }
       if (RATED.has(route)) {
-        const wait = this.deps.authLimiter.take(clientAddress(req, this.deps.trustProxy), this.deps.clock());
+        const wait = await this.deps.authLimiter.take(
+          clientAddress(req, this.deps.trustProxy),
+          this.deps.clock(),
+        );
         if (wait > 0) {
           throw new HttpError(429, HttpErrorCode.rateLimited, 'too many attempts; retry later', {
             'Retry-After': String(Math.max(1, Math.ceil(wait / 1000))),

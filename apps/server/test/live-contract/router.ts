@@ -68,6 +68,19 @@ export function routerContract(ctx: LiveContext): void {
       }
     });
 
+    it('an entry committed right after attach resolved is handed without any later publication', async () => {
+      // No later entry would reveal a gap, and the sweep is far away: only the attach
+      // order (subscription confirmed, then the head read) gets these through.
+      for (let i = 0; i < 20; i++) {
+        const user = `solo${i}`;
+        await users(user, `peer${i}`);
+        const r = new Recorder(user, ctx.signal);
+        await r.open(ctx.nodes[i % 3]!, ctx.store);
+        await relay(ctx.nodes[(i + 1) % 3]!, ctx.store, [send(`peer${i}`, user)]);
+        await ctx.signal.until(() => r.emitted.length === 1, `${user} gets its one entry`, 5000);
+      }
+    });
+
     it('stops handing to a target at detach, and other users get nothing', async () => {
       const [a, b] = ctx.nodes as [(typeof ctx.nodes)[0], (typeof ctx.nodes)[0]];
       await users('gus', 'hal', 'ivy');
