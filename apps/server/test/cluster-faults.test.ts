@@ -91,7 +91,9 @@ describe.skipIf(!ready)('faults under load', () => {
     expect(result.lost).toEqual([]);
     expect(result.doubled).toEqual([]);
     expect(result.reordered).toEqual([]);
-    expect(result.acked).toBeGreaterThan(USERS * PER_USER_RATE * 3);
+    // Every message sent got its `sent` in the end, and there was real load around the kill.
+    expect(result.acked).toBe(users.reduce((n, u) => n + u.outbox.length, 0));
+    expect(result.acked).toBeGreaterThan(100);
     // The users of node 1 did move.
     for (const u of users.filter((_, i) => i % 3 === 1)) {
       expect(u.drops.length).toBeGreaterThanOrEqual(1);
