@@ -37,7 +37,8 @@ import { whenNothingPending, whenOnline } from './waits.js';
 
 // The public face of the client: sign-in, the account's lifecycle and the API, composed from
 // the parts (reconnecting socket, protocol session, inbox, outbox and its sender, requests,
-// persistence), each in its own file.
+// persistence), each in its own file. Slightly over 300 lines because it is the facade: one
+// short method per call of the public interface (types.ts), the logic being in the parts.
 
 function invalid(message: string): PigeonRequestError {
   return new PigeonRequestError(ClientErrorCode.invalidArgument, message);

@@ -2,10 +2,11 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { MsgFrame } from '@pigeon/protocol';
 import { ErrorCode, HttpErrorCode } from '@pigeon/protocol';
-import { ClientErrorCode, PigeonHttpError, PigeonRequestError, StatusReason } from '../errors.js';
+import { ClientErrorCode, PigeonHttpError, PigeonRequestError } from '../errors.js';
 import { createNodeClient } from '../node/create-node-client.js';
 import { fileStorage } from '../node/file-storage.js';
-import type { ClientStatus, OutboxItem, PigeonClient } from '../types.js';
+import type { OutboxItem, PigeonClient } from '../types.js';
+import { CliError } from './cli-error.js';
 import {
   configPath,
   legacyStateFile,
@@ -17,6 +18,7 @@ import {
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { promptHidden } from './prompt.js';
 import { terminalSafeJson as json, terminalSafe as safe } from './terminal-text.js';
+import { connect, waitSettled } from './waits.js';
 
 export interface CliIo {
   stdout: Writable;
@@ -42,59 +44,12 @@ PIGEON_CONFIG (default ~/.config/pigeon/config.json).
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad credentials / token refused, 4 no such user,
 5 server unreachable, 6 refused by the server, 7 not logged in.`;
 
-class CliError extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** One message as a line of text; everything from the server is escaped (terminal-text.ts). */
 function formatMessage(m: MsgFrame): string {
   return `${new Date(m.ts).toISOString()} ${safe(m.from)} -> ${safe(m.to)}: ${safe(m.body)}`;
 }
 
 function line(stream: Writable, text: string): void {
   stream.write(`${text}\n`);
-}
-
-/** Starts the client and resolves once online; fails fast on a refused token, else after `timeoutMs`. */
-async function connect(client: PigeonClient, timeoutMs: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let last: ClientStatus = client.status.get();
-  const off = client.status.subscribe((s) => {
-    last = s;
-  });
-  try {
-    await client.start();
-    await Promise.race([
-      client.whenOnline(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const why = last.reason ? ` (last: ${safe(last.reason)})` : '';
-          reject(
-            new CliError(
-              ExitCode.unreachable,
-              `server unreachable: not connected within ${timeoutMs} ms${why}`,
-            ),
-          );
-        }, timeoutMs);
-      }),
-    ]);
-  } catch (err) {
-    const s = client.status.get();
-    if (s.state === 'unauthorized') {
-      throw new CliError(ExitCode.badCredentials, 'the saved session was refused: run `pigeon login` again');
-    }
-    if (s.reason === StatusReason.unsupportedVersion)
-      throw new CliError(ExitCode.refused, 'the server speaks another protocol version');
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    off();
-  }
 }
 
 function describeOutboxFailure(item: OutboxItem): CliError {
@@ -324,24 +279,4 @@ async function readAll(input: NodeJS.ReadableStream): Promise<string> {
   input.setEncoding('utf8');
   for await (const chunk of input) text += String(chunk);
   return text.replace(/\r?\n$/, '');
-}
-
-/** Resolves with the item once it is no longer pending, or null after `timeoutMs`. */
-function waitSettled(client: PigeonClient, id: string, timeoutMs: number): Promise<OutboxItem | null> {
-  return new Promise((resolve) => {
-    const check = (items: OutboxItem[]) => {
-      const item = items.find((i) => i.id === id);
-      if (item && item.state !== 'pending') {
-        done(item);
-      }
-    };
-    const off = client.on('outbox', check);
-    const timer = setTimeout(() => done(null), timeoutMs);
-    function done(value: OutboxItem | null) {
-      off();
-      clearTimeout(timer);
-      resolve(value);
-    }
-    check(client.outbox());
-  });
 }
