@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import { LANGUAGES, type Language, translate } from '../i18n/strings';
+import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../i18n/strings';
 import { useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
 import { setLanguage } from '../store/client-bridge';
@@ -14,10 +14,10 @@ export function LanguageSwitch({ visibleLabel = false }: { visibleLabel?: boolea
       <label htmlFor={id} className={visibleLabel ? undefined : 'sr-only'}>
         {t('languageLabel')}
       </label>
-      <select id={id} value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
+      <select id={id} value={language} onChange={(e) => void setLanguage(e.target.value as Language)}>
         {LANGUAGES.map((l) => (
           <option key={l} value={l} lang={l === 'zh' ? 'zh-CN' : 'en'}>
-            {translate(l, 'languageName')}
+            {LANGUAGE_NAMES[l]}
           </option>
         ))}
       </select>

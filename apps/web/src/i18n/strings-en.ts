@@ -1,7 +1,6 @@
 /** Every user-visible English string. Plural texts are chosen with Intl.PluralRules. */
 export const en = {
   appName: 'Pigeon',
-  languageName: 'English',
   languageLabel: 'Language',
   // sign in
   signInTitle: 'Sign in to Pigeon',

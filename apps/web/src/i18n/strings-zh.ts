@@ -3,7 +3,6 @@ import type { Strings } from './strings';
 /** Every user-visible string in Simplified Chinese (Chinese has one plural form: `other`). */
 export const zh: Strings = {
   appName: 'Pigeon 信鸽',
-  languageName: '简体中文',
   languageLabel: '语言',
   signInTitle: '登录 Pigeon',
   registerTitle: '创建 Pigeon 账号',

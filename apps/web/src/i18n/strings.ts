@@ -1,5 +1,4 @@
 import { en } from './strings-en';
-import { zh } from './strings-zh';
 
 /**
  * Every user-visible string of the app, in every language it speaks (strings-en.ts,
@@ -8,6 +7,9 @@ import { zh } from './strings-zh';
  */
 export const LANGUAGES = ['en', 'zh'] as const;
 export type Language = (typeof LANGUAGES)[number];
+
+/** Each language's name in that language, as the language menu shows it. */
+export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', zh: '简体中文' };
 
 /** A text whose wording depends on a count; the forms a language needs (Intl.PluralRules). */
 export interface PluralText {
@@ -22,7 +24,16 @@ export type Text = string | PluralText;
 export type StringKey = keyof typeof en;
 export type Strings = Record<StringKey, Text>;
 
-export const STRINGS: Record<Language, Strings> = { en, zh };
+/**
+ * The languages loaded so far. English is built in; the others are their own chunk, loaded
+ * (loadStrings) before the app switches to them, so a first visit downloads one language.
+ */
+const loaded: Partial<Record<Language, Strings>> = { en };
+
+export async function loadStrings(language: Language): Promise<void> {
+  if (loaded[language]) return;
+  if (language === 'zh') loaded.zh = (await import('./strings-zh')).zh;
+}
 
 /** BCP 47 tags used for `<html lang>` and for Intl date formatting. */
 export const LOCALE_TAGS: Record<Language, string> = { en: 'en', zh: 'zh-CN' };
@@ -47,7 +58,8 @@ export function translate(
   params?: Record<string, string | number>,
 ): string {
   const count = params?.count;
-  return format(pluralForm(STRINGS[language][key], language, typeof count === 'number' ? count : 0), params);
+  const strings = loaded[language] ?? en;
+  return format(pluralForm(strings[key], language, typeof count === 'number' ? count : 0), params);
 }
 
 /** Fills `{name}` placeholders; values are plain text, never markup. */

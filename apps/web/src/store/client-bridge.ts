@@ -7,7 +7,7 @@ import {
 } from '@pigeon/client';
 import type { MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
-import { type Language, pickLanguage } from '../i18n/strings';
+import { type Language, loadStrings, pickLanguage } from '../i18n/strings';
 import { navigateTo, onNavigate, type Route, routeFromHash } from '../lib/navigation';
 import { prepareSound } from '../lib/notifications';
 import { alertNewMessages } from './alerts';
@@ -175,7 +175,7 @@ let booted = false;
 export async function boot(): Promise<void> {
   if (booted) return;
   booted = true;
-  chatActions.setLanguage(loadLanguage() ?? pickLanguage(navigator.languages ?? [navigator.language]));
+  await setLanguage(loadLanguage() ?? pickLanguage(navigator.languages ?? [navigator.language]), false);
   chatActions.setPreferences(loadPreferences());
   chatActions.setVisible(document.visibilityState !== 'hidden');
   document.addEventListener('visibilitychange', () =>
@@ -264,8 +264,15 @@ export function retryConnection(): void {
   activeClient()?.reconnectNow();
 }
 
-export function setLanguage(language: Language): void {
-  saveLanguage(language);
+/** Switches the language once its strings are loaded (`remember`: the user chose it). */
+export async function setLanguage(language: Language, remember = true): Promise<void> {
+  if (remember) saveLanguage(language);
+  try {
+    await loadStrings(language);
+  } catch {
+    // Offline without the language's chunk cached: English (always there) stays.
+    return;
+  }
   chatActions.setLanguage(language);
 }
 

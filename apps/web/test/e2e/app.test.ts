@@ -381,6 +381,16 @@ describe.skipIf(!chromiumPath)('user ids that are names of Object.prototype memb
     await expect.poll(listed).toEqual([...ids].sort());
     await me.page.reload();
     await expect.poll(listed).toEqual([...ids].sort());
+    // After sign-in (here a restored session) the focus is on the newest conversation.
+    await expect
+      .poll(() =>
+        me.page.evaluate(() =>
+          document.activeElement?.matches(
+            'button.conversation:first-child, li:first-child > button.conversation',
+          ),
+        ),
+      )
+      .toBe(true);
     await me.page.goto(`${server.url}/#/c/constructor`);
     await expect.poll(() => me.page.locator('#chat-title').textContent()).toBe('constructor');
     await expect.poll(() => bubbleState(me.page, 'hi from constructor')).toBe('received');

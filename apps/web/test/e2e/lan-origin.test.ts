@@ -47,6 +47,10 @@ describe.skipIf(!chromiumPath)('the app opened from a plain-http, non-localhost 
       'undefined',
     ]);
     await register(a.page, `lan${run}`, PASSWORD);
+    // Signed in without conversations yet: the focus waits in the new-chat field.
+    await expect
+      .poll(() => a.page.evaluate(() => document.activeElement?.getAttribute('name')))
+      .toBe('recipient');
     await register(b.page, `peer${run}`, PASSWORD);
     await waitOnline(a.page);
     await startChat(a.page, `peer${run}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { format, pickLanguage, translate } from '../../src/i18n/strings';
+import { format, loadStrings, pickLanguage, translate } from '../../src/i18n/strings';
 import { formatClock, formatDay, formatShort } from '../../src/lib/time-format';
 
 describe('language', () => {
@@ -29,7 +29,8 @@ describe('plurals (Intl.PluralRules)', () => {
     expect(translate('en', 'unsentBody', { count: 3 })).toBe('3 messages have not reached the server yet.');
   });
 
-  it('uses the one Chinese form for every count', () => {
+  it('uses the one Chinese form for every count', async () => {
+    await loadStrings('zh');
     expect(translate('zh', 'charsOver', { count: 1 })).toBe('超出 1 个字符');
     expect(translate('zh', 'charsOver', { count: 2 })).toBe('超出 2 个字符');
     expect(translate('zh', 'waitingToSend', { count: 1 })).toBe('正在发送 1 条消息…');
