@@ -2,13 +2,15 @@
 // Usage: node load.mjs CONFIG.json   — prints one JSON line (the result) on stdout.
 //
 // Targets: `pigeon` speaks PROTOCOL.md over /ws (hello → welcome → backlog → synced, send →
-// sent → msg, cumulative ack); `baseline` speaks the demo's `to|content` over `/?user=ID`.
+// sent → msg, cumulative ack); `baseline` speaks the demo's `to|content` over `/?user=ID`;
+// `socketio` emits `m` (to, content) through socket.io-client (websocket transport only).
 // Frames are built and parsed with plain JSON.stringify/JSON.parse (not the validating
 // decoder) so the generator stays cheap next to the server it measures.
 //
 // Every loop is bounded by a count and by the scenario's deadline (cfg.deadlineMs).
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -213,6 +215,35 @@ function baselineConn(user, { onMsg = () => {}, timeoutMs = 15_000 } = {}) {
   });
 }
 
+/** A Socket.IO connection (query `user`), websocket transport only. Resolves on connect. */
+function socketioConn(user, { onMsg = () => {}, timeoutMs = 15_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = io(cfg.url.replace(/^ws/, 'http'), {
+      transports: ['websocket'],
+      query: { user: user.user },
+      reconnection: false,
+      forceNew: true,
+      timeout: timeoutMs,
+    });
+    // finish() terminates what is in `sockets`: give it the same method as a ws socket.
+    const handle = { terminate: () => socket.disconnect(), socket };
+    sockets.add(handle);
+    let ready = false;
+    socket.on('connect', () => {
+      ready = true;
+      resolve(socket);
+    });
+    socket.on('m', (content) => onMsg(content));
+    socket.on('connect_error', (e) => {
+      if (!ready) reject(e);
+    });
+    socket.on('disconnect', (reason) => {
+      sockets.delete(handle);
+      if (ready && !stopping) countError(`disconnect_${reason}`);
+    });
+  });
+}
+
 let stopping = false;
 const PAD = 'x'.repeat(200);
 /** A ~100-character body that starts with the send time (ms, performance.now()). */
@@ -230,6 +261,7 @@ const makeBody = (t) => {
  */
 async function pairsScenario() {
   const isPigeon = cfg.kind === 'pigeon';
+  const relayConn = cfg.kind === 'socketio' ? socketioConn : baselineConn;
   const pairs = cfg.pairs.map((p, i) => ({
     ...p,
     i,
@@ -251,6 +283,7 @@ async function pairsScenario() {
     const body = makeBody(now());
     if (isPigeon)
       p.sws.send(`{"t":"send","id":"${p.tag}m${p.seq++}","to":"${p.receiver.user}","body":"${body}"}`);
+    else if (cfg.kind === 'socketio') p.sws.emit('m', p.receiver.user, body);
     else p.sws.send(`${p.receiver.user}|${body}`);
   };
   const pump = (p) => {
@@ -266,7 +299,7 @@ async function pairsScenario() {
       if (isPigeon) {
         await pigeonConn(p.receiver, { onMsg: (f) => onArrive(f.body) });
       } else {
-        await baselineConn(p.receiver, {
+        await relayConn(p.receiver, {
           onMsg: (text) => {
             onArrive(text);
             if (cfg.mode === 'window') {
@@ -290,7 +323,7 @@ async function pairsScenario() {
           },
         });
       } else {
-        p.sws = await baselineConn(p.sender);
+        p.sws = await relayConn(p.sender);
       }
     }),
   );
