@@ -54,7 +54,7 @@ export async function openEngines(config: Config, deps: EngineDeps): Promise<Eng
     );
   }
   if (config.databaseUrl !== null) return openPostgres(config, config.databaseUrl, deps);
-  const store = new SqliteStore({
+  const store = await SqliteStore.open({
     path: config.dbPath,
     sync: config.dbSync,
     mailboxMax: config.mailboxMax,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RateLimiter } from '../src/auth/rate-limiter.js';
 import type { Limiter } from '../src/limiter/limiter.js';
@@ -35,6 +36,7 @@ class AsyncLimiter implements Limiter {
 }
 
 let store: SqliteStore;
+let dbPath: string;
 let relay: Relay;
 let limiter: AsyncLimiter;
 let clock: number;
@@ -42,8 +44,9 @@ let clock: number;
 beforeEach(async () => {
   const dir = tempDir();
   clock = 1_000_000;
-  store = new SqliteStore({
-    path: path.join(dir, 'a.db'),
+  dbPath = path.join(dir, 'a.db');
+  store = await SqliteStore.open({
+    path: dbPath,
     sync: 'full',
     mailboxMax: 1000,
     retentionDays: 30,
@@ -117,14 +120,25 @@ describe('relay admission with an asynchronous limiter', () => {
   });
 
   it('when the commit fails after admission, every granted token is refunded', async () => {
-    // The store goes away while the limiter answers: the commit rejects after admit.
-    limiter.onTake = () => void store.close();
-    const out = await batch([send('a', 'g1'), send('a', 'g2'), send('a', 'g3')]);
-    expect(out.map((o) => o.kind)).toEqual(['failed', 'failed', 'failed']);
+    // Another process takes the database's write lock while the limiter answers: the
+    // writer's transaction then fails (after its busy timeout) with nothing stored.
+    const other = new Database(dbPath);
+    other.pragma('busy_timeout = 0');
+    limiter.onTake = () => {
+      if (!other.inTransaction) other.exec('BEGIN IMMEDIATE');
+    };
+    try {
+      const out = await batch([send('a', 'g1'), send('a', 'g2'), send('a', 'g3')]);
+      expect(out.map((o) => o.kind)).toEqual(['failed', 'failed', 'failed']);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
     // Two were granted (the third found the bucket empty): both come back.
     expect(limiter.log).toEqual(['take a', 'take a', 'take a', 'refund a', 'refund a']);
-    expect(limiter.inner.take('a', clock)).toBe(0);
-    expect(limiter.inner.take('a', clock)).toBe(0);
-    expect(limiter.inner.take('a', clock)).toBeGreaterThan(0);
+    expect(await store.mailbox('b')).toMatchObject({ headSeq: 0 });
+    limiter.onTake = null;
+    const again = await batch([send('a', 'g1'), send('a', 'g2'), send('a', 'g3')]);
+    expect(again.map((o) => o.kind)).toEqual(['stored', 'stored', 'refused']);
   });
 });

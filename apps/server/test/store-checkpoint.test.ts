@@ -76,7 +76,7 @@ describe('WAL checkpoints', () => {
     expect(run.log).toBeGreaterThan(0);
     expect(run.checkpointed).toBe(run.log);
     // Nothing was left for a checkpoint now.
-    expect(store.checkpoint()).toEqual({ busy: 0, log: run.log, checkpointed: run.log });
+    expect(await store.checkpoint()).toEqual({ busy: 0, log: run.log, checkpointed: run.log });
     await store.close();
     const again = open(dir);
     try {

@@ -1,576 +1,387 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
-import Database from 'better-sqlite3';
 import type { DbSync } from '../config.js';
 import { encodeCursor } from './cursor.js';
+import type {
+  CheckpointResult,
+  CommitReply,
+  FromWorker,
+  OpReply,
+  ToWorker,
+  WireOp,
+  WorkerConfig,
+} from './sqlite-protocol.js';
 import type {
   Admit,
   ConversationsPage,
   Entry,
   MailboxState,
   OpResult,
-  Receipt,
   SendOp,
-  SendRefusal,
   Store,
   StoreOp,
   UserRecord,
 } from './store.js';
+
+export type { CheckpointResult } from './sqlite-protocol.js';
 
 export interface SqliteStoreOptions {
   path: string;
   sync: DbSync;
   mailboxMax: number;
   retentionDays: number;
-  /** Time source (tests). */
+  /** Time source (tests): message ts, revocation expiry. */
   now?: () => number;
   /** WAL pages after which a commit checkpoints by itself: the bound on the WAL's growth. */
   walMaxPages?: number;
   /** How often the WAL is checkpointed (PASSIVE) off the commit path when something was written. */
   checkpointMs?: number;
-  /** Told about every checkpoint the timer ran (metrics; tests wait on it instead of sleeping). */
+  /** Told about every checkpoint the timer ran (tests wait on it instead of sleeping). */
   onCheckpoint?: (result: CheckpointResult) => void;
-}
-
-/** SQLite's counts of a checkpoint: WAL frames in the log, and how many of them were copied back. */
-export interface CheckpointResult {
-  busy: number;
-  log: number;
-  checkpointed: number;
+  /** Mailbox entries retention removes per transaction. */
+  sweepSlice?: number;
 }
 
 /*
  * Checkpoints. SQLite's default checkpoints inside the COMMIT that pushes the WAL past 1,000
- * pages; under load a group commit dirties ~500 pages, so nearly every other commit (and the
- * `sent` frames waiting on it) paid for copying pages back to the database, the same hot
- * mailbox pages again and again. Instead a timer checkpoints once a second, so each page is
- * copied once per interval; the auto-checkpoint stays on with a much higher bound (~40 MB of
- * WAL) so the WAL cannot grow without limit when the timer falls behind.
+ * pages; under load a group commit dirties hundreds of pages, so nearly every other commit
+ * paid for copying pages back to the database, the same hot pages again and again. Instead
+ * a timer checkpoints once a second, so each page is copied once per interval; the
+ * auto-checkpoint stays on with a much higher bound (~40 MB of WAL) so the WAL cannot grow
+ * without limit when the timer falls behind. Both run in the writer thread.
  */
 const WAL_MAX_PAGES = 10_000;
 const CHECKPOINT_MS = 1000;
-/** Page cache per connection, KiB (default 2 MB): the hot mailbox and index pages stay in it. */
-const CACHE_KIB = 65_536;
+/** ~1,000 entries take a few ms to remove: the longest a commit waits behind retention. */
+const SWEEP_SLICE = 1000;
+/** How long close() waits for a thread to finish its queue before terminating it. */
+const CLOSE_GRACE_MS = 10_000;
 
-const SCHEMA_VERSION = 3;
-
-/*
- * Layout. Every user has a mailbox: `users.head_seq` is the sequence of its newest entry,
- * `delivered_seq` its delivered mark, `removed_upto` how far retention has removed it. An
- * entry is (owner, seq) → message; a message row holds the body once and doubles as the
- * (sender, id) idempotency record, reference-counted by its entries so that it lives exactly
- * as long as they do. Per message that is six statements and five B-trees touched; the
- * conversation list and retention read the (owner, peer, seq) index and the primary key
- * instead of maintaining tables of their own on the hot path.
+/**
+ * The worker threads' script. Built, it sits beside this file; when this file runs from
+ * source (vitest), the worker still runs from the build, which `npm test` makes first.
  */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS users (
-  id TEXT PRIMARY KEY,
-  password_hash TEXT,
-  tag TEXT NOT NULL,
-  head_seq INTEGER NOT NULL DEFAULT 0,
-  delivered_seq INTEGER NOT NULL DEFAULT 0,
-  removed_upto INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  token_epoch INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS messages (
-  rowid INTEGER PRIMARY KEY,
-  sender TEXT NOT NULL,
-  id TEXT NOT NULL,
-  recipient TEXT NOT NULL,
-  body TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  recipient_seq INTEGER NOT NULL,
-  refs INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_sender_id ON messages (sender, id);
-CREATE TABLE IF NOT EXISTS entries (
-  owner TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  peer TEXT NOT NULL,
-  msg INTEGER NOT NULL,
-  ts INTEGER NOT NULL,
-  PRIMARY KEY (owner, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entries_peer ON entries (owner, peer, seq);
-CREATE TABLE IF NOT EXISTS revoked_tokens (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
-`;
-
-/** Version 1 kept a conversations table and a ts index on the hot path. */
-const MIGRATE_1_TO_2 = `
-DROP TABLE IF EXISTS conversations;
-DROP INDEX IF EXISTS entries_ts;
-`;
-
-/** Version 3 adds token revocation: a per-user epoch (revoked_tokens is created by SCHEMA). */
-const MIGRATE_2_TO_3 = `
-ALTER TABLE users ADD COLUMN token_epoch INTEGER NOT NULL DEFAULT 0;
-`;
-
-/** version → the SQL that takes a database from it to the next version. */
-const MIGRATIONS = new Map<number, string>([
-  [1, MIGRATE_1_TO_2],
-  [2, MIGRATE_2_TO_3],
-]);
-
-const ENTRY_COLUMNS = `e.owner AS owner, e.seq AS seq, m.sender AS sender, m.id AS id, m.recipient AS recipient,
-  m.body AS body, m.ts AS ts, (r.delivered_seq >= m.recipient_seq) AS delivered`;
-const ENTRY_JOIN = 'JOIN messages m ON m.rowid = e.msg JOIN users r ON r.id = m.recipient';
-
-interface EntryRow {
-  owner: string;
-  seq: number;
-  sender: string;
-  id: string;
-  recipient: string;
-  body: string;
-  ts: number;
-  delivered: number;
+function workerUrl(): URL {
+  const here = new URL(import.meta.url);
+  return here.pathname.endsWith('.ts')
+    ? new URL('../../dist/store/sqlite-worker.js', here)
+    : new URL('./sqlite-worker.js', here);
 }
 
-/** An EntryRow as an array, in ENTRY_COLUMNS order. */
-type RawEntryRow = [string, number, string, string, string, string, number, number];
-
-interface UserRow {
-  id: string;
-  password_hash: string | null;
-  tag: string;
-  head_seq: number;
-  delivered_seq: number;
-  removed_upto: number;
-  token_epoch: number;
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  /** For commits: the batch's ops and its admission callback. */
+  ops?: readonly StoreOp[];
+  admit?: Admit;
 }
 
-/** The durable store on one SQLite file (better-sqlite3, WAL). */
+/** One worker thread and the calls waiting for its answers. */
+class Channel {
+  readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | null = null;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<void>;
+
+  constructor(
+    config: WorkerConfig,
+    private readonly onMessage: (m: FromWorker, channel: Channel) => void,
+  ) {
+    this.worker = new Worker(workerUrl(), { workerData: config });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.once('message', (m: FromWorker) =>
+        m.t === 'ready' ? resolve() : reject(new Error(`unexpected ${m.t}`)),
+      );
+      this.worker.once('error', reject);
+    });
+    // A store that failed to open rejects `ready`; nothing else may be left unhandled.
+    this.ready.catch(() => {});
+    this.worker.on('message', (m: FromWorker) => this.receive(m));
+    this.worker.on('error', (err) => this.fail(err));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', (code) => {
+        this.fail(new Error(`the SQLite ${config.role} thread exited (${code})`));
+        resolve();
+      }),
+    );
+  }
+
+  private receive(m: FromWorker): void {
+    if (m.t === 'done' || m.t === 'fail') {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.t === 'done') p.resolve(m.value);
+      else p.reject(new Error(m.error));
+      return;
+    }
+    this.onMessage(m, this);
+  }
+
+  /** Every call waiting now, and every later one, rejects with `err`. */
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
+
+  pendingCommit(id: number): Pending | undefined {
+    return this.pending.get(id);
+  }
+
+  async request<T>(message: (id: number) => ToWorker, extra: Partial<Pending> = {}): Promise<T> {
+    await this.ready;
+    if (this.failure) throw this.failure;
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...extra });
+      this.worker.postMessage(message(id));
+    });
+  }
+
+  call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.request<T>((id) => ({ t: 'call', id, method, args }));
+  }
+
+  post(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+}
+
+/**
+ * The durable store on one SQLite file, kept off the event loop: a writer thread commits
+ * (and fsyncs, checkpoints, sweeps) and a reader thread answers reads on its own WAL
+ * connection, so the main thread only builds and routes frames.
+ */
 export class SqliteStore implements Store {
-  private readonly db: Database.Database;
   private readonly now: () => number;
+  private readonly writer: Channel;
+  private readonly reader: Promise<Channel>;
+  /** Mailbox tags, for the cursors of new entries (tags never change). */
   private readonly tags = new Map<string, string>();
-  private closed = false;
-  private readonly q;
+  private closing: Promise<void> | null = null;
 
-  constructor(private readonly opts: SqliteStoreOptions) {
+  constructor(opts: SqliteStoreOptions) {
     this.now = opts.now ?? Date.now;
-    fs.mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true });
-    this.db = new Database(opts.path);
-    this.db.pragma('journal_mode = WAL');
-    // In WAL mode, FULL fsyncs the log at every commit: an acknowledged message survives
-    // power loss. NORMAL survives a crash or kill -9 of the process (the OS has the write)
-    // but not a power cut. See README.
-    this.db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('foreign_keys = OFF');
-    // Only another process can hold the write lock (we are its single writer); wait for it
-    // briefly, since the wait blocks the event loop, then fail the batch with `internal`.
-    this.db.pragma('busy_timeout = 1000');
-    this.db.pragma(`cache_size = -${CACHE_KIB}`);
-    this.db.pragma(`wal_autocheckpoint = ${opts.walMaxPages ?? WAL_MAX_PAGES}`);
-    // After a checkpoint that reset the WAL, truncate the file back to this size.
-    this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    this.db.exec(SCHEMA);
-    const version = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get() as
-      | string
-      | undefined;
-    if (version === undefined) {
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
-    } else {
-      let v = Number(version);
-      if (!MIGRATIONS.has(v) && v !== SCHEMA_VERSION) {
-        throw new Error(`database schema ${version} is not supported (expected ${SCHEMA_VERSION})`);
-      }
-      // Each step in its own transaction, so a crash leaves a version that migrates again.
-      for (let sql = MIGRATIONS.get(v); sql !== undefined; sql = MIGRATIONS.get(v)) {
-        const step = v;
-        this.db.transaction(() => {
-          this.db.exec(sql as string);
-          this.db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(step + 1));
-        })();
-        v = step + 1;
-      }
-    }
-    const db = this.db;
-    this.q = {
-      insertUser: db.prepare(
-        'INSERT INTO users (id, password_hash, tag, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-      ),
-      getUser: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
-      getHead: db.prepare<[string], number>('SELECT head_seq FROM users WHERE id = ?').pluck(),
-      setHead: db.prepare('UPDATE users SET head_seq = ? WHERE id = ?'),
-      findMessage: db.prepare<[string, string], { ts: number }>(
-        'SELECT ts FROM messages WHERE sender = ? AND id = ?',
-      ),
-      insertMessage: db.prepare(
-        'INSERT INTO messages (sender, id, recipient, body, ts, recipient_seq, refs) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      insertEntry: db.prepare('INSERT INTO entries (owner, seq, peer, msg, ts) VALUES (?, ?, ?, ?, ?)'),
-      setDelivered: db.prepare('UPDATE users SET delivered_seq = ? WHERE id = ?'),
-      newlyDelivered: db.prepare<[string, number, number, string, string], { sender: string; id: string }>(
-        `SELECT m.sender AS sender, m.id AS id FROM entries e JOIN messages m ON m.rowid = e.msg
-         WHERE e.owner = ? AND e.seq > ? AND e.seq <= ? AND m.recipient = ? AND m.sender <> ? ORDER BY e.seq`,
-      ),
-      // Rows as arrays (ENTRY_COLUMNS order): the replay reads thousands of them.
-      readRangeRaw: db
-        .prepare<[string, number, number, number], RawEntryRow>(
-          `SELECT ${ENTRY_COLUMNS} FROM entries e ${ENTRY_JOIN}
-         WHERE e.owner = ? AND e.seq > ? AND e.seq <= ? ORDER BY e.seq LIMIT ?`,
-        )
-        .raw(),
-      history: db.prepare<[string, string, number, number], EntryRow>(
-        `SELECT ${ENTRY_COLUMNS} FROM entries e ${ENTRY_JOIN}
-         WHERE e.owner = ? AND e.peer = ? AND e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
-      ),
-      // The newest entry per peer, from the covering (owner, peer, seq) index.
-      conversations: db.prepare<[string, string, number, number], EntryRow & { peer: string }>(
-        `WITH last AS (SELECT peer, MAX(seq) AS seq FROM entries WHERE owner = ? GROUP BY peer)
-         SELECT last.peer AS peer, ${ENTRY_COLUMNS} FROM last
-         JOIN entries e ON e.owner = ? AND e.seq = last.seq ${ENTRY_JOIN}
-         WHERE last.seq < ? ORDER BY e.seq DESC LIMIT ?`,
-      ),
-      setPassword: db.prepare<[string, string], number>(
-        'UPDATE users SET password_hash = ?, token_epoch = token_epoch + 1 WHERE id = ? RETURNING token_epoch',
-      ),
-      bumpEpoch: db.prepare<[string], number>(
-        'UPDATE users SET token_epoch = token_epoch + 1 WHERE id = ? RETURNING token_epoch',
-      ),
-      revokeToken: db.prepare(
-        'INSERT INTO revoked_tokens (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)',
-      ),
-      isRevoked: db.prepare<[string, number], number>(
-        'SELECT 1 FROM revoked_tokens WHERE id = ? AND expires_at > ?',
-      ),
-      sweepRevoked: db.prepare('DELETE FROM revoked_tokens WHERE expires_at <= ?'),
-      /** Mailboxes holding more entries than they must keep. */
-      overfull: db.prepare<[number], { id: string; head_seq: number; removed_upto: number }>(
-        'SELECT id, head_seq, removed_upto FROM users WHERE head_seq - removed_upto > ?',
-      ),
-      /** The newest entry in a seq range older than the cutoff (a primary-key range scan). */
-      lastOld: db.prepare<[string, number, number, number], { max_seq: number | null }>(
-        'SELECT MAX(seq) AS max_seq FROM entries WHERE owner = ? AND seq > ? AND seq <= ? AND ts < ?',
-      ),
-      rangeMsgs: db.prepare<[string, number, number], { msg: number }>(
-        'SELECT msg FROM entries WHERE owner = ? AND seq > ? AND seq <= ?',
-      ),
-      unref: db.prepare<[number], { refs: number }>(
-        'UPDATE messages SET refs = refs - 1 WHERE rowid = ? RETURNING refs',
-      ),
-      deleteMessage: db.prepare('DELETE FROM messages WHERE rowid = ?'),
-      deleteEntries: db.prepare('DELETE FROM entries WHERE owner = ? AND seq > ? AND seq <= ?'),
-      setRemoved: db.prepare('UPDATE users SET removed_upto = ? WHERE id = ?'),
+    const config: WorkerConfig = {
+      role: 'writer',
+      path: opts.path,
+      sync: opts.sync,
+      walMaxPages: opts.walMaxPages ?? WAL_MAX_PAGES,
+      checkpointMs: opts.checkpointMs ?? CHECKPOINT_MS,
+      mailboxMax: opts.mailboxMax,
+      retentionDays: opts.retentionDays,
+      sweepSlice: opts.sweepSlice ?? SWEEP_SLICE,
     };
-    this.checkpointTimer = setInterval(() => {
-      if (!this.written) return;
-      const result = this.checkpoint();
-      opts.onCheckpoint?.(result);
-    }, opts.checkpointMs ?? CHECKPOINT_MS);
-    this.checkpointTimer.unref();
+    this.writer = new Channel(config, (m) => {
+      if (m.t === 'admit') void this.admitFor(m.id, m.at);
+      else if (m.t === 'checkpoint') opts.onCheckpoint?.(m.result);
+    });
+    // The reader opens the file read-only: only after the writer created and migrated it.
+    this.reader = this.writer.ready.then(() => {
+      const reader = new Channel({ ...config, role: 'reader' }, () => {});
+      return reader.ready.then(() => reader);
+    });
+    this.reader.catch(() => {});
   }
 
-  private readonly checkpointTimer: NodeJS.Timeout;
-  /** Something was committed since the last checkpoint. */
-  private written = false;
-
-  /**
-   * Copies committed WAL pages back into the database without waiting for readers or
-   * writers (PASSIVE), so the WAL is reused from its start. Returns SQLite's counts.
-   */
-  checkpoint(): CheckpointResult {
-    if (this.closed) return { busy: 0, log: 0, checkpointed: 0 };
-    this.written = false;
-    const row = this.db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
-    return row[0]!;
-  }
-
-  private tagOf(user: string): string {
-    const tag = this.knownTag(user);
-    if (tag === null) throw new Error(`no mailbox for ${user}`);
-    return tag;
-  }
-
-  /** The user's mailbox tag (cached: tags never change), or null when there is no such user. */
-  private knownTag(user: string): string | null {
-    let tag = this.tags.get(user);
-    if (tag === undefined) {
-      const row = this.q.getUser.get(user);
-      if (!row) return null;
-      tag = row.tag;
-      this.tags.set(user, tag);
+  /** Opens the store: resolves once both threads have opened (and migrated) the database. */
+  static async open(opts: SqliteStoreOptions): Promise<SqliteStore> {
+    const store = new SqliteStore(opts);
+    try {
+      await store.writer.ready;
+      await store.reader;
+    } catch (err) {
+      await store.close();
+      throw err;
     }
-    return tag;
+    return store;
   }
 
-  private toFrame(row: EntryRow): MsgFrame {
-    return {
-      t: 'msg',
-      cursor: encodeCursor(this.tagOf(row.owner), row.seq),
-      id: row.id,
-      from: row.sender,
-      to: row.recipient,
-      body: row.body,
-      ts: row.ts,
-      delivered: row.delivered === 1,
-    };
+  private async read<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.closing) throw new Error('store is closed');
+    return (await this.reader).call<T>(method, ...args);
+  }
+
+  private write<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.closing) return Promise.reject(new Error('store is closed'));
+    return this.writer.call<T>(method, ...args);
   }
 
   async createUser(id: string, passwordHash: string | null): Promise<boolean> {
-    const tag = crypto.randomBytes(4).toString('hex');
-    return this.q.insertUser.run(id, passwordHash, tag, this.now()).changes === 1;
+    return this.write<boolean>('createUser', id, passwordHash, this.now());
   }
 
   async getUser(id: string): Promise<UserRecord | null> {
-    const row = this.q.getUser.get(id);
-    return row ? { id: row.id, passwordHash: row.password_hash, tokenEpoch: row.token_epoch } : null;
-  }
-
-  async setPassword(id: string, passwordHash: string): Promise<number | null> {
-    const epoch = this.q.setPassword.pluck().get(passwordHash, id) as number | undefined;
-    this.written = true;
-    return epoch ?? null;
-  }
-
-  async revokeAllTokens(id: string): Promise<number | null> {
-    const epoch = this.q.bumpEpoch.pluck().get(id) as number | undefined;
-    this.written = true;
-    return epoch ?? null;
-  }
-
-  async revokeToken(tokenId: string, expiresAt: number): Promise<void> {
-    this.q.revokeToken.run(tokenId, expiresAt);
-    this.written = true;
-  }
-
-  async isTokenRevoked(tokenId: string): Promise<boolean> {
-    return this.q.isRevoked.pluck().get(tokenId, this.now()) !== undefined;
+    return this.read<UserRecord | null>('getUser', id);
   }
 
   async ensureUser(id: string): Promise<void> {
     await this.createUser(id, null);
   }
 
+  setPassword(id: string, passwordHash: string): Promise<number | null> {
+    return this.write<number | null>('setPassword', id, passwordHash);
+  }
+
+  revokeAllTokens(id: string): Promise<number | null> {
+    return this.write<number | null>('revokeAllTokens', id);
+  }
+
+  revokeToken(tokenId: string, expiresAt: number): Promise<void> {
+    return this.write<void>('revokeToken', tokenId, expiresAt);
+  }
+
+  isTokenRevoked(tokenId: string): Promise<boolean> {
+    return this.read<boolean>('isTokenRevoked', tokenId, this.now());
+  }
+
   async mailbox(user: string): Promise<MailboxState | null> {
-    const row = this.q.getUser.get(user);
-    if (!row) return null;
-    return {
-      user,
-      headSeq: row.head_seq,
-      head: row.head_seq > 0 ? encodeCursor(row.tag, row.head_seq) : null,
-      deliveredSeq: row.delivered_seq,
-      removedUpto: row.removed_upto,
-      tag: row.tag,
-    };
+    const box = await this.read<MailboxState | null>('mailbox', user);
+    if (box) this.tags.set(user, box.tag);
+    return box;
   }
 
-  async commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]> {
-    if (this.closed) throw new Error('store is closed');
-    // Checks first (duplicate, recipient), outside the transaction: admit may take a
-    // network round trip, and a transaction open across it would let other reads on this
-    // connection see uncommitted rows. Nothing else writes meanwhile (one writer).
-    const early: (OpResult | null)[] = new Array(ops.length).fill(null);
-    const eligible: SendOp[] = [];
-    const eligibleAt: number[] = [];
-    // The same (from, id) again in this batch is answered as its first occurrence is.
-    const firstOf = new Map<string, number>();
-    const twinOf = new Map<number, number>();
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      if (op.kind !== 'send') continue;
-      const key = `${op.from}\n${op.id}`;
-      const first = firstOf.get(key);
-      if (first !== undefined) {
-        twinOf.set(i, first);
-        continue;
-      }
-      const existing = this.q.findMessage.get(op.from, op.id);
-      if (existing) early[i] = { kind: 'duplicate', ts: existing.ts };
-      // Users are never deleted: a known tag means the recipient exists.
-      else if (this.knownTag(op.to) === null) early[i] = { kind: 'no_such_user' };
-      else {
-        firstOf.set(key, i);
-        eligible.push(op);
-        eligibleAt.push(i);
-      }
-    }
-    const refusals = eligible.length > 0 ? await admit(eligible) : [];
-    if (this.closed) throw new Error('store is closed');
-    const refusalAt = new Map<number, SendRefusal | null>();
-    for (let k = 0; k < eligibleAt.length; k++) refusalAt.set(eligibleAt[k]!, refusals[k] ?? null);
-    const run = this.db.transaction((): OpResult[] => {
-      // Mailbox heads of this batch are counted here and written once per mailbox at the
-      // end (we hold the write lock, so nobody else moves them meanwhile).
-      const heads = new Map<string, number>();
-      const results: OpResult[] = [];
-      for (let i = 0; i < ops.length; i++) {
-        const op = ops[i]!;
-        const decided = early[i];
-        const twin = twinOf.get(i);
-        if (decided) results.push(decided);
-        else if (twin !== undefined) results.push(twinResult(results[twin]!));
-        else if (op.kind === 'ack') results.push(this.applyAck(op.user, op.seq, heads));
-        else {
-          const refusal = refusalAt.get(i) ?? null;
-          results.push(refusal ? { kind: 'refused', refusal } : this.applySend(op, heads));
-        }
-      }
-      for (const [user, head] of heads) this.q.setHead.run(head, user);
-      return results;
-    });
-    const results = run.immediate();
-    this.written = true;
-    return results;
+  readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Entry[]> {
+    return this.read<Entry[]>('readRange', user, afterSeq, uptoSeq, limit);
   }
 
-  private nextSeq(user: string, heads: Map<string, number>): number {
-    const seq = (heads.get(user) ?? (this.q.getHead.get(user) as number)) + 1;
-    heads.set(user, seq);
-    return seq;
-  }
-
-  /** Stores an admitted send (its checks passed before the transaction). */
-  private applySend(op: SendOp, heads: Map<string, number>): OpResult {
-    const recipientTag = this.tagOf(op.to);
-    const ts = this.now();
-    const toSeq = this.nextSeq(op.to, heads);
-    const self = op.from === op.to;
-    const fromSeq = self ? toSeq : this.nextSeq(op.from, heads);
-    const rowid = Number(
-      this.q.insertMessage.run(op.from, op.id, op.to, op.body, ts, toSeq, self ? 1 : 2).lastInsertRowid,
-    );
-    const base = {
-      t: 'msg' as const,
-      id: op.id,
-      from: op.from,
-      to: op.to,
-      body: op.body,
-      ts,
-      delivered: false,
-    };
-    this.q.insertEntry.run(op.to, toSeq, op.from, rowid, ts);
-    const entries: Entry[] = [
-      { owner: op.to, seq: toSeq, frame: { ...base, cursor: encodeCursor(recipientTag, toSeq) } },
-    ];
-    if (!self) {
-      this.q.insertEntry.run(op.from, fromSeq, op.to, rowid, ts);
-      entries.push({
-        owner: op.from,
-        seq: fromSeq,
-        frame: { ...base, cursor: encodeCursor(this.tagOf(op.from), fromSeq) },
-      });
-    }
-    return { kind: 'stored', ts, entries };
-  }
-
-  private applyAck(user: string, seq: number, heads: Map<string, number>): OpResult {
-    const row = this.q.getUser.get(user);
-    if (!row || seq <= row.delivered_seq) return { kind: 'acked', changed: false, receipts: [] };
-    const upto = Math.min(seq, heads.get(user) ?? row.head_seq);
-    if (upto <= row.delivered_seq) return { kind: 'acked', changed: false, receipts: [] };
-    this.q.setDelivered.run(upto, user);
-    const receipts: Receipt[] = this.q.newlyDelivered
-      .all(user, row.delivered_seq, upto, user, user)
-      .map((r) => ({ sender: r.sender, id: r.id, to: user }));
-    return { kind: 'acked', changed: true, receipts };
-  }
-
-  async readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Entry[]> {
-    const rows = this.q.readRangeRaw.all(user, afterSeq, uptoSeq, limit) as unknown as RawEntryRow[];
-    const tag = this.tagOf(user);
-    const entries: Entry[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      const frame: MsgFrame = {
-        t: 'msg',
-        cursor: encodeCursor(tag, r[1]),
-        id: r[3],
-        from: r[2],
-        to: r[4],
-        body: r[5],
-        ts: r[6],
-        delivered: r[7] === 1,
-      };
-      entries[i] = { owner: r[0], seq: r[1], frame };
-    }
-    return entries;
-  }
-
-  async history(
+  history(
     user: string,
     peer: string,
     beforeSeq: number | null,
     limit: number,
   ): Promise<{ items: MsgFrame[]; more: boolean }> {
-    const rows = this.q.history.all(user, peer, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit + 1);
-    const more = rows.length > limit;
-    const items = rows
-      .slice(0, limit)
-      .reverse()
-      .map((r) => this.toFrame(r));
-    return { items, more };
+    return this.read('history', user, peer, beforeSeq, limit);
   }
 
-  async conversations(
+  historyAfter(
+    user: string,
+    peer: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ items: MsgFrame[]; more: boolean }> {
+    return this.read('historyAfter', user, peer, afterSeq, limit);
+  }
+
+  conversations(
     user: string,
     page: ConversationsPage,
   ): Promise<{ items: ConversationItem[]; more: boolean }> {
-    const rows = this.q.conversations.all(
-      user,
-      user,
-      page.beforeSeq ?? Number.MAX_SAFE_INTEGER,
-      page.limit + 1,
-    );
-    const more = rows.length > page.limit;
-    const items = rows.slice(0, page.limit).map((row) => ({ with: row.peer, last: this.toFrame(row) }));
-    return { items, more };
+    return this.read('conversations', user, page);
   }
 
-  async sweepRetention(now: number): Promise<number> {
-    if (this.closed) return 0;
-    if (this.q.sweepRevoked.run(now).changes > 0) this.written = true;
-    const cutoff = now - this.opts.retentionDays * 86_400_000;
-    const keep = this.opts.mailboxMax;
-    let removed = 0;
-    for (const box of this.q.overfull.all(keep)) {
-      // Keep the newest mailboxMax entries and everything younger than the cutoff.
-      const limit = box.head_seq - keep;
-      const upto = this.q.lastOld.get(box.id, box.removed_upto, limit, cutoff)?.max_seq ?? null;
-      if (upto === null) continue;
-      // Remove in slices so one huge mailbox does not hold the write lock for long.
-      let from = box.removed_upto;
-      while (from < upto) {
-        const to = Math.min(upto, from + 5000);
-        removed += this.removeRange(box.id, from, to);
-        this.written = true;
-        from = to;
+  sweepRetention(now: number): Promise<number> {
+    if (this.closing) return Promise.resolve(0);
+    return this.writer.call<number>('sweepRetention', now);
+  }
+
+  /** Checkpoints the WAL now (PASSIVE) in the writer thread; SQLite's counts. */
+  checkpoint(): Promise<CheckpointResult> {
+    return this.write<CheckpointResult>('checkpoint');
+  }
+
+  async commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]> {
+    if (this.closing) throw new Error('store is closed');
+    const wire: WireOp[] = new Array(ops.length);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      wire[i] = op.kind === 'send' ? ['s', op.from, op.id, op.to, op.body] : ['a', op.user, op.seq];
+    }
+    const now = this.now();
+    const reply = await this.writer.request<CommitReply>((id) => ({ t: 'commit', id, ops: wire, now }), {
+      ops,
+      admit,
+    });
+    for (const [user, tag] of reply.tags) this.tags.set(user, tag);
+    const results: OpResult[] = new Array(ops.length);
+    for (let i = 0; i < ops.length; i++) results[i] = this.toResult(ops[i]!, reply.results[i]!);
+    return results;
+  }
+
+  /** The writer asks about the sends of commit `id` that passed its checks. */
+  private async admitFor(id: number, at: number[]): Promise<void> {
+    const p = this.writer.pendingCommit(id);
+    if (!p?.ops || !p.admit) return;
+    try {
+      const sends = at.map((i) => p.ops![i] as SendOp);
+      const refusals = await p.admit(sends);
+      this.writer.post({
+        t: 'admitted',
+        id,
+        refusals: refusals.map((r) => (r ? Math.max(1, r.retryAfterMs) : 0)),
+      });
+    } catch (err) {
+      this.writer.post({ t: 'admitted', id, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private toResult(op: StoreOp, r: OpReply): OpResult {
+    switch (r[0]) {
+      case 's': {
+        const send = op as SendOp;
+        const [, ts, rseq, sseq] = r;
+        const base = {
+          t: 'msg' as const,
+          id: send.id,
+          from: send.from,
+          to: send.to,
+          body: send.body,
+          ts,
+          delivered: false,
+        };
+        const entries: Entry[] = [
+          { owner: send.to, seq: rseq, frame: { ...base, cursor: encodeCursor(this.tagOf(send.to), rseq) } },
+        ];
+        if (send.from !== send.to) {
+          entries.push({
+            owner: send.from,
+            seq: sseq,
+            frame: { ...base, cursor: encodeCursor(this.tagOf(send.from), sseq) },
+          });
+        }
+        return { kind: 'stored', ts, entries };
+      }
+      case 'd':
+        return { kind: 'duplicate', ts: r[1] };
+      case 'n':
+        return { kind: 'no_such_user' };
+      case 'r':
+        return { kind: 'refused', refusal: { code: 'rate_limited', retryAfterMs: r[1] } };
+      case 'a': {
+        const user = (op as Extract<StoreOp, { kind: 'ack' }>).user;
+        return {
+          kind: 'acked',
+          changed: r[1] === 1,
+          receipts: r[2].map(([sender, id]) => ({ sender, id, to: user })),
+        };
       }
     }
-    return removed;
   }
 
-  private removeRange(owner: string, fromSeq: number, uptoSeq: number): number {
-    return this.db
-      .transaction((): number => {
-        const msgs = this.q.rangeMsgs.all(owner, fromSeq, uptoSeq);
-        for (const { msg } of msgs) {
-          const left = this.q.unref.get(msg);
-          if (left && left.refs <= 0) this.q.deleteMessage.run(msg);
-        }
-        this.q.deleteEntries.run(owner, fromSeq, uptoSeq);
-        this.q.setRemoved.run(uptoSeq, owner);
-        return msgs.length;
-      })
-      .immediate();
+  private tagOf(user: string): string {
+    const tag = this.tags.get(user);
+    if (tag === undefined) throw new Error(`no mailbox tag for ${user}`);
+    return tag;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.checkpointTimer);
-    this.db.close();
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
   }
-}
 
-/** The answer to a repeat of a send earlier in the same batch: a duplicate of it once it is stored. */
-function twinResult(first: OpResult): OpResult {
-  return first.kind === 'stored' ? { kind: 'duplicate', ts: first.ts } : first;
+  private async shutdown(): Promise<void> {
+    // The writer finishes what it was given first (close queues behind it).
+    const reader = await this.reader.catch(() => null);
+    for (const channel of [this.writer, reader]) {
+      if (!channel) continue;
+      channel.post({ t: 'close' });
+      // A thread stuck in a native call would keep the process alive: stop it after a while.
+      const timer = setTimeout(() => void channel.worker.terminate(), CLOSE_GRACE_MS);
+      await channel.exited;
+      clearTimeout(timer);
+    }
+  }
 }

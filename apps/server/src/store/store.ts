@@ -54,6 +54,16 @@ export interface Store {
     limit: number,
   ): Promise<{ items: MsgFrame[]; more: boolean }>;
   /**
+   * The oldest `limit` entries with `peer` newer than `afterSeq`, oldest first; `more` says
+   * newer ones exist (paging forwards from a position: the first unread, a search hit).
+   */
+  historyAfter(
+    user: string,
+    peer: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ items: MsgFrame[]; more: boolean }>;
+  /**
    * One row per peer, newest first: a row's position is the seq of its newest entry
    * (`last.cursor`), and a page holds the `limit` newest rows whose position is below
    * `beforeSeq` (null: from the newest). `more` says an older row exists.

@@ -385,10 +385,14 @@ export class ClientConnection extends MailboxConnection {
 
   private send(frame: Extract<ClientFrame, { t: 'send' }>): void {
     const id = frame.id;
+    // Its `sent` and its echo to this connection will be about this big.
+    const answerBytes = frame.body.length + 200;
     this.inFlight++;
-    this.ctx.relay.submit({ kind: 'send', from: this.user, id, to: frame.to, body: frame.body }, (outcome) =>
-      this.sendOutcome(id, outcome),
-    );
+    this.noteRequest(answerBytes);
+    this.ctx.relay.submit({ kind: 'send', from: this.user, id, to: frame.to, body: frame.body }, (outcome) => {
+      this.noteAnswer(answerBytes);
+      this.sendOutcome(id, outcome);
+    });
   }
 
   private sendOutcome(id: string, outcome: Outcome): void {

@@ -222,6 +222,28 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     if (this.inputBytes > INPUT_TURN_BUDGET) this.pauseInput();
   }
 
+  /** Bytes of answers (and echoes) this connection's own pending requests will produce. */
+  private unansweredBytes = 0;
+
+  /**
+   * Counts a request whose answer is pending: a send's `sent` and echo will be about
+   * `bytes`. Past a quarter of the unsent-buffer bound the socket is not read until answers
+   * come back: the store answers a whole batch in one turn, and a client that pipelines
+   * faster than the store commits must not queue more echoes than its buffer bound holds.
+   */
+  protected noteRequest(bytes: number): void {
+    this.unansweredBytes += bytes;
+    if (this.unansweredBytes > this.ctx.config.maxBufferedBytes / 4) this.pauseInput();
+  }
+
+  /** The answer to a request counted by noteRequest was written. */
+  protected noteAnswer(bytes: number): void {
+    this.unansweredBytes -= bytes;
+    if (this.inputPaused && this.unansweredBytes <= this.ctx.config.maxBufferedBytes / 4) {
+      this.resumeInputWhenDrained();
+    }
+  }
+
   private pauseInput(): void {
     if (this.inputPaused || this.state === 'closed') return;
     this.inputPaused = true;
@@ -230,7 +252,9 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
   }
 
   private resumeInputWhenDrained(): void {
-    if (this.state === 'closed') return;
+    if (!this.inputPaused || this.state === 'closed') return;
+    // Still waiting for answers: noteAnswer resumes.
+    if (this.unansweredBytes > this.ctx.config.maxBufferedBytes / 4) return;
     const socket = (this.ws as unknown as { _socket?: Socket })._socket;
     if (socket && this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes / 4) {
       socket.once('drain', () => this.resumeInputWhenDrained());

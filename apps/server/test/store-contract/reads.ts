@@ -37,6 +37,33 @@ export function readsContract(factory: StoreFactory): void {
       );
     });
 
+    it('pages one conversation forwards from a position: the oldest `limit` after a seq, and more', async () => {
+      const { store } = ctx;
+      await ctx.users('a', 'b', 'c');
+      const withB: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const ops = [send('c', 'a'), send(i % 2 ? 'a' : 'b', i % 2 ? 'b' : 'a')];
+        withB.push(ops[1]!.id);
+        await storeAll(store, ops);
+      }
+      const box = (await store.mailbox('a'))!;
+      const all = (await store.history('a', 'b', null, 10)).items;
+      const seqOf = (i: number) => cursorSeq(box, all[i]!.cursor)!;
+      const p1 = await store.historyAfter('a', 'b', seqOf(1), 2);
+      expect(p1.items.map((m) => m.id)).toEqual(withB.slice(2, 4));
+      expect(p1.more).toBe(true);
+      const p2 = await store.historyAfter('a', 'b', seqOf(3), 2);
+      expect(p2.items.map((m) => m.id)).toEqual(withB.slice(4, 6));
+      expect(p2.more).toBe(false);
+      // From before the first entry (a position in the mailbox that is not this conversation's).
+      const p0 = await store.historyAfter('a', 'b', 0, 3);
+      expect(p0.items.map((m) => m.id)).toEqual(withB.slice(0, 3));
+      expect(p0.more).toBe(true);
+      expect(p0.items).toEqual(all.slice(0, 3));
+      expect(await store.historyAfter('a', 'b', seqOf(5), 5)).toEqual({ items: [], more: false });
+      expect(await store.historyAfter('a', 'nobody', 0, 5)).toEqual({ items: [], more: false });
+    });
+
     it('answers an empty page for a peer never written to, and notes to oneself as their own conversation', async () => {
       const { store } = ctx;
       await ctx.users('a', 'b');

@@ -90,6 +90,9 @@ export function retentionContract(factory: StoreFactory): void {
       const ab = await fill('a', 'b', 4);
       clock.advance(DAY + 1);
       await store.sweepRetention(clock.now());
+      expect((await store.historyAfter('b', 'a', 0, 10)).items.map((m) => m.id)).toEqual(
+        ab.slice(1).map((o) => o.id),
+      );
       const h = await store.history('b', 'a', null, 10);
       expect(h).toMatchObject({ more: false });
       expect(h.items.map((m) => m.id)).toEqual(ab.slice(1).map((o) => o.id));

@@ -1,0 +1,72 @@
+import type Database from 'better-sqlite3';
+
+/*
+ * Retention in slices. A mailbox keeps at least its newest `mailboxMax` entries and every
+ * entry younger than the cutoff; what is older goes, one slice (a seq range of at most
+ * `slice` entries) per transaction, so the writer is never busy with retention for longer
+ * than one slice and commits queued meanwhile run between slices. Removing an entry moves
+ * the mailbox's `removed_upto`; a message row goes once both of its entries are gone.
+ */
+export class Retention {
+  private readonly q;
+
+  constructor(db: Database.Database) {
+    this.q = {
+      overfull: db
+        .prepare<[number], [string, number, number]>(
+          'SELECT id, head_seq, removed_upto FROM users WHERE head_seq - removed_upto > ?',
+        )
+        .raw(),
+      removedUpto: db.prepare<[string], number>('SELECT removed_upto FROM users WHERE id = ?').pluck(),
+      // The newest entry older than the cutoff in a seq range of the mailbox.
+      lastOld: db
+        .prepare<Record<string, unknown>, number | null>(
+          `SELECT MAX(seq) FROM (
+             SELECT rseq AS seq FROM messages WHERE recipient = @u AND rseq > @from AND rseq <= @to AND ts < @cutoff
+             UNION ALL
+             SELECT sseq FROM messages WHERE sender = @u AND sseq > @from AND sseq <= @to AND ts < @cutoff)`,
+        )
+        .pluck(),
+      deleteReceived: db.prepare(
+        `DELETE FROM messages WHERE recipient = @u AND rseq > @from AND rseq <= @to
+           AND (sender = @u OR sseq <= (SELECT removed_upto FROM users WHERE id = messages.sender))`,
+      ),
+      deleteSent: db.prepare(
+        `DELETE FROM messages WHERE sender = @u AND sseq > @from AND sseq <= @to AND recipient <> @u
+           AND rseq <= (SELECT removed_upto FROM users WHERE id = messages.recipient)`,
+      ),
+      setRemoved: db.prepare('UPDATE users SET removed_upto = ? WHERE id = ?'),
+    };
+    this.db = db;
+  }
+
+  private readonly db: Database.Database;
+
+  /** Mailboxes holding more entries than they must keep: [user, head, removedUpto]. */
+  overfull(mailboxMax: number): [string, number, number][] {
+    return this.q.overfull.all(mailboxMax);
+  }
+
+  /**
+   * Removes the next slice of `user`'s mailbox that retention allows: entries after
+   * removed_upto, at most `slice` of them, none of the newest `keepFrom`..head, none younger
+   * than `cutoff`. Returns how many entries it removed (0: nothing more to remove).
+   */
+  sweepSlice(user: string, keepAbove: number, cutoff: number, slice: number): number {
+    return this.db
+      .transaction((): number => {
+        const from = this.q.removedUpto.get(user) ?? 0;
+        const end = Math.min(keepAbove, from + slice);
+        if (end <= from) return 0;
+        const upto = this.q.lastOld.get({ u: user, from, to: end, cutoff });
+        if (upto === null || upto === undefined) return 0;
+        const range = { u: user, from, to: upto };
+        this.q.deleteReceived.run(range);
+        this.q.deleteSent.run(range);
+        this.q.setRemoved.run(upto, user);
+        // Seqs are dense: every seq in (from, upto] was an entry of this mailbox.
+        return upto - from;
+      })
+      .immediate();
+  }
+}
