@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,13 +6,36 @@ import { requirePostgres, startPostgres } from './engines/postgres.js';
 import { testEngine } from './engines/test-engine.js';
 
 /**
- * The child-process tests run the real entry point, dist/main.js: build it from the
- * current sources first so they never test a stale build.
+ * The child-process tests run the real entry point, dist/main.js, and the SQLite store runs
+ * its worker threads from dist/store/ even when the tests run the sources: turbo builds
+ * before `test` (turbo.json). A build older than the sources would test stale code, so
+ * that stops the run, saying how to build.
  */
+function requireFreshBuild(pkg: string): void {
+  const newest = (dir: string): number =>
+    fs.existsSync(dir)
+      ? Math.max(
+          0,
+          ...fs
+            .readdirSync(dir, { withFileTypes: true, recursive: true })
+            .filter((e) => e.isFile())
+            .map((e) => fs.statSync(path.join(e.parentPath, e.name)).mtimeMs),
+        )
+      : 0;
+  const built = fs.existsSync(path.join(pkg, 'dist', 'main.js'))
+    ? fs.statSync(path.join(pkg, 'dist', 'main.js')).mtimeMs
+    : 0;
+  const src = newest(path.join(pkg, 'src'));
+  if (built === 0 || src > built) {
+    throw new Error(
+      `apps/server/dist is ${built === 0 ? 'missing' : 'older than src/'}: run the tests with \`npm test\` (turbo builds first) or build with \`npx turbo run build --filter=@pigeon/server\``,
+    );
+  }
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const tsc = path.resolve(pkg, '../../node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: pkg, stdio: 'inherit' });
+  requireFreshBuild(pkg);
   // Every test's temp dir (databases of many MB) lives under one root, removed at the end.
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pigeon-server-tests-'));
   process.env.PIGEON_TEST_TMP = root;

@@ -72,7 +72,9 @@ describe.skipIf(!hasRedis)('redis router: publications are hints', () => {
     await signal.until(() => ben.emitted.length === 6, 'ben gets 6');
     expect(ben.handedLive).toEqual(upto(6));
     expect(await a.metric('pigeon_router_store_reads_total', { reason: 'gap' })).toBeGreaterThanOrEqual(1);
-    expect(await a.metric('pigeon_router_repeats_total')).toBeGreaterThanOrEqual(2);
+    // 5 again is a repeat; 2 is one too only if the gap read (a real round trip to the
+    // store's reader thread) finished before it arrived: either order is correct.
+    expect(await a.metric('pigeon_router_repeats_total')).toBeGreaterThanOrEqual(1);
   });
 
   it('drops a garbled publication and keeps routing what follows', async () => {

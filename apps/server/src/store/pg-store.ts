@@ -270,6 +270,23 @@ export class PgStore implements Store {
     return { items, more };
   }
 
+  async historyAfter(
+    user: string,
+    peer: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ items: MsgFrame[]; more: boolean }> {
+    const [tag, rows] = await Promise.all([
+      this.tagOf(user),
+      this.sql<EntryRow[]>`
+        SELECT ${this.sql.unsafe(ENTRY_COLUMNS)} FROM entries e ${this.sql.unsafe(ENTRY_JOIN)}
+        WHERE e.owner = ${user} AND e.peer = ${peer} AND e.seq > ${afterSeq}
+        ORDER BY e.seq LIMIT ${limit + 1}`,
+    ]);
+    const more = rows.length > limit;
+    return { items: rows.slice(0, limit).map((r) => this.frame(tag, r)), more };
+  }
+
   async conversations(
     user: string,
     page: ConversationsPage,

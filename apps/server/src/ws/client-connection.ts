@@ -389,10 +389,13 @@ export class ClientConnection extends MailboxConnection {
     const answerBytes = frame.body.length + 200;
     this.inFlight++;
     this.noteRequest(answerBytes);
-    this.ctx.relay.submit({ kind: 'send', from: this.user, id, to: frame.to, body: frame.body }, (outcome) => {
-      this.noteAnswer(answerBytes);
-      this.sendOutcome(id, outcome);
-    });
+    this.ctx.relay.submit(
+      { kind: 'send', from: this.user, id, to: frame.to, body: frame.body },
+      (outcome) => {
+        this.noteAnswer(answerBytes);
+        this.sendOutcome(id, outcome);
+      },
+    );
   }
 
   private sendOutcome(id: string, outcome: Outcome): void {
