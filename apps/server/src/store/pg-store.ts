@@ -64,6 +64,8 @@ const READ_RANGE = `SELECT ${COLUMNS} FROM entries e ${JOINS}
   WHERE e.owner = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq LIMIT $4`;
 const HISTORY = `SELECT ${COLUMNS} FROM entries e ${JOINS}
   WHERE e.owner = $1 AND e.peer = $2 AND e.seq < $3 ORDER BY e.seq DESC LIMIT $4`;
+const HISTORY_AFTER = `SELECT ${COLUMNS} FROM entries e ${JOINS}
+  WHERE e.owner = $1 AND e.peer = $2 AND e.seq > $3 ORDER BY e.seq LIMIT $4`;
 // The newest entry per peer from the (owner, peer, seq) index, like SQLite's.
 const CONVERSATIONS = `SELECT last.peer, ${COLUMNS}
   FROM (SELECT peer, MAX(seq) AS seq FROM entries WHERE owner = $1 GROUP BY peer) last
@@ -278,10 +280,11 @@ export class PgStore implements Store {
   ): Promise<{ items: MsgFrame[]; more: boolean }> {
     const [tag, rows] = await Promise.all([
       this.tagOf(user),
-      this.sql<EntryRow[]>`
-        SELECT ${this.sql.unsafe(ENTRY_COLUMNS)} FROM entries e ${this.sql.unsafe(ENTRY_JOIN)}
-        WHERE e.owner = ${user} AND e.peer = ${peer} AND e.seq > ${afterSeq}
-        ORDER BY e.seq LIMIT ${limit + 1}`,
+      this.db.query<EntryRow>({
+        name: 'pigeon_history_after',
+        text: HISTORY_AFTER,
+        values: [user, peer, afterSeq, limit + 1],
+      }),
     ]);
     const more = rows.length > limit;
     return { items: rows.slice(0, limit).map((r) => this.frame(tag, r)), more };
