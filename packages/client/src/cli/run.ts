@@ -1,12 +1,13 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { MsgFrame } from '@pigeon/protocol';
-import { ErrorCode, HttpErrorCode } from '@pigeon/protocol';
-import { ClientErrorCode, PigeonHttpError, PigeonRequestError } from '../errors.js';
+import { ErrorCode } from '@pigeon/protocol';
 import { createNodeClient } from '../node/create-node-client.js';
 import { fileStorage } from '../node/file-storage.js';
+import { DEFAULTS } from '../options.js';
+import { parseStoredSession } from '../stored-shapes.js';
 import type { OutboxItem, PigeonClient } from '../types.js';
-import { CliError } from './cli-error.js';
+import { CliError, describeError } from './cli-error.js';
 import {
   configPath,
   legacyStateFile,
@@ -29,6 +30,8 @@ export interface CliIo {
   onInterrupt(callback: () => void): () => void;
 }
 
+const SESSION_KEY = `${DEFAULTS.storagePrefix}session`;
+
 export const USAGE = `Usage:
   pigeon register --server URL --user ID     create an account and save the session
   pigeon login    --server URL --user ID     log in and save the session
@@ -36,7 +39,9 @@ export const USAGE = `Usage:
   pigeon listen [--json]                     print incoming messages (acking them) until interrupted
   pigeon history WITH [--limit N] [--before CURSOR] [--json]
   pigeon conversations [--json]              one line per peer, newest first
-  pigeon logout                              forget the saved session
+  pigeon logout [--everywhere] [--local]     revoke the session on the server (--everywhere: all of
+                                             them) and forget it; --local: only forget it here
+  pigeon password                            change the password (PIGEON_NEW_PASSWORD or a prompt)
 
 Options: --timeout SECONDS (default 10) bounds connecting and waiting for the server.
 The password comes from PIGEON_PASSWORD or a hidden prompt. The session is saved in
@@ -83,6 +88,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const timeoutMs = timeoutSeconds * 1000;
   const cfgPath = configPath(io.env);
   let client: PigeonClient | null = null;
+  const state = fileStorage(stateDir(cfgPath), { legacyFile: legacyStateFile(cfgPath) });
 
   /** Only `listen` processes (and acks) the inbox; `send` and `history` leave it for the next listen. */
   const sessionClient = async (processInbox = false): Promise<PigeonClient> => {
@@ -94,8 +100,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       );
     const c = createNodeClient({
       server: cfg.server,
-      storage: fileStorage(stateDir(cfgPath), { legacyFile: legacyStateFile(cfgPath) }),
+      storage: state,
       processInbox,
+      requestTimeoutMs: timeoutMs,
     });
     await c.useToken(cfg.user, cfg.token);
     client = c;
@@ -114,11 +121,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         if (!server) throw new CliError(ExitCode.usage, '--server URL is required');
         if (!user) throw new CliError(ExitCode.usage, '--user ID is required');
         const password = io.env.PIGEON_PASSWORD ?? (await promptHidden('Password: ', io.stdin, io.stderr));
-        const c = createNodeClient({
-          server,
-          storage: fileStorage(stateDir(cfgPath), { legacyFile: legacyStateFile(cfgPath) }),
-          requestTimeoutMs: timeoutMs,
-        });
+        const c = createNodeClient({ server, storage: state, requestTimeoutMs: timeoutMs });
         const session =
           command === 'register' ? await c.register(user, password) : await c.login(user, password);
         writeConfig(cfgPath, { server, user: session.user, token: session.token });
@@ -129,8 +132,37 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         return ExitCode.ok;
       }
       case 'logout': {
+        if (args.length > 0)
+          throw new CliError(ExitCode.usage, `unexpected argument: ${safe(args[0] ?? '')}`);
+        // The token is revoked on the server first (unless --local): a copy of the config
+        // elsewhere must stop working too. If that fails, the session is kept, and said so.
+        if (readConfig(cfgPath) && !values.local) {
+          const c = await sessionClient(false);
+          await c.logout({ revoke: values.everywhere ? 'everywhere' : 'session' }).catch((err: unknown) => {
+            const { exitCode, message } = describeError(err);
+            const hint = 'the session is kept; `pigeon logout --local` forgets it here anyway';
+            throw new CliError(exitCode, `could not revoke the session: ${message}; ${hint}`);
+          });
+        }
         removeConfig(cfgPath);
-        line(io.stdout, 'Logged out');
+        line(io.stdout, values.everywhere ? 'Logged out on every device' : 'Logged out');
+        return ExitCode.ok;
+      }
+      case 'password': {
+        if (args.length > 0)
+          throw new CliError(ExitCode.usage, `unexpected argument: ${safe(args[0] ?? '')}`);
+        const c = await sessionClient(false);
+        const current =
+          io.env.PIGEON_PASSWORD ?? (await promptHidden('Current password: ', io.stdin, io.stderr));
+        const next =
+          io.env.PIGEON_NEW_PASSWORD ?? (await promptHidden('New password: ', io.stdin, io.stderr));
+        await c.changePassword(current, next);
+        // The client saved the fresh token in its state; the config gets it too.
+        const fresh = parseStoredSession(await state.get(SESSION_KEY));
+        const cfg = readConfig(cfgPath);
+        if (!fresh || !cfg) throw new CliError(ExitCode.internal, 'the new session could not be saved');
+        writeConfig(cfgPath, { ...cfg, token: fresh.token });
+        line(io.stdout, 'Password changed; other devices are signed out');
         return ExitCode.ok;
       }
       case 'send': {
@@ -216,35 +248,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         throw new CliError(ExitCode.usage, `unknown command: ${safe(command)}\n\n${USAGE}`);
     }
   } catch (err) {
-    if (err instanceof CliError) {
-      // CliError messages are built here, their untrusted parts already escaped.
-      line(io.stderr, `pigeon: ${err.message}`);
-      return err.exitCode;
-    }
-    if (err instanceof PigeonHttpError) {
-      const hint =
-        err.code === HttpErrorCode.badCredentials
-          ? 'bad credentials (unknown user or wrong password)'
-          : err.code === ClientErrorCode.unreachable
-            ? `server unreachable: ${safe(err.message)}`
-            : err.code === HttpErrorCode.rateLimited
-              ? `too many attempts; retry in ${err.retryAfterSeconds ?? '?'} s`
-              : `${safe(err.code)}: ${safe(err.message)}`;
-      line(io.stderr, `pigeon: ${hint}`);
-      return exitCodeFor(err.code);
-    }
-    if (err instanceof PigeonRequestError) {
-      line(
-        io.stderr,
-        `pigeon: ${err.code === ErrorCode.noSuchUser ? 'no such user' : safe(err.code)}: ${safe(err.message)}`,
-      );
-      return exitCodeFor(err.code);
-    }
-    line(
-      io.stderr,
-      `pigeon: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
-    return ExitCode.internal;
+    const { exitCode, message } = describeError(err);
+    line(io.stderr, `pigeon: ${message}`);
+    return exitCode;
   } finally {
     const c = client as PigeonClient | null;
     if (c) {
@@ -268,6 +274,8 @@ function parseCli(argv: string[]) {
       limit: { type: 'string' },
       before: { type: 'string' },
       id: { type: 'string' },
+      everywhere: { type: 'boolean' },
+      local: { type: 'boolean' },
       timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

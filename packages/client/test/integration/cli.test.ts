@@ -184,4 +184,44 @@ describe('pigeon CLI', () => {
     const tooLong = await cli(['send', 'cli_bob', 'x'.repeat(4001)], cliEnv('alice.json'));
     expect(tooLong.code).toBe(ExitCode.refused);
   });
+
+  it('password changes the password and signs out the other copies; logout revokes on the server (or keeps it)', async () => {
+    const reg = await cli(['register', '--server', server.url, '--user', 'cli_carol'], cliEnv('carol.json'));
+    expect(reg.code).toBe(0);
+    const copy = readFileSync(join(dir, 'carol.json'), 'utf8');
+    writeFileSync(join(dir, 'carol-copy.json'), copy); // another device with the same session
+    const wrong = await cli(
+      ['password'],
+      cliEnv('carol.json', { PIGEON_PASSWORD: 'not it at all', PIGEON_NEW_PASSWORD: 'long enough 1' }),
+    );
+    expect(wrong.code).toBe(ExitCode.badCredentials);
+    const changed = await cli(['password'], cliEnv('carol.json', { PIGEON_NEW_PASSWORD: 'new password 1' }));
+    expect(changed).toMatchObject({ code: 0 });
+    expect(readFileSync(join(dir, 'carol.json'), 'utf8')).not.toBe(copy);
+    expect((await cli(['send', 'cli_bob', 'still here'], cliEnv('carol.json'))).code).toBe(0);
+    expect((await cli(['send', 'cli_bob', 'hi'], cliEnv('carol-copy.json'))).code).toBe(
+      ExitCode.badCredentials,
+    );
+
+    // logout revokes: a copy of the config taken before stops working.
+    writeFileSync(join(dir, 'carol-copy.json'), readFileSync(join(dir, 'carol.json')));
+    expect(await cli(['logout'], cliEnv('carol.json'))).toMatchObject({ code: 0, stdout: 'Logged out\n' });
+    expect(() => readFileSync(join(dir, 'carol.json'))).toThrow();
+    expect((await cli(['send', 'cli_bob', 'hi'], cliEnv('carol-copy.json'))).code).toBe(
+      ExitCode.badCredentials,
+    );
+
+    // A server that cannot be reached keeps the session (and says how to forget it anyway).
+    const saved = JSON.parse(readFileSync(join(dir, 'alice.json'), 'utf8'));
+    writeFileSync(
+      join(dir, 'away.json'),
+      JSON.stringify({ ...saved, server: `http://127.0.0.1:${await freePort()}` }),
+    );
+    const away = await cli(['logout', '--timeout', '2'], cliEnv('away.json'));
+    expect(away.code).toBe(ExitCode.unreachable);
+    expect(away.stderr).toContain('--local');
+    expect(readFileSync(join(dir, 'away.json'), 'utf8')).toContain('token');
+    expect((await cli(['logout', '--local'], cliEnv('away.json'))).code).toBe(0);
+    expect(() => readFileSync(join(dir, 'away.json'))).toThrow();
+  });
 });
