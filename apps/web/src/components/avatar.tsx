@@ -6,7 +6,7 @@
 const PALETTE = ['#1a6a57', '#7a3e9d', '#b0362a', '#1f5fa8', '#8a5300', '#ad1457', '#4a5a66', '#2e6b1f'];
 
 /** FNV-1a over the id: stable across sessions and browsers, spread evenly over the palette. */
-export function avatarColor(user: string): string {
+function avatarColor(user: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < user.length; i++) {
     h ^= user.charCodeAt(i);

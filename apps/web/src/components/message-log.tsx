@@ -14,7 +14,7 @@ import { MessageBubble } from './message-bubble';
  * the first message while older history can still arrive, so the virtualizer can anchor the
  * view on a message when history is prepended.
  */
-export type Row =
+type Row =
   | { kind: 'beginning'; key: string }
   | { kind: 'msg'; key: string; message: ChatMessage; day: boolean };
 

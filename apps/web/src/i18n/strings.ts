@@ -12,7 +12,7 @@ export type Language = (typeof LANGUAGES)[number];
 export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', zh: '简体中文' };
 
 /** A text whose wording depends on a count; the forms a language needs (Intl.PluralRules). */
-export interface PluralText {
+interface PluralText {
   zero?: string;
   one?: string;
   two?: string;
@@ -41,7 +41,7 @@ export const LOCALE_TAGS: Record<Language, string> = { en: 'en', zh: 'zh-CN' };
 const pluralRules = new Map<Language, Intl.PluralRules>();
 
 /** The form of `text` for `count` in `language` ("1 character", "2 characters"; Chinese has one form). */
-export function pluralForm(text: Text, language: Language, count: number): string {
+function pluralForm(text: Text, language: Language, count: number): string {
   if (typeof text === 'string') return text;
   let rules = pluralRules.get(language);
   if (!rules) {

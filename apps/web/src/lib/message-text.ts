@@ -1,7 +1,7 @@
 import { find } from 'linkifyjs';
 
 /** A piece of a message: plain text, or a link with the address it opens. */
-export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
+type TextPart = { kind: 'text'; text: string } | { kind: 'link'; text: string; href: string };
 
 const SCHEMES = new Set(['http:', 'https:', 'mailto:']);
 

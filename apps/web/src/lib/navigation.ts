@@ -9,7 +9,7 @@ let pushedHere = false;
 
 export type Route = { kind: 'chats'; peer: string | null } | { kind: 'settings' };
 
-export function peerFromHash(hash: string = location.hash): string | null {
+function peerFromHash(hash: string = location.hash): string | null {
   if (!hash.startsWith(PREFIX)) return null;
   try {
     const peer = decodeURIComponent(hash.slice(PREFIX.length));

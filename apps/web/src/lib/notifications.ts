@@ -4,7 +4,7 @@
  * sound, and the unread total as a badge on the favicon. The permission is only ever asked
  * from a click in Settings (askNotificationPermission), never on load.
  */
-export type PermissionState = NotificationPermission | 'unsupported';
+type PermissionState = NotificationPermission | 'unsupported';
 
 export function notificationPermission(): PermissionState {
   return typeof Notification === 'function' ? Notification.permission : 'unsupported';

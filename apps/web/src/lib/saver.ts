@@ -3,7 +3,7 @@
  * page is being hidden or unloaded), one write at a time; changes made during a write are
  * written after it. A failed write is reported and retried by the next change.
  */
-export interface Saver {
+interface Saver {
   soon(): void;
   flush(): void;
   cancel(): void;

@@ -29,7 +29,7 @@ export function formatClock(ts: number, language: Language): string {
   return formatter(language, { hour: 'numeric', minute: '2-digit' }).format(ts);
 }
 
-export interface DayWords {
+interface DayWords {
   today: string;
   yesterday: string;
 }

@@ -18,14 +18,14 @@ import { createStore, del, get, promisifyRequest, set, type UseStore } from 'idb
  *   writes them to IndexedDB before anything is read.
  * - When IndexedDB cannot be opened at all (some private modes), localStorage is used.
  */
-export interface BrowserStorage extends KeyValueStorage {
+interface BrowserStorage extends KeyValueStorage {
   /** Atomic read-modify-write of one key in one transaction (other tabs write the outbox too). */
   update(key: string, fn: (current: string | null) => string | null): Promise<void>;
   /** Copies the writes not committed yet to the journal (called on `pagehide`). */
   saveJournal(): void;
 }
 
-export interface BrowserStorageOptions {
+interface BrowserStorageOptions {
   dbName?: string;
   /** Where older versions kept the keys, and the fallback without IndexedDB. */
   legacy?: Storage | null;

@@ -4,7 +4,7 @@ import type { Language, StringKey } from '../i18n/strings';
 import type { ChatMessage } from './message-model';
 
 /** The connection as the header shows it: the client's status (see network.ts). */
-export type ConnectionKind = ClientState;
+type ConnectionKind = ClientState;
 export interface ConnectionStatus {
   kind: ConnectionKind;
   /** With `reconnecting`: when the next attempt starts (ms since the epoch). */
@@ -32,7 +32,7 @@ export interface ReadMark {
   keys: string[];
 }
 
-export type AuthPhase = 'restoring' | 'signed-out' | 'signed-in';
+type AuthPhase = 'restoring' | 'signed-out' | 'signed-in';
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
 /** What the user chose in Settings; kept per browser (see saved-state.ts). */

@@ -25,7 +25,6 @@ import {
   onNewMessages,
   queueIncoming,
   setActiveClient,
-  setSession,
   storage,
 } from './runtime';
 import {
@@ -108,7 +107,6 @@ function wire(c: PigeonClient): void {
     // The outbox stays, to be sent after the next sign-in.
     void c.logout({ clearData: false });
     stopWatching();
-    setSession(null);
     if (me) chatActions.signedOut('sessionExpired');
   });
 }
@@ -140,7 +138,6 @@ function stopWatching(): void {
 async function afterSession(s: Session): Promise<void> {
   const c = getClient();
   stopWatching();
-  setSession(s);
   const [saved, drafts, recent] = await Promise.all([
     loadUnread(storage(), s.user),
     loadDrafts(storage(), s.user),
@@ -253,7 +250,6 @@ export async function signOut(): Promise<boolean> {
 export async function finishSignOut(): Promise<void> {
   const me = useChatStore.getState().me;
   stopWatching();
-  setSession(null);
   if (me) await clearUserData(storage(), me).catch(() => undefined);
   chatActions.signedOut();
   navigateTo(null);

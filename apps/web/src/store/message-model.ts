@@ -6,7 +6,7 @@ import type { MsgFrame } from '@pigeon/protocol';
  * offline), `sent` (stored durably by the server, ✓), `delivered` (a device of the
  * recipient acknowledged it, ✓✓), `failed` (refused with `errorCode`; retry or discard).
  */
-export type MessageState = 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
+type MessageState = 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
 
 export interface ChatMessage {
   /** The message's identity `(from, id)` as the protocol defines it; the dedup key. */
@@ -68,7 +68,7 @@ const RANK: Record<MessageState, number> = { sending: 0, failed: 0, sent: 1, del
  * Between the unconfirmed states the newer view wins (a failed message that is retried is
  * `sending` again).
  */
-export function mergeMessage(old: ChatMessage, next: ChatMessage): ChatMessage {
+function mergeMessage(old: ChatMessage, next: ChatMessage): ChatMessage {
   if (old.confirmed && !next.confirmed) return old;
   if (old.confirmed && next.confirmed) {
     const state = RANK[next.state] >= RANK[old.state] ? next.state : old.state;
@@ -164,10 +164,4 @@ function stableSort(list: ChatMessage[]): ChatMessage[] {
     .map((m, i) => [m, i] as const)
     .sort(([a, i], [b, j]) => (before(a, b) ? -1 : before(b, a) ? 1 : i - j))
     .map(([m]) => m);
-}
-
-/** The oldest stored message's cursor: where the next page of older history starts. */
-export function oldestCursor(list: readonly ChatMessage[]): string | undefined {
-  for (const m of list) if (m.cursor) return m.cursor;
-  return undefined;
 }

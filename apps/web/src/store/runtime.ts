@@ -1,4 +1,4 @@
-import type { KeyValueStorage, PigeonClient, Session } from '@pigeon/client';
+import type { KeyValueStorage, PigeonClient } from '@pigeon/client';
 import { DEFAULTS } from '../config';
 import { browserStorage } from './browser-storage';
 import { chatActions } from './chat-actions';
@@ -7,12 +7,11 @@ import type { PreparedEntry } from './incoming';
 import type { ChatMessage } from './message-model';
 
 /**
- * The page's one client, its session and storage, and the queue of incoming entries. They
+ * The page's one client, its storage, and the queue of incoming entries. They
  * live here, at module level, never in React state: components read the store and call the
  * actions of client-bridge.ts and conversation-actions.ts, which reach the client through here.
  */
 let client: PigeonClient | null = null;
-let session: Session | null = null;
 let kv: KeyValueStorage | null = null;
 
 export function storage(): KeyValueStorage {
@@ -33,22 +32,13 @@ export function setActiveClient(c: PigeonClient): void {
   client = c;
 }
 
-/** The session of the signed-in user (its token authorizes the Settings page's requests). */
-export function currentSession(): Session | null {
-  return session;
-}
-
-export function setSession(s: Session | null): void {
-  session = s;
-}
-
 /** New messages of one conversation that were counted as unread by one applied batch. */
 export interface NewMessages {
   peer: string;
   count: number;
   last: ChatMessage | undefined;
 }
-export type NewMessageListener = (fresh: NewMessages[]) => void;
+type NewMessageListener = (fresh: NewMessages[]) => void;
 
 let incoming: PreparedEntry[] = [];
 let incomingTimer: ReturnType<typeof setTimeout> | null = null;

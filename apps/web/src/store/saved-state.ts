@@ -53,7 +53,7 @@ function trySet(key: string, value: string): void {
   }
 }
 
-export interface SavedUnread {
+interface SavedUnread {
   unread: Map<string, number>;
   readMarks: Map<string, ReadMark>;
 }
@@ -130,7 +130,7 @@ export async function saveDrafts(
  * (the service worker serves the app shell) still shows the conversations, not an empty list.
  * Refetched from the server at the next connection; never more than these limits.
  */
-export const RECENT_LIMITS = { conversations: 50, messagesEach: 20 } as const;
+const RECENT_LIMITS = { conversations: 50, messagesEach: 20 } as const;
 
 const isRecentMessage = (v: unknown): v is ChatMessage => {
   const m = v as ChatMessage;

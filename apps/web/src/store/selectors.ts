@@ -1,7 +1,7 @@
 import type { ChatState, Conversation } from './chat-store';
 import type { ChatMessage } from './message-model';
 
-export interface ConversationRow {
+interface ConversationRow {
   peer: string;
   last: ChatMessage | undefined;
   unread: number;

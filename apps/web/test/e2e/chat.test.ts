@@ -1,3 +1,5 @@
+// One conversation of two users carried through these tests in order (each builds on what the
+// previous one left, like a person using the app), which is why this file runs past 300 lines.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
