@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { ClientErrorCode, PigeonHttpError } from './errors.js';
 import { clearTimer, setTimer } from './runtime.js';
 import type { FetchLike, Session } from './types.js';
@@ -21,6 +22,14 @@ function parseRetryAfter(value: string | null): number | undefined {
   const n = Number(value);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
+
+// The HTTP answers this client reads (PROTOCOL.md "HTTP"), checked with valibot like every
+// other JSON shape it reads; a field of the wrong type counts as absent.
+const SessionBodySchema = v.object({ user: v.string(), token: v.string() });
+const ErrorBodySchema = v.object({
+  error: v.fallback(v.optional(v.string()), undefined),
+  message: v.fallback(v.optional(v.string()), undefined),
+});
 
 interface JsonAnswer {
   status: number;
@@ -79,9 +88,10 @@ function failure(url: string, answer: JsonAnswer, what: string): PigeonHttpError
     // Not JSON at all: this is not a Pigeon server (or a proxy's error page).
     return new PigeonHttpError(status, ClientErrorCode.unreachable, `${url} answered ${status} without JSON`);
   }
-  const obj = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const code = typeof obj.error === 'string' ? obj.error : `http_${status}`;
-  const message = typeof obj.message === 'string' ? obj.message : `${what} failed with HTTP ${status}`;
+  const parsed = v.safeParse(ErrorBodySchema, body);
+  const obj = parsed.success ? parsed.output : {};
+  const code = obj.error ?? `http_${status}`;
+  const message = obj.message ?? `${what} failed with HTTP ${status}`;
   return new PigeonHttpError(
     status,
     code,
@@ -91,10 +101,8 @@ function failure(url: string, answer: JsonAnswer, what: string): PigeonHttpError
 }
 
 function sessionIn(body: unknown): Session | null {
-  const obj = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  return typeof obj.user === 'string' && typeof obj.token === 'string'
-    ? { user: obj.user, token: obj.token }
-    : null;
+  const parsed = v.safeParse(SessionBodySchema, body);
+  return parsed.success ? { user: parsed.output.user, token: parsed.output.token } : null;
 }
 
 /** `POST /api/register` or `/api/login`; resolves the session or throws `PigeonHttpError`. */

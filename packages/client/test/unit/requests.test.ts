@@ -139,3 +139,31 @@ describe('stored shapes are validated', () => {
     ).toEqual([{ id: 'p', to: 'b', body: 'y', state: 'pending', createdAt: 2 }]);
   });
 });
+
+describe('HTTP answers are validated', () => {
+  it('a field of the wrong type counts as absent; a success without a session is not one', async () => {
+    const { createClient } = await import('../../src/index.js');
+    const { FakeWebSocket } = await import('../fake-socket.js');
+    const answering = (status: number, body: unknown) =>
+      createClient({
+        server: 'http://pigeon.test',
+        WebSocket: FakeWebSocket,
+        fetch: async () => ({ status, headers: { get: () => null }, text: async () => JSON.stringify(body) }),
+      });
+    await expect(
+      answering(400, { error: 5, message: 'typed wrong' }).login('a', 'password1'),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: 'http_400',
+      message: 'typed wrong',
+    });
+    await expect(answering(200, { user: 'a', token: 7 }).login('a', 'password1')).rejects.toMatchObject({
+      status: 200,
+      code: 'http_200',
+    });
+    await expect(answering(200, { user: 'a', token: 't' }).login('a', 'password1')).resolves.toEqual({
+      user: 'a',
+      token: 't',
+    });
+  });
+});
