@@ -60,6 +60,14 @@ describe.skipIf(!chromiumPath)('the app opened from a plain-http, non-localhost 
       .toBe('delivered');
     await openConversation(b.page, `lan${run}`);
     expect(await bubbleState(b.page, 'sent from a LAN address')).toBe('received');
+    // A short conversation sits at the bottom of the log, next to the composer.
+    const gap = await b.page.evaluate(() => {
+      const log = document.querySelector('.log-scroll')!.getBoundingClientRect();
+      const bubble = document.querySelector('.bubble')!.getBoundingClientRect();
+      return { below: log.bottom - bubble.bottom, above: bubble.top - log.top };
+    });
+    expect(gap.below).toBeLessThan(24);
+    expect(gap.above).toBeGreaterThan(300);
     expect(a.errors).toEqual([]);
   });
 });
