@@ -157,6 +157,22 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     as('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
   await start();
   let running = true;
+  // A test that times out never reaches its destroy(): stop the server when this process
+  // exits anyway, so no postmaster outlives the run (pg_ctl daemonizes it).
+  const onExit = () => {
+    const argv = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+    try {
+      if (isRoot)
+        execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), ...argv], {
+          stdio: 'ignore',
+        });
+      else execFileSync(path.join(bin, 'pg_ctl'), argv, { stdio: 'ignore' });
+    } catch {
+      // already stopped
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
     port,
@@ -175,6 +191,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
       running = true;
     },
     async destroy() {
+      process.off('exit', onExit);
       if (running) await stop('immediate').catch(() => {});
       running = false;
       fs.rmSync(dir, { recursive: true, force: true });
