@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/sqlite-store.js';
+import { openStoreFor } from './engines/test-engine.js';
 import {
   Client,
   fence,
@@ -201,12 +201,8 @@ describe('revocation is durable and reaches other nodes', () => {
   it('a revocation made elsewhere (another node on the same store) closes the connection at the next re-check', async () => {
     const dir = tempDir();
     const r = await startServer({}, dir);
-    const elsewhere = new SqliteStore({
-      path: r.dbPath,
-      sync: 'full',
-      mailboxMax: 10_000,
-      retentionDays: 30,
-    });
+    // The same SQLite file, or on `npm run test:pg` the same PostgreSQL database.
+    const elsewhere = await openStoreFor(r.dbPath);
     try {
       const a = await register(r.url);
       const b = await register(r.url);

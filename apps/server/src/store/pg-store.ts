@@ -309,14 +309,27 @@ export class PgStore implements Store {
     };
   }
 
+  /** The sweep this node is running, if any. */
+  private sweeping: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One sweep at a time per node, queued (a call made while one runs waits for it, then
+   * sweeps), and one at a time across nodes through the advisory lock (a node that finds
+   * another sweeping skips: that one removes what there is).
+   */
   async sweepRetention(now: number): Promise<number> {
-    if (this.closed) return 0;
-    return sweepRetention(this.db, {
-      now,
-      cutoff: now - this.opts.retentionDays * 86_400_000,
-      keep: this.opts.mailboxMax,
-      slice: this.opts.retentionSlice,
-    });
+    const run = this.sweeping.then(() =>
+      this.closed
+        ? 0
+        : sweepRetention(this.db, {
+            now,
+            cutoff: now - this.opts.retentionDays * 86_400_000,
+            keep: this.opts.mailboxMax,
+            slice: this.opts.retentionSlice,
+          }),
+    );
+    this.sweeping = run.catch(() => {});
+    return run;
   }
 
   async close(): Promise<void> {

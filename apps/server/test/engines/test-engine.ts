@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
+import { PgStore } from '../../src/store/pg-store.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { createDatabaseAt } from './postgres.js';
 
 /**
@@ -20,4 +23,15 @@ export async function databaseFor(dbPath: string): Promise<string | null> {
   const name = `t_${crypto.createHash('sha256').update(path.resolve(dbPath)).digest('hex').slice(0, 24)}`;
   await createDatabaseAt(`${base}/postgres`, name);
   return `${base}/${name}`;
+}
+
+/**
+ * Another node's view of the store a test server at `dbPath` uses: a second SqliteStore on
+ * the same file, or in the postgres mode a PgStore on the same database.
+ */
+export async function openStoreFor(dbPath: string): Promise<Store> {
+  const opts = { mailboxMax: 10_000, retentionDays: 30 };
+  const url = await databaseFor(dbPath);
+  if (url) return PgStore.open({ url, poolSize: 2, ...opts });
+  return new SqliteStore({ path: dbPath, sync: 'full', ...opts });
 }
