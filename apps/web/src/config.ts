@@ -23,4 +23,9 @@ export const DEFAULTS = {
   logOverscan: 10,
   /** Unread badges show at most this number, then "N+". */
   unreadBadgeMax: 999,
+  /** A desktop notification previews at most this many characters of the message. */
+  notificationPreviewChars: 140,
+  /** Kept for a reload without network: the newest messages of the most recent conversations. */
+  recentConversations: 50,
+  recentMessagesEach: 20,
 } as const;

@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../config';
+
 /**
  * Telling the user about new messages while Pigeon is in the background: a desktop
  * notification per message (sender and preview; clicking it opens the conversation), a short
@@ -21,7 +23,7 @@ export function inBackground(): boolean {
 }
 
 /** Longest preview in a notification; the rest is cut with an ellipsis. */
-const PREVIEW_CHARS = 140;
+const PREVIEW_CHARS = DEFAULTS.notificationPreviewChars;
 
 export function showNotification(title: string, body: string, tag: string, onClick: () => void): void {
   if (notificationPermission() !== 'granted') return;

@@ -1,4 +1,5 @@
 import type { KeyValueStorage } from '@pigeon/client';
+import { DEFAULTS } from '../config';
 import type { Language } from '../i18n/strings';
 import { pairsFrom } from '../lib/maps';
 import { safeLocalStorage } from './browser-storage';
@@ -125,13 +126,6 @@ export async function saveDrafts(
   await kv.set(`${PREFIX}drafts:${user}`, JSON.stringify({ drafts: [...drafts] }));
 }
 
-/**
- * The newest messages of the most recent conversations, so that a reload without network
- * (the service worker serves the app shell) still shows the conversations, not an empty list.
- * Refetched from the server at the next connection; never more than these limits.
- */
-const RECENT_LIMITS = { conversations: 50, messagesEach: 20 } as const;
-
 const isRecentMessage = (v: unknown): v is ChatMessage => {
   const m = v as ChatMessage;
   return (
@@ -149,6 +143,11 @@ const isRecentMessage = (v: unknown): v is ChatMessage => {
 };
 const isRecentList = (v: unknown): v is ChatMessage[] => Array.isArray(v) && v.every(isRecentMessage);
 
+/**
+ * The newest messages of the most recent conversations, so that a reload without network
+ * (the service worker serves the app shell) still shows the conversations, not an empty list.
+ * Refetched from the server at the next connection; never more than DEFAULTS' limits.
+ */
 export async function loadRecent(kv: KeyValueStorage, user: string): Promise<Map<string, ChatMessage[]>> {
   return pairsFrom(parse(await kv.get(`${PREFIX}recent:${user}`))?.recent, isRecentList);
 }
@@ -162,8 +161,8 @@ export async function saveRecent(
     .map((c) => ({ peer: c.peer, messages: c.messages.filter((m) => m.confirmed) }))
     .filter((c) => c.messages.length > 0)
     .sort((a, b) => (b.messages.at(-1)?.ts ?? 0) - (a.messages.at(-1)?.ts ?? 0))
-    .slice(0, RECENT_LIMITS.conversations)
-    .map((c) => [c.peer, c.messages.slice(-RECENT_LIMITS.messagesEach).map(({ seq: _seq, ...m }) => m)]);
+    .slice(0, DEFAULTS.recentConversations)
+    .map((c) => [c.peer, c.messages.slice(-DEFAULTS.recentMessagesEach).map(({ seq: _seq, ...m }) => m)]);
   await kv.set(`${PREFIX}recent:${user}`, JSON.stringify({ recent: newest }));
 }
 
