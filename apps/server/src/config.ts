@@ -60,6 +60,8 @@ export interface Config {
   helloRateUser: number;
   /** `PIGEON_HELLO_RATE_IP`: hellos a minute per client address (a bucket that holds this many). */
   helloRateIp: number;
+  /** `PIGEON_FRAME_RATE`: client frames a second per user (all connections; the bucket holds twice that); past it, reading pauses. */
+  frameRate: number;
   /** `PIGEON_READ_RATE`: store reads (history, conversations) a second per user; the bucket holds twice that. */
   readRate: number;
   /** `PIGEON_LEGACY_ALLOW`: client addresses that may open `/legacy`. */
@@ -121,6 +123,7 @@ export const DEFAULTS: Config = {
   maxConnsPerIp: 100,
   helloRateUser: 30,
   helloRateIp: 300,
+  frameRate: 1000,
   readRate: 20,
   legacyAllow: new AddressList(LOOPBACK),
   metricsAllow: new AddressList(LOOPBACK_AND_PRIVATE),
@@ -291,6 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnsPerIp: int(env, 'PIGEON_MAX_CONNS_PER_IP', 1, 1e7, DEFAULTS.maxConnsPerIp),
     helloRateUser: int(env, 'PIGEON_HELLO_RATE', 1, 1e9, DEFAULTS.helloRateUser),
     helloRateIp: int(env, 'PIGEON_HELLO_RATE_IP', 1, 1e9, DEFAULTS.helloRateIp),
+    frameRate: int(env, 'PIGEON_FRAME_RATE', 10, 1e9, DEFAULTS.frameRate),
     readRate: num(env, 'PIGEON_READ_RATE', 0.001, 1e9, DEFAULTS.readRate),
     legacyAllow: addresses(env, 'PIGEON_LEGACY_ALLOW', DEFAULTS.legacyAllow),
     metricsAllow: addresses(env, 'PIGEON_METRICS_ALLOW', DEFAULTS.metricsAllow),

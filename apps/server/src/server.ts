@@ -73,6 +73,7 @@ class Server implements PigeonServer {
   private authLimiter: Limiter | null = null;
   private readonly limits: ConnectionLimits;
   private readonly reads: ReadScheduler;
+  private readonly frames: RateLimiter;
   private closing: Promise<void> | null = null;
 
   constructor(readonly config: Config) {
@@ -80,6 +81,7 @@ class Server implements PigeonServer {
     this.statics = new StaticFiles(config.webRoot);
     this.limits = new ConnectionLimits(config, this.metrics);
     this.reads = new ReadScheduler({ rate: config.readRate, clock: config.clock });
+    this.frames = new RateLimiter(config.frameRate * 2, config.frameRate);
     const timeoutMs = config.apiTimeoutSec * 1000;
     this.http = http.createServer(
       {
@@ -150,6 +152,7 @@ class Server implements PigeonServer {
       limits: this.limits,
       reads: this.reads,
       typing: new TypingThrottle(config.clock),
+      frames: this.frames,
       clock: config.clock,
     };
     this.publishLimits();
@@ -200,6 +203,7 @@ class Server implements PigeonServer {
       hello_rate_user: c.helloRateUser,
       hello_rate_ip: c.helloRateIp,
       read_rate: c.readRate,
+      frame_rate: c.frameRate,
       presence_burst: LIMITS.presenceBurst,
       presence_interval_ms: LIMITS.presenceIntervalMs,
       typing_interval_ms: LIMITS.typingIntervalMs,
@@ -232,6 +236,7 @@ class Server implements PigeonServer {
     const prune = setInterval(() => {
       const now = this.config.clock();
       this.authLimiter?.prune?.(now);
+      this.frames.prune(now);
     }, 60_000);
     for (const t of [ping, recheck, sweep, prune]) t.unref();
     this.timers.push(ping, recheck, sweep, prune);
@@ -426,7 +431,7 @@ class Server implements PigeonServer {
       if (refusal) {
         // Accepted only to be closed with a code a browser can see (an HTTP refusal of
         // the upgrade reaches page scripts as a bare 1006).
-        this.log.info({ ip, limit: refusal.limit }, 'connection refused');
+        this.log.debug({ ip, limit: refusal.limit }, 'connection refused');
         closeRefused(ws, refusal.reason);
         return;
       }

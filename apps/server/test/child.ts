@@ -5,6 +5,9 @@ import { databaseFor } from './engines/test-engine.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 
+/** Bytes of the child's output kept for `output()`. */
+const OUTPUT_KEEP = 256 * 1024;
+
 export interface Child {
   proc: ChildProcess;
   port: number;
@@ -30,14 +33,23 @@ export async function startChild(env: Record<string, string>, cwd?: string): Pro
     proc.on('exit', (code, signal) => resolve({ code, signal })),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child did not start:\n${out}`)), 15_000);
+    const timer = setTimeout(() => {
+      // Never leave a half-started server behind.
+      proc.kill('SIGKILL');
+      reject(new Error(`child did not start:\n${out}`));
+    }, 15_000);
+    let listening = false;
     const onData = (d: Buffer) => {
+      // Keep the tail only: a server under attack logs a lot, and tests read the end.
       out += d.toString();
+      if (out.length > OUTPUT_KEEP * 2) out = out.slice(-OUTPUT_KEEP);
+      if (listening) return;
       for (const line of out.split('\n')) {
         if (!line.startsWith('{')) continue;
         try {
           const log = JSON.parse(line);
           if (log.msg === 'listening' && typeof log.port === 'number') {
+            listening = true;
             clearTimeout(timer);
             resolve({
               proc,

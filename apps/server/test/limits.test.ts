@@ -257,3 +257,22 @@ describe('error messages', () => {
     expect(uid()).not.toBe('');
   });
 });
+
+describe('frame budget', () => {
+  it('PIGEON_FRAME_RATE: a burst past 2×rate is still answered, then the socket is not read for a while; others are not held', async () => {
+    const s = await start({ frameRate: 1000 });
+    const a = await register(s.url);
+    const b = await register(s.url);
+    const ca = await session(s.wsUrl, a.token);
+    const cb = await session(s.wsUrl, b.token);
+    // 2,000 frames of budget (and the hello), then 600 of debt: about 0.6 s without reading.
+    for (let i = 0; i < 2600; i++) ca.send({ t: 'ping', rid: `p${i}` });
+    await ca.waitFor((f) => f.rid === 'p2599', 'the whole burst answered', 15_000);
+    ca.send({ t: 'ping', rid: 'late' });
+    await fence(cb);
+    expect(ca.frames.some((f) => f.rid === 'late')).toBe(false);
+    await ca.waitFor((f) => f.rid === 'late', 'the late ping, once the debt is paid', 15_000);
+    const m = (await http(s.url, 'GET', '/metrics')).text;
+    expect(metric(m, 'pigeon_limit_hits_total{limit="frame_rate"}')).toBeGreaterThanOrEqual(1);
+  });
+});

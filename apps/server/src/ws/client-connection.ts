@@ -29,6 +29,12 @@ import type { Outcome } from './relay.js';
  * read): a client acking a long backlog frame by frame stays far below; past it, 4008.
  */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/**
+ * Frames waiting to be handled past which the socket is no longer read, and below which
+ * it is read again: a pipelining client is slowed to the pace its frames are handled at.
+ */
+const INBOX_HIGH = 256;
+const INBOX_LOW = 64;
 
 /**
  * Frames handled in one go before the pump yields to the event loop: a client that
@@ -102,6 +108,7 @@ export class ClientConnection extends MailboxConnection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (!this.isOpen) return;
+    this.noteFrame();
     this.noteInput(Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).length);
     if (isBinary) {
       // A binary first frame is "not a hello" (4001); later ones are unsupported data (1003).
@@ -129,6 +136,7 @@ export class ClientConnection extends MailboxConnection {
       return;
     }
     this.inbox.push(text);
+    if (this.inbox.length - this.inboxHead > INBOX_HIGH) this.holdInbox();
     if (!this.busy) this.pump();
   }
 
@@ -157,6 +165,7 @@ export class ClientConnection extends MailboxConnection {
         this.inbox = this.inbox.slice(this.inboxHead);
         this.inboxHead = 0;
       }
+      if (this.inbox.length - this.inboxHead < INBOX_LOW) this.releaseInbox();
       const pending = this.handle(text);
       if (pending) {
         this.busy = true;

@@ -97,6 +97,7 @@ export class LegacyConnection extends MailboxConnection {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (!this.isOpen || this.user === '') return;
     this.ctx.metrics.frameIn('legacy');
+    this.noteFrame();
     this.noteInput(Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).length);
     // The old client has no error channel: anything it cannot mean is dropped.
     if (isBinary) return;

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { CloseCode } from '@pigeon/protocol';
 import type { WebSocket } from 'ws';
+import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -30,6 +31,8 @@ export interface ConnectionContext {
   /** Fair, budgeted store reads. */
   reads: ReadScheduler;
   typing: TypingThrottle;
+  /** Client frames per user (before the hello: per address). */
+  frames: RateLimiter;
   clock: () => number;
 }
 
@@ -251,8 +254,69 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     setImmediate(() => this.resumeInputWhenDrained());
   }
 
+  /** True while reading waits for the user's frame budget to refill. */
+  private budgetHeld = false;
+  /** Frames handled beyond the budget since the hold began: each one lengthens it. */
+  private frameDebt = 0;
+
+  /**
+   * Counts one client frame against the user's frame budget (PIGEON_FRAME_RATE). Frames
+   * beyond it are still handled (they were read already) but each adds 1/rate s during
+   * which the socket is not read: a flooding client is slowed to the budget, whatever it
+   * sends (typing, junk, reads), and waits in its own buffers; nothing is refused, so a
+   * client that merely bursts loses nothing.
+   */
+  protected noteFrame(): void {
+    if (this.ctx.frames.take(this.user || `ip ${this.ip}`, this.ctx.clock()) === 0) return;
+    this.frameDebt++;
+    if (this.budgetHeld || this.state === 'closed') return;
+    this.ctx.metrics.limitHits.labels('frame_rate').inc();
+    this.budgetHeld = true;
+    if (!this.inputPaused) {
+      this.inputPaused = true;
+      this.ws.pause();
+    }
+    this.payFrameDebt();
+  }
+
+  private payFrameDebt(): void {
+    const ms = Math.ceil((this.frameDebt * 1000) / this.ctx.config.frameRate);
+    this.frameDebt = 0;
+    setTimeout(() => {
+      if (this.frameDebt > 0 && this.state !== 'closed') {
+        this.payFrameDebt();
+        return;
+      }
+      this.budgetHeld = false;
+      this.resumeInputWhenDrained();
+    }, ms);
+  }
+
+  /** True while the subclass holds input because its queue of unhandled frames is long. */
+  private inboxHeld = false;
+
+  /**
+   * Stops reading the socket until releaseInbox: a client that pipelines faster than its
+   * frames are handled waits in its own buffers (and the kernel's), not in our memory, and
+   * gets no more of the event loop than its turn.
+   */
+  protected holdInbox(): void {
+    if (this.inboxHeld || this.state === 'closed') return;
+    this.inboxHeld = true;
+    if (!this.inputPaused) {
+      this.inputPaused = true;
+      this.ws.pause();
+    }
+  }
+
+  protected releaseInbox(): void {
+    if (!this.inboxHeld) return;
+    this.inboxHeld = false;
+    this.resumeInputWhenDrained();
+  }
+
   private resumeInputWhenDrained(): void {
-    if (!this.inputPaused || this.state === 'closed') return;
+    if (!this.inputPaused || this.state === 'closed' || this.inboxHeld || this.budgetHeld) return;
     // Still waiting for answers: noteAnswer resumes.
     if (this.unansweredBytes > this.ctx.config.maxBufferedBytes / 4) return;
     const socket = (this.ws as unknown as { _socket?: Socket })._socket;
@@ -292,7 +356,9 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     this.user = user;
     const refusal = this.ctx.limits.admitUser(this);
     if (refusal) {
-      this.ctx.log.info({ kind: this.kind, user, limit: refusal.limit }, 'connection refused');
+      // Debug, not info: under a flood a line per refusal would be an attack on the logs. The
+      // pigeon_limit_hits_total counter tells operators.
+      this.ctx.log.debug({ kind: this.kind, user, limit: refusal.limit }, 'connection refused');
       this.close(CloseCode.tooMany, refusal.reason);
       return false;
     }
@@ -304,7 +370,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
   protected admitHelloFromIp(): boolean {
     const refusal = this.ctx.limits.helloFromIp(this.ip);
     if (!refusal) return true;
-    this.ctx.log.info({ kind: this.kind, ip: this.ip, limit: refusal.limit }, 'connection refused');
+    this.ctx.log.debug({ kind: this.kind, ip: this.ip, limit: refusal.limit }, 'connection refused');
     this.close(CloseCode.tooMany, refusal.reason);
     return false;
   }
