@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode, HttpErrorCode, LIMITS, parseUserId } from '@pigeon/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { RateLimiter } from './auth/rate-limiter.js';
 import { checkSecret } from './auth/secret.js';
 import { Sessions } from './auth/sessions.js';
 import { TokenService } from './auth/tokens.js';
