@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM_HINT = 'install chromium: apt-get install -y chromium';
+const BUILD_HINT = 'run `npx turbo run build --filter=@pigeon/web` (`npx turbo run test` builds first)';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,11 +14,23 @@ declare module 'vitest' {
   }
 }
 
+/** The newest modification time of the files under `dir` (recursively). */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+  }
+  return latest;
+}
+
 /**
- * Runs once before the browser tests: finds Chromium and builds apps/web's dist/ (turbo's
- * test task only builds the dependencies, and the server serves whatever dist/ holds).
+ * Runs once before the browser tests: finds Chromium and checks that the builds they test
+ * exist and are current. Tests build nothing themselves: turbo's `test` task depends on
+ * `build`, and the server serves whatever apps/web/dist holds, so a stale dist/ would test
+ * old code; that is refused with the command that fixes it.
  */
-export default async function setup(project: TestProject): Promise<void> {
+export default function setup(project: TestProject): void {
   const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (!existsSync(chromium)) {
     if (process.env.CI === 'true') throw new Error(`Chromium not found at ${chromium}: ${CHROMIUM_HINT}`);
@@ -33,18 +46,14 @@ export default async function setup(project: TestProject): Promise<void> {
   if (!existsSync(serverMain)) {
     throw new Error(`${serverMain} is missing: run \`npx turbo run build --filter=@pigeon/server\` first`);
   }
-  const { build } = await import('vite');
-  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({
-      root: webDir,
-      configFile: path.join(webDir, 'vite.config.ts'),
-      mode: 'production',
-      logLevel: 'warn',
-    });
-  } finally {
-    process.env.NODE_ENV = nodeEnv;
-  }
+  const built = path.join(webDir, 'dist', 'index.html');
+  if (!existsSync(built)) throw new Error(`apps/web/dist is missing: ${BUILD_HINT}`);
+  const sources = Math.max(
+    newest(path.join(webDir, 'src')),
+    newest(path.join(webDir, 'public')),
+    statSync(path.join(webDir, 'index.html')).mtimeMs,
+    statSync(path.join(webDir, 'vite.config.ts')).mtimeMs,
+  );
+  if (sources > statSync(built).mtimeMs)
+    throw new Error(`apps/web/dist is older than its sources: ${BUILD_HINT}`);
 }
