@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { encodeEntries } from '../src/router/redis-codec.js';
+import { addEntries, type BusBatch, encodeBus } from '../src/router/redis-codec.js';
 import type { Entry, Store } from '../src/store/store.js';
 import { RedisServer, redisAvailable } from './engines/redis.js';
 import { Recorder, relay, Signal, send, sqliteStore, upto } from './live-contract/harness.js';
@@ -64,8 +64,11 @@ describe.skipIf(!hasRedis)('redis router: publications are hints', () => {
     await ben.open(a.node, store);
     const entries = await commitSilently(6);
     // Node b publishes 5, then 2, then 5 again, then 6: node a hands 1–6 once, in order.
-    const pub = (e: Entry[]): Promise<void> =>
-      b.link.publish(`${prefix}u:ben`, encodeEntries(b.link.nodeId, e));
+    const pub = (e: Entry[]): Promise<void> => {
+      const batch: BusBatch = {};
+      addEntries(batch, e);
+      return b.link.publish(`${prefix}u:ben`, encodeBus(b.link.nodeId, batch));
+    };
     await pub([entries[4]!]);
     await pub([entries[1]!]);
     await pub([entries[4]!, entries[5]!]);
@@ -83,7 +86,7 @@ describe.skipIf(!hasRedis)('redis router: publications are hints', () => {
     const ben = new Recorder('ben', signal);
     await ben.open(a.node, store);
     await b.link.publish(`${prefix}u:ben`, 'not json');
-    await b.link.publish(`${prefix}u:ben`, JSON.stringify({ k: 'e', o: 'x', e: [{ s: 0, f: {} }] }));
+    await b.link.publish(`${prefix}u:ben`, `x\n${JSON.stringify({ e: [{ s: 0, f: {} }] })}`);
     await relay(b.node, store, [send('ann', 'ben')]);
     await signal.until(() => ben.emitted.length === 1, 'the valid entry');
     expect(await a.metric('pigeon_redis_bad_messages_total')).toBe(2);
@@ -107,7 +110,7 @@ describe.skipIf(!hasRedis)('redis router: publications are hints', () => {
     const ben = new Recorder('ben', signal);
     await ben.open(a.node, store);
     await commitSilently(2);
-    await b.link.publish(`${prefix}u:ben`, JSON.stringify({ k: 'p', o: b.link.nodeId }));
+    await b.link.publish(`${prefix}u:ben`, encodeBus(b.link.nodeId, { p: 1 }));
     await signal.until(() => ben.emitted.length === 2, 'the poke');
     expect(ben.handedLive).toEqual([1, 2]);
   });

@@ -6,33 +6,40 @@ import type { Limiter } from './limiter.js';
 
 /**
  * The token bucket of auth/rate-limiter.ts, step for step in Lua (the same float
- * operations, so both answer the same), stored as a hash {t: tokens, a: at} that expires
- * once it would be full again. ARGV: capacity, perSecond, now. Returns the wait in ms (0 = granted).
+ * operations, so both answer the same), for several takes at once (a group commit asks
+ * about all its sends together; a key may come more than once and is taken in order).
+ * Each bucket is a hash {t: tokens, a: at} that expires once it would be full again.
+ * KEYS: the buckets; ARGV: capacity, perSecond, then `now` per key. Returns the wait in ms
+ * per key (0 = granted).
  */
 const TAKE = new LuaScript(
   'limiter_take',
   `local cap = tonumber(ARGV[1])
 local per_s = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local b = redis.call('HMGET', KEYS[1], 't', 'a')
-local tokens = tonumber(b[1])
-local at = tonumber(b[2])
-if tokens == nil or at == nil then
-  tokens = cap
-  at = now
-elseif now > at then
-  tokens = math.min(cap, tokens + ((now - at) / 1000) * per_s)
-  at = now
+local out = {}
+for i = 1, #KEYS do
+  local now = tonumber(ARGV[i + 2])
+  local b = redis.call('HMGET', KEYS[i], 't', 'a')
+  local tokens = tonumber(b[1])
+  local at = tonumber(b[2])
+  if tokens == nil or at == nil then
+    tokens = cap
+    at = now
+  elseif now > at then
+    tokens = math.min(cap, tokens + ((now - at) / 1000) * per_s)
+    at = now
+  end
+  local wait = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+  else
+    wait = math.max(1, math.ceil(((1 - tokens) / per_s) * 1000))
+  end
+  redis.call('HSET', KEYS[i], 't', tokens, 'a', at)
+  redis.call('PEXPIRE', KEYS[i], math.ceil(((cap - tokens) / per_s) * 1000) + 1000)
+  out[i] = wait
 end
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
-  wait = math.max(1, math.ceil(((1 - tokens) / per_s) * 1000))
-end
-redis.call('HSET', KEYS[1], 't', tokens, 'a', at)
-redis.call('PEXPIRE', KEYS[1], math.ceil(((cap - tokens) / per_s) * 1000) + 1000)
-return wait`,
+return out`,
 );
 
 /** Gives one token back, never beyond the capacity; a missing bucket is full already. */
@@ -96,25 +103,53 @@ export class RedisLimiter implements Limiter {
     this.prefix = opts.link.key('rl', opts.name, '');
   }
 
-  async take(key: string, now: number): Promise<number> {
+  /** Takes of this turn, decided together in one script call at its end. */
+  private queue: { key: string; now: number; resolve: (wait: number) => void }[] = [];
+
+  take(key: string, now: number): Promise<number> {
+    if (!this.opts.link.commandsUp || this.stalled) return Promise.resolve(this.local(key, now));
+    return new Promise((resolve) => {
+      this.queue.push({ key, now, resolve });
+      if (this.queue.length === 1) queueMicrotask(() => void this.decide());
+    });
+  }
+
+  private async decide(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
     const { link, capacity, perSecond } = this.opts;
-    if (link.commandsUp && !this.stalled) {
-      const decision = TAKE.run(link.cmd, [this.prefix + key], [capacity, perSecond, now]);
-      try {
-        const wait = await withTimeout(decision, this.opts.timeoutMs);
-        if (wait !== TIMED_OUT) return Number(wait);
-        if (!this.stalled) {
-          const stalled = decision.catch(() => {});
-          this.stalled = stalled;
-          void stalled.then(() => {
-            if (this.stalled === stalled) this.stalled = null;
-          });
-          this.warn(new Error(`no answer within ${this.opts.timeoutMs} ms`));
-        }
-      } catch (err) {
-        this.warn(err);
-      }
+    if (!link.commandsUp || this.stalled) {
+      for (const t of batch) t.resolve(this.local(t.key, t.now));
+      return;
     }
+    const decision = TAKE.run(
+      link.cmd,
+      batch.map((t) => this.prefix + t.key),
+      [capacity, perSecond, ...batch.map((t) => t.now)],
+    );
+    let waits: unknown = TIMED_OUT;
+    try {
+      waits = await withTimeout(decision, this.opts.timeoutMs);
+      if (waits === TIMED_OUT && !this.stalled) {
+        const stalled = decision.catch(() => {});
+        this.stalled = stalled;
+        void stalled.then(() => {
+          if (this.stalled === stalled) this.stalled = null;
+        });
+        this.warn(new Error(`no answer within ${this.opts.timeoutMs} ms`));
+      }
+    } catch (err) {
+      this.warn(err);
+    }
+    if (Array.isArray(waits) && waits.length === batch.length) {
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(Number(waits[i]));
+      return;
+    }
+    for (const t of batch) t.resolve(this.local(t.key, t.now));
+  }
+
+  /** The node's own bucket decides (Redis down or stalled). */
+  private local(key: string, now: number): number {
     this.opts.metrics.limiterFallbacks.labels(this.opts.name).inc();
     return this.fallback.take(key, now);
   }

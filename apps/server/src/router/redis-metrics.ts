@@ -30,7 +30,7 @@ export class RedisMetrics {
     });
     this.published = new Counter({
       name: 'pigeon_redis_published_total',
-      help: 'Messages published to Redis, by kind (entries, receipt, typing, poke)',
+      help: 'Items published to Redis (one publication per user per event-loop turn), by kind: entry, receipt, typing, poke',
       labelNames: ['kind'],
       registers,
     });
@@ -41,7 +41,7 @@ export class RedisMetrics {
     });
     this.received = new Counter({
       name: 'pigeon_redis_received_total',
-      help: 'Messages received from other nodes, by kind',
+      help: 'Items received from other nodes, by kind: entry, receipt, typing, poke',
       labelNames: ['kind'],
       registers,
     });

@@ -1,7 +1,7 @@
 import type { MsgFrame } from '@pigeon/protocol';
 import type { Logger } from '../logger.js';
 import type { Entry, Receipt } from '../store/store.js';
-import { decodeBus, encodeEntries, encodePoke, encodeReceipt, encodeTyping } from './redis-codec.js';
+import { addEntries, type BusBatch, busOrigin, decodeBus, encodeBus } from './redis-codec.js';
 import { MailboxFeed, type MailboxReader, ReadGate } from './redis-feed.js';
 import { type RedisLink, TIMED_OUT, withTimeout } from './redis-link.js';
 import type { RedisMetrics } from './redis-metrics.js';
@@ -47,6 +47,9 @@ export class RedisRouter implements Router {
   private readonly metrics: RedisMetrics;
   private readonly unpublished = new Set<string>();
   private pokeAll = false;
+  /** What this turn produced per user, published as one message per user at the end of the turn. */
+  private outgoing = new Map<string, BusBatch>();
+  private flushScheduled = false;
   private sweepQueue: string[] = [];
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly controlChannel: string;
@@ -124,6 +127,8 @@ export class RedisRouter implements Router {
   }
 
   private onMessage(feed: Feed, text: string): void {
+    // This node handed its own publications out before publishing them: skip them unparsed.
+    if (busOrigin(text) === this.link.nodeId) return;
     const decoded = decodeBus(text);
     if (!decoded.ok) {
       this.metrics.badMessages.inc();
@@ -131,22 +136,21 @@ export class RedisRouter implements Router {
       return;
     }
     const m = decoded.message;
-    // This node handed its own publications out before publishing them.
-    if (m.o === this.link.nodeId) return;
-    this.metrics.received.labels(m.k).inc();
-    switch (m.k) {
-      case 'e':
-        for (const e of m.e) feed.offer({ owner: feed.user, seq: e.s, frame: e.f as MsgFrame });
-        return;
-      case 'r':
-        if (m.r.sender === feed.user) for (const t of feed.targets) t.deliverReceipt(m.r);
-        return;
-      case 't':
-        for (const t of feed.targets) t.deliverTyping(m.f);
-        return;
-      case 'p':
-        feed.catchUp();
-        return;
+    if (m.e) {
+      this.metrics.received.labels('entry').inc(m.e.length);
+      for (const e of m.e) feed.offer({ owner: feed.user, seq: e.s, frame: e.f as MsgFrame });
+    }
+    if (m.r) {
+      this.metrics.received.labels('receipt').inc(m.r.length);
+      for (const r of m.r) if (r.sender === feed.user) for (const t of feed.targets) t.deliverReceipt(r);
+    }
+    if (m.t) {
+      this.metrics.received.labels('typing').inc(m.t.length);
+      for (const from of m.t) for (const t of feed.targets) t.deliverTyping(from);
+    }
+    if (m.p) {
+      this.metrics.received.labels('poke').inc();
+      feed.catchUp();
     }
   }
 
@@ -184,39 +188,72 @@ export class RedisRouter implements Router {
   }
 
   publishEntries(entries: readonly Entry[]): void {
-    const byOwner = new Map<string, Entry[]>();
+    let owner = '';
+    let feed: Feed | undefined;
+    let batch: BusBatch | undefined;
     for (const entry of entries) {
-      let list = byOwner.get(entry.owner);
-      if (!list) {
-        list = [];
-        byOwner.set(entry.owner, list);
+      if (entry.owner !== owner) {
+        owner = entry.owner;
+        feed = this.feeds.get(owner);
+        batch = this.batch(owner);
       }
-      list.push(entry);
-    }
-    for (const [owner, list] of byOwner) {
-      const feed = this.feeds.get(owner);
-      if (feed) for (const entry of list) feed.offer(entry);
-      this.publish(owner, 'e', encodeEntries(this.link.nodeId, list));
+      feed?.offer(entry);
+      addEntries(batch!, [entry]);
     }
   }
 
   publishReceipt(receipt: Receipt): void {
     const feed = this.feeds.get(receipt.sender);
     if (feed) for (const t of feed.targets) t.deliverReceipt(receipt);
-    this.publish(receipt.sender, 'r', encodeReceipt(this.link.nodeId, receipt));
+    const batch = this.batch(receipt.sender);
+    batch.r ??= [];
+    batch.r.push({ sender: receipt.sender, id: receipt.id, to: receipt.to });
   }
 
   publishTyping(from: string, to: string): void {
     const feed = this.feeds.get(to);
     if (feed) for (const t of feed.targets) t.deliverTyping(from);
-    // Ephemeral: when Redis is away, typing notices to other nodes are simply dropped.
-    if (this.link.commandsUp) this.publish(to, 't', encodeTyping(this.link.nodeId, from), false);
+    // Ephemeral: while Redis is away, typing notices to other nodes are simply dropped.
+    if (!this.link.commandsUp) return;
+    const batch = this.batch(to);
+    batch.t ??= [];
+    batch.t.push(from);
   }
 
-  private publish(user: string, kind: string, message: string, remember = true): void {
+  /**
+   * The batch of `user` for this turn. Everything a turn produces for one user (a group
+   * commit hands over many entries of the same mailboxes) goes out as one publication at
+   * the end of the turn (process.nextTick: after the relay's dispatch loop, before any I/O).
+   */
+  private batch(user: string): BusBatch {
+    let batch = this.outgoing.get(user);
+    if (!batch) {
+      batch = {};
+      this.outgoing.set(user, batch);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(() => this.flush());
+      }
+    }
+    return batch;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const out = this.outgoing;
+    this.outgoing = new Map();
     if (this.closed) return;
-    this.metrics.published.labels(kind).inc();
-    this.link.publish(this.link.key('u', user), message).catch(() => {
+    for (const [user, batch] of out) this.publish(user, batch);
+  }
+
+  private publish(user: string, batch: BusBatch): void {
+    if (batch.e) this.metrics.published.labels('entry').inc(batch.e.length);
+    if (batch.r) this.metrics.published.labels('receipt').inc(batch.r.length);
+    if (batch.t) this.metrics.published.labels('typing').inc(batch.t.length);
+    if (batch.p) this.metrics.published.labels('poke').inc();
+    // Only what a store read can bring back is worth a poke after a failure (not typing).
+    const remember = batch.e !== undefined || batch.r !== undefined || batch.p !== undefined;
+    this.link.publish(this.link.key('u', user), encodeBus(this.link.nodeId, batch)).catch(() => {
       this.metrics.publishFailures.inc();
       if (!remember) return;
       if (this.unpublished.size >= MAX_UNPUBLISHED) this.pokeAll = true;
@@ -234,7 +271,7 @@ export class RedisRouter implements Router {
         this.pokeAll = true;
       });
     }
-    for (const user of users) this.publish(user, 'p', encodePoke(this.link.nodeId));
+    for (const user of users) this.batch(user).p = 1;
   }
 
   /** Local mailboxes and the position each was handed up to (for tests and diagnostics). */

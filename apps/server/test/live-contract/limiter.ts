@@ -27,6 +27,14 @@ export function limiterContract(ctx: LiveContext): void {
       expect(await b.take('user-2', T0)).toBe(0);
     });
 
+    it('takes asked together (one group commit) are decided in the order asked', async () => {
+      const [a] = ctx.nodes.map((n) => n.sendLimiter) as [(typeof ctx.nodes)[0]['sendLimiter']];
+      const capacity = ctx.rate * 2;
+      const keys = [...Array(capacity + 2).fill('user-6'), 'user-7'];
+      const waits = await Promise.all(keys.map((k) => a.take(k, T0)));
+      expect(waits).toEqual([...Array(capacity).fill(0), 1000 / ctx.rate, 1000 / ctx.rate, 0]);
+    });
+
     it('refills at its rate up to its capacity, never beyond', async () => {
       const [a, b] = ctx.nodes.map((n) => n.sendLimiter) as [
         (typeof ctx.nodes)[0]['sendLimiter'],
