@@ -5,7 +5,7 @@
 // load generator (load.mjs, pinned to CPU 1) that reports JSON. Prints a table and writes
 // bench/results/latest.json.
 //
-// Options: --only=throughput,unpinned,latency,disk,flush,memory   --targets=pigeon,baseline,socketio
+// Options: --only=throughput,unpinned,latency,disk,flush,memory,cluster   --targets=pigeon,baseline,socketio
 //          --measure-ms=5000   --out=PATH   --main=PATH/TO/main.js   --profile=DIR   --env=K=V,…
 //          --ack=off | --ack=DELAY_MS,BATCH   (how the load generator acks; default 100,100)
 //          (the defaults measure everything against dist/main.js, in about 2 minutes)
@@ -30,6 +30,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clusterLines, measureCluster } from './cluster.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SERVER_DIR = resolve(HERE, '..');
@@ -43,7 +44,7 @@ const args = Object.fromEntries(
     return [m[1], m[2]];
   }),
 );
-const ONLY = new Set((args.only ?? 'throughput,unpinned,latency,disk,flush,memory').split(','));
+const ONLY = new Set((args.only ?? 'throughput,unpinned,latency,disk,flush,memory,cluster').split(','));
 const TARGETS = new Set((args.targets ?? 'pigeon,baseline,socketio').split(','));
 /** Every target, in table order; `kinds` below is the ones this run measures. */
 const ALL_KINDS = ['pigeon', 'baseline', 'socketio'];
@@ -981,6 +982,18 @@ async function main() {
   // Memory per idle connection: Pigeon against the bare relay (the goal is Pigeon's own figure).
   for (const kind of kinds.filter((k) => k !== 'socketio'))
     if (ONLY.has('memory')) results[kind].memory = await measureIdle(kind, seed);
+  // Cluster rows (cluster.mjs): PostgreSQL + Redis with 1, 2, 3 nodes, in the same run.
+  if (ONLY.has('cluster') && TARGETS.has('pigeon'))
+    results.cluster = {
+      run: await measureCluster({
+        p: P,
+        main: MAIN,
+        say,
+        clkTck: CLK_TCK,
+        pin: PIN,
+        profileDir: PROFILE_DIR,
+      }),
+    };
 
   const load1 = os.loadavg();
   const fsync1 = fsyncProbe();
@@ -996,6 +1009,8 @@ async function main() {
     `\nPigeon vs a bare ws relay and a Socket.IO 4 relay — ${started.toISOString()}, ${CPUS} × ${machine().cpuModel}, node ${process.version}\n\n`,
   );
   printTable(rows);
+  if (results.cluster)
+    for (const l of clusterLines(results.cluster.run, results.pigeon)) process.stdout.write(`${l}\n`);
   const lines = [
     `fdatasync of a 4 KiB write in ${os.tmpdir()}: p50/p99 ${fsync0.p50Ms}/${fsync0.p99Ms} ms before the run, ${fsync1.p50Ms}/${fsync1.p99Ms} ms after`,
     `load average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')} (the machine may be shared)`,
