@@ -3,6 +3,7 @@ import { PgClient } from '../src/store/pg-client.js';
 import {
   LOCK_NAMESPACE,
   LOCK_RETENTION,
+  migrate,
   PG_SCHEMA_VERSION,
   SchemaTooNewError,
 } from '../src/store/pg-schema.js';
@@ -76,6 +77,66 @@ describe.runIf(requirePostgres('PostgreSQL store tests'))('PostgreSQL store', ()
     expect((err as SchemaTooNewError).code).toBe('schema_too_new');
     const version = await admin(url, "SELECT value FROM meta WHERE key = 'schema'");
     expect(version).toEqual([{ value: String(newer) }]);
+  });
+
+  it('migrates a version-1 database (message + entry rows) to one row per message, keeping every read', async () => {
+    const url = await pg.createDatabase(uniqueDatabase());
+    const old = new PgClient({ url, max: 1 });
+    try {
+      await migrate(old, 1);
+      // As a version-1 server left it: a→b twice, b→a once, a note to self; b acked seq 1;
+      // retention removed a's first entry (a.removed_upto = 1).
+      await old.query({
+        text: `INSERT INTO users (id, tag, head_seq, delivered_seq, removed_upto, created_at) VALUES
+          ('a', 'aaaaaaaa', 4, 0, 1, 0), ('b', 'bbbbbbbb', 3, 1, 0, 0)`,
+      });
+      await old.query({
+        text: `INSERT INTO messages (rowid, sender, id, recipient, body, ts, recipient_seq, refs)
+          OVERRIDING SYSTEM VALUE VALUES
+          (1, 'a', 'm1', 'b', 'one', 100, 1, 1), (2, 'a', 'm2', 'b', 'two', 200, 2, 2),
+          (3, 'b', 'm3', 'a', 'three', 300, 3, 2), (4, 'a', 'm4', 'a', 'self', 400, 4, 1)`,
+      });
+      await old.query({
+        text: `INSERT INTO entries (owner, seq, peer, msg, ts) VALUES
+          ('b', 1, 'a', 1, 100), ('b', 2, 'a', 2, 200), ('a', 2, 'b', 2, 200),
+          ('a', 3, 'b', 3, 300), ('b', 3, 'a', 3, 300), ('a', 4, 'a', 4, 400)`,
+      });
+    } finally {
+      await old.close();
+    }
+    const store = await open(url);
+    expect(await admin(url, "SELECT value FROM meta WHERE key = 'schema'")).toEqual([{ value: '2' }]);
+    const ids = async (u: string) =>
+      (await store.readRange(u, 0, 100, 100)).map((e) => [e.seq, e.frame.id, e.frame.delivered]);
+    expect(await ids('b')).toEqual([
+      [1, 'm1', true],
+      [2, 'm2', false],
+      [3, 'm3', false],
+    ]);
+    // a's seq 1 (m1's sender entry) was removed; m3 is a's receipt of b's message.
+    expect(await ids('a')).toEqual([
+      [2, 'm2', false],
+      [3, 'm3', false],
+      [4, 'm4', false],
+    ]);
+    const hist = await store.history('b', 'a', null, 10);
+    expect(hist.items.map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
+    const convs = await store.conversations('a', { limit: 10, beforeSeq: null });
+    expect(convs.items.map((c) => [c.with, c.last.id])).toEqual([
+      ['a', 'm4'],
+      ['b', 'm3'],
+    ]);
+    // Duplicates still answer with the original ts; new sends continue the sequences.
+    const [dup, fresh] = await store.commit([send('a', 'b', 'm2'), send('b', 'a', 'm5')], admitAll);
+    expect(dup).toEqual({ kind: 'duplicate', ts: 200 });
+    expect(fresh).toMatchObject({
+      kind: 'stored',
+      entries: [
+        { owner: 'a', seq: 5 },
+        { owner: 'b', seq: 4 },
+      ],
+    });
+    expect((await store.history('a', 'b', null, 10)).items.map((m) => m.id)).toEqual(['m2', 'm3', 'm5']);
   });
 
   it('generates the token secret once, in the database: every node gets the same one', async () => {

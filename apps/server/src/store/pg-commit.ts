@@ -15,11 +15,11 @@ interface Inserts {
   sender: string[];
   id: string[];
   recipient: string[];
+  conv: number[];
   body: string[];
   ts: number[];
-  toSeq: number[];
-  /** The sender's entry; null for a message to oneself (one entry). */
-  fromSeq: (number | null)[];
+  sseq: number[];
+  rseq: number[];
 }
 
 /** Statement texts, prepared once per connection under these names. */
@@ -27,22 +27,22 @@ const LOCK_USERS = `SELECT id, tag, head_seq, delivered_seq FROM users WHERE id 
   ORDER BY id FOR UPDATE`;
 const FIND_SENT = `SELECT sender, id, ts FROM messages
   WHERE (sender, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
-// Every message and both of its entries in one statement; the entries find their
-// message's rowid through (sender, id), which is unique.
+// Both directions of a pair share its conv: the (lo, hi) row exists once any message does.
+const FIND_CONVS = `SELECT owner AS lo, peer AS hi, conv FROM conversations
+  WHERE (owner, peer) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+// Ids for the pairs this batch may start; those it does not use are gaps (harmless).
+const NEW_CONVS = `SELECT nextval('conv_ids') AS conv FROM generate_series(1, $1::int)`;
+// In op order, so rowids grow with seqs within every mailbox.
 const INSERT_MESSAGES = `
-  WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
-      AS t(sender, id, recipient, body, ts, to_seq, from_seq)
-  ), m AS (
-    INSERT INTO messages (sender, id, recipient, body, ts, recipient_seq, refs)
-    SELECT sender, id, recipient, body, ts, to_seq, CASE WHEN from_seq IS NULL THEN 1 ELSE 2 END FROM input
-    RETURNING rowid, sender, id
-  )
-  INSERT INTO entries (owner, seq, peer, msg, ts)
-  SELECT i.recipient, i.to_seq, i.sender, m.rowid, i.ts FROM input i JOIN m USING (sender, id)
-  UNION ALL
-  SELECT i.sender, i.from_seq, i.recipient, m.rowid, i.ts FROM input i JOIN m USING (sender, id)
-  WHERE i.from_seq IS NOT NULL`;
+  INSERT INTO messages (sender, id, recipient, conv, body, ts, sseq, rseq)
+  SELECT sender, id, recipient, conv, body, ts, sseq, rseq
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[])
+    WITH ORDINALITY AS t(sender, id, recipient, conv, body, ts, sseq, rseq, ord)
+  ORDER BY ord`;
+const SET_LAST = `
+  INSERT INTO conversations (owner, peer, conv, last_seq)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+  ON CONFLICT (owner, peer) DO UPDATE SET last_seq = GREATEST(conversations.last_seq, EXCLUDED.last_seq)`;
 const UPDATE_MAILBOXES = `
   UPDATE users u SET head_seq = v.head, delivered_seq = v.delivered
   FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, head, delivered)
@@ -52,22 +52,27 @@ const UPDATE_MAILBOXES = `
 const RECEIPTS = `
   SELECT a.ord::int AS ord, m.sender, m.id
   FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS a(owner, lo, hi, ord)
-  JOIN entries e ON e.owner = a.owner AND e.seq > a.lo AND e.seq <= a.hi
-  JOIN messages m ON m.rowid = e.msg
-  WHERE m.recipient = a.owner AND m.sender <> a.owner
-  ORDER BY a.ord, e.seq`;
+  JOIN messages m ON m.recipient = a.owner AND m.rseq > a.lo AND m.rseq <= a.hi
+  WHERE m.sender <> a.owner
+  ORDER BY a.ord, m.rseq`;
+
+/** `lo\nhi` of an unordered pair of users. */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\n${b}` : `${b}\n${a}`;
+}
 
 /**
  * One group commit on PostgreSQL = one transaction in two pipelined round trips:
  *  1. BEGIN, lock every user row the batch touches in ONE statement ordered by id (two nodes
  *     committing A→B and B→A at once take the locks in the same order, so they queue
- *     instead of deadlocking), and read which (from, id) already exist. Under the sender's
- *     row lock that answer cannot change before COMMIT: no other node stores the same id
- *     in between.
+ *     instead of deadlocking), read which (from, id) already exist and the conversation ids
+ *     of pairs this node has not cached, and draw ids for the pairs that may be new. Under
+ *     the two users' row locks none of that can change before COMMIT.
  *  2. `admit` (the rate limit; a Redis round trip in a cluster) decides the sends that
  *     passed; then, with sequence numbers taken from the locked heads, one statement
- *     inserts every message and both of its entries, one writes the heads and delivered
- *     marks, one reads the receipts the acks cause, and COMMIT goes right behind them.
+ *     inserts every message (one row in both mailboxes), one moves the conversations' newest
+ *     seq, one writes the heads and delivered marks, one reads the receipts the acks cause,
+ *     and COMMIT goes right behind them.
  * COMMIT runs with synchronous_commit on (pg-client.ts): the promise resolves only once the
  * commit record is flushed, so `sent` is never said about anything a crash could lose.
  *
@@ -80,36 +85,65 @@ export async function groupCommit(
   ops: readonly StoreOp[],
   admit: Admit,
   now: () => number,
-  knownTag: (user: string, tag: string) => void,
+  cache: CommitCache,
 ): Promise<OpResult[]> {
   const userIds = new Set<string>();
   const dupFrom: string[] = [];
   const dupId: string[] = [];
+  const unknownPairs = new Map<string, [string, string]>();
   for (const op of ops) {
     if (op.kind === 'send') {
       userIds.add(op.from);
       userIds.add(op.to);
       dupFrom.push(op.from);
       dupId.push(op.id);
+      const key = pairKey(op.from, op.to);
+      if (!cache.convs.has(key)) unknownPairs.set(key, op.from < op.to ? [op.from, op.to] : [op.to, op.from]);
     } else {
       userIds.add(op.user);
     }
   }
   const ids = [...userIds];
+  const pairs = [...unknownPairs.values()];
   return db.transaction(async ({ conn, begun, commit }) => {
-    const [, lockedRes, existingRes] = await Promise.all([
+    const [, lockedRes, existingRes, convRes, newRes] = await Promise.all([
       begun,
       conn.query({ name: 'pigeon_lock_users', text: LOCK_USERS, values: [ids] }),
       dupFrom.length === 0
         ? null
         : conn.query({ name: 'pigeon_find_sent', text: FIND_SENT, values: [dupFrom, dupId] }),
+      pairs.length === 0
+        ? null
+        : conn.query({
+            name: 'pigeon_find_convs',
+            text: FIND_CONVS,
+            values: [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+          }),
+      pairs.length === 0
+        ? null
+        : conn.query({ name: 'pigeon_new_convs', text: NEW_CONVS, values: [pairs.length] }),
     ]);
     const locked = lockedRes.rows as { id: string; tag: string; head_seq: number; delivered_seq: number }[];
     const existing = (existingRes?.rows ?? []) as { sender: string; id: string; ts: number }[];
+    // Conversation ids: cached, found, or drawn for a pair's first message.
+    const convs = new Map<string, number>();
+    for (const r of (convRes?.rows ?? []) as { lo: string; hi: string; conv: number }[]) {
+      convs.set(`${r.lo}\n${r.hi}`, r.conv);
+    }
+    const fresh = ((newRes?.rows ?? []) as { conv: number }[]).map((r) => r.conv);
+    const convOf = (a: string, b: string): number => {
+      const key = pairKey(a, b);
+      let conv = cache.convs.get(key) ?? convs.get(key);
+      if (conv === undefined) {
+        conv = fresh.pop()!;
+        convs.set(key, conv);
+      }
+      return conv;
+    };
     const boxes = new Map<string, Box>();
     for (const row of locked) {
       boxes.set(row.id, { tag: row.tag, head: row.head_seq, delivered: row.delivered_seq, dirty: false });
-      knownTag(row.id, row.tag);
+      cache.tags.set(row.id, row.tag);
     }
     const stored = new Map<string, number>();
     for (const row of existing) stored.set(`${row.sender}\n${row.id}`, row.ts);
@@ -143,7 +177,18 @@ export async function groupCommit(
     const refusalAt = new Map<number, SendRefusal | null>();
     for (let k = 0; k < eligibleAt.length; k++) refusalAt.set(eligibleAt[k]!, refusals[k] ?? null);
 
-    const ins: Inserts = { sender: [], id: [], recipient: [], body: [], ts: [], toSeq: [], fromSeq: [] };
+    const ins: Inserts = {
+      sender: [],
+      id: [],
+      recipient: [],
+      conv: [],
+      body: [],
+      ts: [],
+      sseq: [],
+      rseq: [],
+    };
+    /** (owner, peer) → [conv, newest seq] of the conversations this batch writes to. */
+    const lasts = new Map<string, [string, string, number, number]>();
     const acks = { owner: [] as string[], lo: [] as number[], hi: [] as number[] };
     const ackReceipts: Receipt[][] = [];
     const results: OpResult[] = [];
@@ -173,7 +218,9 @@ export async function groupCommit(
         results.push({ kind: 'acked', changed: true, receipts });
       } else {
         const refusal = refusalAt.get(i) ?? null;
-        results.push(refusal ? { kind: 'refused', refusal } : applySend(op, boxes, ins, now()));
+        results.push(
+          refusal ? { kind: 'refused', refusal } : applySend(op, boxes, ins, lasts, convOf, now()),
+        );
       }
     }
 
@@ -184,7 +231,15 @@ export async function groupCommit(
         conn.query({
           name: 'pigeon_insert_messages',
           text: INSERT_MESSAGES,
-          values: [ins.sender, ins.id, ins.recipient, ins.body, ins.ts, ins.toSeq, ins.fromSeq],
+          values: [ins.sender, ins.id, ins.recipient, ins.conv, ins.body, ins.ts, ins.sseq, ins.rseq],
+        }),
+      );
+      const l = [...lasts.values()];
+      writes.push(
+        conn.query({
+          name: 'pigeon_set_last',
+          text: SET_LAST,
+          values: [l.map((x) => x[0]), l.map((x) => x[1]), l.map((x) => x[2]), l.map((x) => x[3])],
         }),
       );
     }
@@ -213,26 +268,46 @@ export async function groupCommit(
     for (const r of receiptRows ? (await receiptRows).rows : []) {
       ackReceipts[r.ord - 1]!.push({ sender: r.sender, id: r.id, to: acks.owner[r.ord - 1]! });
     }
+    // Committed: the pairs' ids are permanent now (a rolled-back batch caches none).
+    for (const [key, conv] of convs) cache.convs.set(key, conv);
     return results;
   });
 }
 
-/** Assigns an admitted send its sequence numbers and queues its rows. */
-function applySend(op: SendOp, boxes: Map<string, Box>, ins: Inserts, ts: number): OpResult {
+/** What a node keeps between commits: mailbox tags and conversation ids never change. */
+export interface CommitCache {
+  tags: Map<string, string>;
+  /** pairKey → conv. */
+  convs: Map<string, number>;
+}
+
+/** Assigns an admitted send its sequence numbers and conversation, and queues its row. */
+function applySend(
+  op: SendOp,
+  boxes: Map<string, Box>,
+  ins: Inserts,
+  lasts: Map<string, [string, string, number, number]>,
+  convOf: (a: string, b: string) => number,
+  ts: number,
+): OpResult {
   const to = boxes.get(op.to)!;
   const from = boxes.get(op.from)!;
   const self = op.from === op.to;
-  const toSeq = ++to.head;
+  const rseq = ++to.head;
   to.dirty = true;
-  const fromSeq = self ? toSeq : ++from.head;
+  const sseq = self ? rseq : ++from.head;
   from.dirty = true;
+  const conv = convOf(op.from, op.to);
   ins.sender.push(op.from);
   ins.id.push(op.id);
   ins.recipient.push(op.to);
+  ins.conv.push(conv);
   ins.body.push(op.body);
   ins.ts.push(ts);
-  ins.toSeq.push(toSeq);
-  ins.fromSeq.push(self ? null : fromSeq);
+  ins.sseq.push(sseq);
+  ins.rseq.push(rseq);
+  lasts.set(`${op.to}\n${op.from}`, [op.to, op.from, conv, rseq]);
+  if (!self) lasts.set(`${op.from}\n${op.to}`, [op.from, op.to, conv, sseq]);
   const base = {
     t: 'msg' as const,
     id: op.id,
@@ -243,14 +318,10 @@ function applySend(op: SendOp, boxes: Map<string, Box>, ins: Inserts, ts: number
     delivered: false,
   };
   const entries: Entry[] = [
-    { owner: op.to, seq: toSeq, frame: { ...base, cursor: encodeCursor(to.tag, toSeq) } },
+    { owner: op.to, seq: rseq, frame: { ...base, cursor: encodeCursor(to.tag, rseq) } },
   ];
   if (!self) {
-    entries.push({
-      owner: op.from,
-      seq: fromSeq,
-      frame: { ...base, cursor: encodeCursor(from.tag, fromSeq) },
-    });
+    entries.push({ owner: op.from, seq: sseq, frame: { ...base, cursor: encodeCursor(from.tag, sseq) } });
   }
   return { kind: 'stored', ts, entries };
 }

@@ -3,7 +3,7 @@ import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import type { Registry } from 'prom-client';
 import { encodeCursor } from './cursor.js';
 import { PgClient } from './pg-client.js';
-import { groupCommit } from './pg-commit.js';
+import { type CommitCache, groupCommit } from './pg-commit.js';
 import { sweepRetention } from './pg-retention.js';
 import { migrate } from './pg-schema.js';
 import type {
@@ -45,7 +45,6 @@ interface UserRow {
 }
 
 interface EntryRow {
-  owner: string;
   seq: number;
   sender: string;
   id: string;
@@ -55,22 +54,55 @@ interface EntryRow {
   delivered: boolean;
 }
 
-/** Columns of an entry with its message and the recipient's delivered mark, and their joins. */
-const COLUMNS = `e.owner, e.seq, m.sender, m.id, m.recipient, m.body, m.ts,
-  (r.delivered_seq >= m.recipient_seq) AS delivered`;
-const JOINS = 'JOIN messages m ON m.rowid = e.msg JOIN users r ON r.id = m.recipient';
+/*
+ * The reads, on the one-row-per-message layout (pg-schema.ts), mirroring sqlite-reader.ts.
+ * `$1` is always the mailbox's owner. An entry's seq in that mailbox is `rseq` when the
+ * owner received it, else `sseq`; `delivered` compares the recipient's delivered mark.
+ */
+const OWN_SEQ = 'CASE WHEN m.recipient = $1 THEN m.rseq ELSE m.sseq END';
+const ROW = `${OWN_SEQ} AS seq, m.sender, m.id, m.recipient, m.body, m.ts,
+  (SELECT r.delivered_seq FROM users r WHERE r.id = m.recipient) >= m.rseq AS delivered`;
+/** The owner's removed_upto: entries at or below it are gone. */
+const REMOVED = '(SELECT removed_upto FROM users WHERE id = $1)';
 
-const READ_RANGE = `SELECT ${COLUMNS} FROM entries e ${JOINS}
-  WHERE e.owner = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq LIMIT $4`;
-const HISTORY = `SELECT ${COLUMNS} FROM entries e ${JOINS}
-  WHERE e.owner = $1 AND e.peer = $2 AND e.seq < $3 ORDER BY e.seq DESC LIMIT $4`;
-const HISTORY_AFTER = `SELECT ${COLUMNS} FROM entries e ${JOINS}
-  WHERE e.owner = $1 AND e.peer = $2 AND e.seq > $3 ORDER BY e.seq LIMIT $4`;
-// The newest entry per peer from the (owner, peer, seq) index, like SQLite's.
-const CONVERSATIONS = `SELECT last.peer, ${COLUMNS}
-  FROM (SELECT peer, MAX(seq) AS seq FROM entries WHERE owner = $1 GROUP BY peer) last
-  JOIN entries e ON e.owner = $1 AND e.seq = last.seq ${JOINS}
-  WHERE last.seq < $2 ORDER BY e.seq DESC LIMIT $3`;
+// A mailbox's entries in seq order: its received messages merged with its sent ones.
+const READ_RANGE = `
+  SELECT * FROM (
+    SELECT m.rseq AS seq, m.sender, m.id, m.recipient, m.body, m.ts,
+      (SELECT delivered_seq FROM users WHERE id = $1) >= m.rseq AS delivered
+    FROM messages m WHERE m.recipient = $1 AND m.rseq > GREATEST($2, ${REMOVED}) AND m.rseq <= $3
+    UNION ALL
+    SELECT m.sseq, m.sender, m.id, m.recipient, m.body, m.ts,
+      (SELECT r.delivered_seq FROM users r WHERE r.id = m.recipient) >= m.rseq
+    FROM messages m WHERE m.sender = $1 AND m.sseq > GREATEST($2, ${REMOVED}) AND m.sseq <= $3 AND m.recipient <> $1
+  ) x ORDER BY seq LIMIT $4`;
+// History pages the pair's conversation by rowid (rowid order is seq order in a mailbox):
+// the bound is the rowid of the mailbox's last entry before `$3` (first after, forward).
+const CONV = '(SELECT conv FROM conversations WHERE owner = $1 AND peer = $2)';
+const HISTORY = `
+  SELECT ${ROW} FROM messages m
+  WHERE m.conv = ${CONV} AND ${OWN_SEQ} > ${REMOVED}
+    AND m.rowid <= GREATEST(
+      (SELECT rowid FROM messages WHERE recipient = $1 AND rseq < $3 ORDER BY rseq DESC LIMIT 1),
+      (SELECT rowid FROM messages WHERE sender = $1 AND sseq < $3 ORDER BY sseq DESC LIMIT 1))
+  ORDER BY m.rowid DESC LIMIT $4`;
+const HISTORY_AFTER = `
+  SELECT ${ROW} FROM messages m
+  WHERE m.conv = ${CONV} AND ${OWN_SEQ} > ${REMOVED}
+    AND m.rowid >= LEAST(
+      (SELECT rowid FROM messages WHERE recipient = $1 AND rseq > $3 ORDER BY rseq LIMIT 1),
+      (SELECT rowid FROM messages WHERE sender = $1 AND sseq > $3 ORDER BY sseq LIMIT 1))
+  ORDER BY m.rowid LIMIT $4`;
+// Newest first from the conversations table, each row with the message at its newest seq.
+const CONVERSATIONS = `
+  SELECT c.peer, x.* FROM conversations c
+  CROSS JOIN LATERAL (
+    SELECT ${ROW} FROM messages m
+    WHERE (m.recipient = $1 AND m.rseq = c.last_seq) OR (m.sender = $1 AND m.sseq = c.last_seq AND m.recipient <> $1)
+    LIMIT 1
+  ) x
+  WHERE c.owner = $1 AND c.last_seq < $2 AND c.last_seq > ${REMOVED}
+  ORDER BY c.last_seq DESC LIMIT $3`;
 
 /**
  * The durable store on PostgreSQL: the system of record shared by every node of a cluster.
@@ -79,8 +111,9 @@ const CONVERSATIONS = `SELECT last.peer, ${COLUMNS}
  */
 export class PgStore implements Store {
   private readonly now: () => number;
-  /** Mailbox tags never change and users are never deleted: cache them. */
-  private readonly tags = new Map<string, string>();
+  /** Mailbox tags and conversation ids never change (users are never deleted): cached. */
+  private readonly cache: CommitCache = { tags: new Map(), convs: new Map() };
+  private readonly tags = this.cache.tags;
   private closed = false;
 
   private constructor(
@@ -210,7 +243,7 @@ export class PgStore implements Store {
   /** One group commit = one transaction; see pg-commit.ts. */
   async commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]> {
     if (this.closed) throw new Error('store is closed');
-    return groupCommit(this.db, ops, admit, this.now, (user, tag) => this.tags.set(user, tag));
+    return groupCommit(this.db, ops, admit, this.now, this.cache);
   }
 
   private async tagOf(user: string): Promise<string> {
@@ -247,7 +280,7 @@ export class PgStore implements Store {
         values: [user, afterSeq, uptoSeq, limit],
       }),
     ]);
-    return rows.map((r) => ({ owner: r.owner, seq: r.seq, frame: this.frame(tag, r) }));
+    return rows.map((r) => ({ owner: user, seq: r.seq, frame: this.frame(tag, r) }));
   }
 
   async history(
