@@ -1,3 +1,4 @@
+import type { Feature, ServerFrame } from '@pigeon/protocol';
 import { LIMITS } from '@pigeon/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientFeature } from '../../src/index.js';
@@ -15,7 +16,7 @@ afterEach(() => vi.useRealTimers());
 
 const ALL: ClientFeature[] = ['paging', 'read', 'edit', 'reply', 'react', 'block', 'search'];
 
-async function online(features: string[]) {
+async function online(features: Feature[]) {
   const sock = FakeSocket.last();
   sock.open();
   sock.push({ t: 'welcome', v: 1, user: 'alice', head: null, features });

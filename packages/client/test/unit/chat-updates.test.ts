@@ -1,4 +1,4 @@
-import type { UpdateFrame } from '@pigeon/protocol';
+import type { Feature, ServerFrame, UpdateFrame } from '@pigeon/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ClientFeature, memoryStorage } from '../../src/index.js';
 import { FakeSocket, msg } from '../fake-socket.js';
@@ -25,7 +25,7 @@ function edit(cursor: string, from: string, id: string, body: string): UpdateFra
 }
 
 /** Online with features; answers the settings request the client makes after `synced`. */
-async function online(features: string[] = ALL, backlog: object[] = [], settings = true) {
+async function online(features: Feature[] = ALL, backlog: ServerFrame[] = [], settings = true) {
   const sock = FakeSocket.last();
   sock.open();
   sock.push({ t: 'welcome', v: 1, user: 'alice', head: null, features });

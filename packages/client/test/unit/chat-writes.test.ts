@@ -1,3 +1,4 @@
+import type { Feature, ServerFrame } from '@pigeon/protocol';
 import { ErrorCode, LIMITS } from '@pigeon/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -24,7 +25,7 @@ const ALL: ClientFeature[] = ['paging', 'read', 'edit', 'reply', 'react', 'block
 const BOB_MSG = { from: 'bob', id: 'm1' };
 const MY_MSG = { from: 'alice', id: 'mine1' };
 
-async function online(features: string[] = ALL) {
+async function online(features: Feature[] = ALL) {
   const sock = FakeSocket.last();
   sock.open();
   sock.push({ t: 'welcome', v: 1, user: 'alice', head: null, features });
