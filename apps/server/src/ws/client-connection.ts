@@ -126,7 +126,7 @@ export class ClientConnection extends MailboxConnection {
       this.ctx.metrics.frameIn('hello');
       void this.hello(text).catch((err) => {
         this.ctx.log.error({ err }, 'opening failed');
-        this.close(1011, 'internal error');
+        this.close(CloseCode.internalError, 'internal error');
       });
       return;
     }
@@ -359,7 +359,7 @@ export class ClientConnection extends MailboxConnection {
       case 'history':
         return this.history(frame).catch((err) => this.failed(err, frame.rid));
       case 'conversations':
-        return this.conversations(frame.rid).catch((err) => this.failed(err, frame.rid));
+        return this.conversations(frame).catch((err) => this.failed(err, frame.rid));
       case 'typing':
         // Invalid ids and oneself are dropped; unknown users have no connections to reach;
         // past the throttle (one per recipient per 2 s) extras are dropped too.
@@ -459,11 +459,16 @@ export class ClientConnection extends MailboxConnection {
     const rid = frame.rid;
     const mailbox = await this.ctx.store.mailbox(this.user);
     if (!mailbox || !this.isOpen) return;
-    let before: number | null = null;
-    if (frame.before !== undefined) {
-      before = cursorSeq(mailbox, frame.before);
-      if (before === null) {
-        this.error(ErrorCode.badFrame, 'before is not a cursor of your mailbox', { rid });
+    // `after` only parses on connections with `paging` (the codec drops it otherwise).
+    const forward = frame.after !== undefined;
+    const position = forward ? frame.after : frame.before;
+    let seq: number | null = null;
+    if (position !== undefined) {
+      seq = cursorSeq(mailbox, position);
+      if (seq === null) {
+        this.error(ErrorCode.badFrame, `${forward ? 'after' : 'before'} is not a cursor of your mailbox`, {
+          rid,
+        });
         return;
       }
     }
@@ -471,34 +476,54 @@ export class ClientConnection extends MailboxConnection {
       if (this.isOpen) this.error(ErrorCode.noSuchUser, 'no such user', { rid });
       return;
     }
+    const limit = frame.limit ?? LIMITS.historyDefaultLimit;
     const page = await this.ctx.reads.run(
       this.user,
-      () => this.ctx.store.history(this.user, frame.with, before, frame.limit ?? LIMITS.historyDefaultLimit),
+      () =>
+        forward
+          ? this.ctx.store.historyAfter(this.user, frame.with, seq ?? 0, limit)
+          : this.ctx.store.history(this.user, frame.with, seq, limit),
       true,
     );
     if (!this.isOpen) return;
     const answer = { t: 'history' as const, with: frame.with, items: page.items, more: page.more };
     if (rid !== undefined) Object.assign(answer, { rid });
-    // Items run oldest first and the page ends at `before`: keep the newest ones.
-    const fitted = fitAnswer(answer, page.items, 'end');
+    // Items run oldest first. Backwards the page ends at `before`: keep the newest; forwards
+    // it starts after `after`: keep the oldest. Either way `more` points at what was cut.
+    const fitted = fitAnswer(answer, page.items, forward ? 'start' : 'end');
     answer.items = fitted.items;
     answer.more = page.more || fitted.cut;
     this.write(answer);
   }
 
-  private async conversations(rid: string | undefined): Promise<void> {
+  private async conversations(frame: Extract<ClientFrame, { t: 'conversations' }>): Promise<void> {
     await this.afterOwnWrites();
+    const rid = frame.rid;
+    const paging = this.features.has('paging');
+    let beforeSeq: number | null = null;
+    if (paging && frame.before !== undefined) {
+      const mailbox = await this.ctx.store.mailbox(this.user);
+      if (!mailbox || !this.isOpen) return;
+      beforeSeq = cursorSeq(mailbox, frame.before);
+      if (beforeSeq === null) {
+        this.error(ErrorCode.badFrame, 'before is not a cursor of your mailbox', { rid });
+        return;
+      }
+    }
     // Version 1 has no paging: the newest rows, bounded (PROTOCOL.md "Bounded answers").
+    const limit = paging ? (frame.limit ?? LIMITS.conversationsDefaultLimit) : LIMITS.conversationsV1MaxRows;
     const page = await this.ctx.reads.run(
       this.user,
-      () =>
-        this.ctx.store.conversations(this.user, { limit: LIMITS.conversationsV1MaxRows, beforeSeq: null }),
+      () => this.ctx.store.conversations(this.user, { limit, beforeSeq }),
       true,
     );
     if (!this.isOpen) return;
-    const answer = { t: 'conversations' as const, items: page.items };
-    if (rid !== undefined) Object.assign(answer, { rid });
-    answer.items = fitAnswer(answer, page.items, 'start').items;
+    const answer: Extract<ServerFrame, { t: 'conversations' }> = { t: 'conversations', items: page.items };
+    if (rid !== undefined) answer.rid = rid;
+    const fitted = fitAnswer(answer, page.items, 'start');
+    answer.items = fitted.items;
+    // Paging connections always learn whether older rows exist; version 1 sees no new field.
+    if (paging) answer.more = page.more || fitted.cut;
     this.write(answer);
   }
 }
