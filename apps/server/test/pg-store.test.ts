@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgClient } from '../src/store/pg-client.js';
 import {
@@ -10,6 +13,7 @@ import {
 import { PgStore, type PgStoreOptions } from '../src/store/pg-store.js';
 import type { Admit, OpResult, SendOp } from '../src/store/store.js';
 import {
+  findBinDir,
   type PostgresEngine,
   requirePostgres,
   startPostgres,
@@ -288,6 +292,43 @@ describe.runIf(requirePostgres('PostgreSQL store tests'))('PostgreSQL store', ()
       // Both mailboxes: everything but the newest entry (the sweep read heads before 'late').
       expect(await sweep).toBe((total - 1) * 2);
       expect(await store.mailbox('b')).toMatchObject({ headSeq: total + 1, removedUpto: total - 1 });
+    });
+  });
+
+  it('the README backup: pg_dump while a node writes, pg_restore into a new database, a node opens it with everything the dump saw', async () => {
+    const url = await pg.createDatabase(uniqueDatabase());
+    const store = await open(url);
+    await store.createUser('a', null);
+    await store.createUser('b', null);
+    await store.commit(
+      Array.from({ length: 50 }, (_, i) => send('a', 'b', `before${i}`)),
+      admitAll,
+    );
+    const secret = await store.sharedSecret();
+    const dump = path.join(pg.dir, 'pigeon.dump');
+    const bin = findBinDir()!;
+    const run = promisify(execFile);
+    // Sends keep committing while the dump runs: it still sees one consistent snapshot.
+    const writing = (async () => {
+      for (let i = 0; i < 20; i++) await store.commit([send('a', 'b', `during${i}`)], admitAll);
+    })();
+    await run(path.join(bin, 'pg_dump'), ['--format=custom', `--file=${dump}`, url]);
+    await writing;
+    const restored = await pg.createDatabase(uniqueDatabase('restored'));
+    await run(path.join(bin, 'pg_restore'), ['--no-owner', `--dbname=${restored}`, dump]);
+    const copy = await open(restored);
+    const box = (await copy.mailbox('b'))!;
+    const ids = (await copy.readRange('b', 0, box.headSeq, 1000)).map((e) => e.frame.id);
+    // A prefix of what was sent, gapless, including everything committed before the dump.
+    expect(ids.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `before${i}`));
+    expect(ids.slice(50)).toEqual(Array.from({ length: ids.length - 50 }, (_, i) => `during${i}`));
+    expect(box.headSeq).toBe(ids.length);
+    expect(await copy.sharedSecret()).toBe(secret);
+    // The restored database goes on: sequences and conversation ids continue.
+    const [r] = await copy.commit([send('b', 'a', 'after')], admitAll);
+    expect(r).toMatchObject({
+      kind: 'stored',
+      entries: [{ owner: 'a' }, { owner: 'b', seq: ids.length + 1 }],
     });
   });
 
