@@ -233,6 +233,8 @@ const slowHttp: Attack = {
         const s = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.16' });
         s.on('error', () => {});
         s.on('close', () => closed++);
+        // Read what comes back: a socket nobody reads never sees the server hang up.
+        s.resume();
         s.write(
           'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
         );

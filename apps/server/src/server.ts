@@ -117,7 +117,14 @@ class Server implements PigeonServer {
     const { store, router, presence, sendLimiter, authLimiter, secret } = engines;
     this.authLimiter = authLimiter;
     this.engines = engines;
-    const relay = new Relay({ store, router, limiter: sendLimiter, metrics: this.metrics, log, now: config.clock });
+    const relay = new Relay({
+      store,
+      router,
+      limiter: sendLimiter,
+      metrics: this.metrics,
+      log,
+      now: config.clock,
+    });
     const tokens = new TokenService({
       secret: checkSecret('PIGEON_SECRET', secret),
       ttlSec: config.tokenTtlSec,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,
-  type Frame,
   FakeClock,
+  type Frame,
   fence,
   mid,
   type Running,
