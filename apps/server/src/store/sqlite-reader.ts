@@ -1,6 +1,7 @@
 import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
 import { encodeCursor } from './cursor.js';
+import type { Checked, OpReply, WireOp } from './sqlite-protocol.js';
 import type { ConversationsPage, Entry, MailboxState, UserRecord } from './store.js';
 
 interface UserRow {
@@ -90,10 +91,54 @@ export class SqliteReader {
          UNION ALL
          SELECT ${ROW} FROM messages m WHERE m.sender = @u AND m.sseq = @seq AND m.recipient <> @u`,
       ),
+      findMessage: db
+        .prepare<[string, string], number>('SELECT ts FROM messages WHERE sender = ? AND id = ?')
+        .pluck(),
+      tag: db.prepare<[string], string>('SELECT tag FROM users WHERE id = ?').pluck(),
       revoked: db
         .prepare<[string, number], number>('SELECT 1 FROM revoked_tokens WHERE id = ? AND expires_at > ?')
         .pluck(),
     };
+  }
+
+  /**
+   * The checks of a send in the spec's order that need the database, before the rate
+   * limit: a stored (from, id) answers `duplicate` with its ts, a missing recipient
+   * `no_such_user`; the others go on to the limiter. They run here, in parallel with the
+   * writer's commit of the batch before; the writer catches a duplicate that batch made.
+   * `need`: users whose mailbox tag the main thread asks for.
+   */
+  check(ops: readonly WireOp[], need: readonly string[]): Checked {
+    const early: (OpReply | null)[] = new Array(ops.length).fill(null);
+    const eligible: number[] = [];
+    const twins: [number, number][] = [];
+    const firstOf = new Map<string, number>();
+    // Users are never deleted: a user seen once exists.
+    const exists = new Set<string>();
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (op[0] !== 's') continue;
+      const key = `${op[1]}\n${op[2]}`;
+      const first = firstOf.get(key);
+      if (first !== undefined) {
+        twins.push([i, first]);
+        continue;
+      }
+      const ts = this.q.findMessage.get(op[1], op[2]);
+      if (ts !== undefined) early[i] = ['d', ts];
+      else if (!exists.has(op[3]) && this.q.tag.get(op[3]) === undefined) early[i] = ['n'];
+      else {
+        exists.add(op[3]);
+        firstOf.set(key, i);
+        eligible.push(i);
+      }
+    }
+    const tags: [string, string][] = [];
+    for (const user of need) {
+      const tag = this.q.tag.get(user);
+      if (tag !== undefined) tags.push([user, tag]);
+    }
+    return { early, eligible, twins, tags };
   }
 
   getUser(id: string): UserRecord | null {

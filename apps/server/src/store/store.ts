@@ -8,6 +8,12 @@ import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
  * disk or a network. `test/store-contract/` is the executable form of this contract.
  */
 export interface Store {
+  /**
+   * True when `commit` may be called again before an earlier call resolved, the batches
+   * still being applied in call order (SQLite: one writer thread). The relay then keeps a
+   * few batches under way; otherwise it commits one batch at a time.
+   */
+  readonly pipelinesCommits?: boolean;
   /** Creates an account; false when the id is taken. `passwordHash` null = no password (legacy, JWT). */
   createUser(id: string, passwordHash: string | null): Promise<boolean>;
   /** The account, or null. */
