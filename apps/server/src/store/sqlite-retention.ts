@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { DbSync } from '../config.js';
 
 /*
  * Retention in slices. A mailbox keeps at least its newest `mailboxMax` entries and every
@@ -10,7 +11,10 @@ import type Database from 'better-sqlite3';
 export class Retention {
   private readonly q;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly sync: DbSync,
+  ) {
     this.q = {
       overfull: db
         .prepare<[number], [string, number, number]>(
@@ -53,6 +57,17 @@ export class Retention {
    * than `cutoff`. Returns how many entries it removed (0: nothing more to remove).
    */
   sweepSlice(user: string, keepAbove: number, cutoff: number, slice: number): number {
+    // A slice need not survive a power cut (a lost one is swept again), so it does not wait
+    // for an fsync of its own: the next durable commit's fsync covers it.
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.removeSlice(user, keepAbove, cutoff, slice);
+    } finally {
+      this.db.pragma(`synchronous = ${this.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    }
+  }
+
+  private removeSlice(user: string, keepAbove: number, cutoff: number, slice: number): number {
     return this.db
       .transaction((): number => {
         const from = this.q.removedUpto.get(user) ?? 0;

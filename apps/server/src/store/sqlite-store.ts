@@ -52,8 +52,8 @@ export interface SqliteStoreOptions {
  */
 const WAL_MAX_PAGES = 10_000;
 const CHECKPOINT_MS = 1000;
-/** ~1,000 entries take a few ms to remove: the longest a commit waits behind retention. */
-const SWEEP_SLICE = 1000;
+/** 500 entries take a few ms to remove: about the longest a commit waits behind retention. */
+const SWEEP_SLICE = 500;
 /** How long close() waits for a thread to finish its queue before terminating it. */
 const CLOSE_GRACE_MS = 10_000;
 

@@ -73,7 +73,7 @@ function answer(id: number, fn: () => unknown): void {
 
 function startWriter(): void {
   const writer = new SqliteWriter(db);
-  const retention = new Retention(db);
+  const retention = new Retention(db, config.sync);
   // Writes run one at a time in arrival order (the retention sweep's slices queue with them).
   let chain: Promise<void> = Promise.resolve();
   const serially = (fn: () => Promise<void> | void): void => {
@@ -157,6 +157,9 @@ function startWriter(): void {
           if (n === 0 || closing) break;
           removed += n;
           writer.written = true;
+          // Let the batches that arrived meanwhile queue before the next slice (they are
+          // queued from setImmediate too, and this one was registered first).
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
       post({ t: 'done', id, value: removed });
