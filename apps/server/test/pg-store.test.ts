@@ -332,6 +332,20 @@ describe.runIf(requirePostgres('PostgreSQL store tests'))('PostgreSQL store', ()
     });
   });
 
+  it('health: a pool whose every connection is busy still answers healthy (the probe has its own connection)', async () => {
+    const url = await pg.createDatabase(uniqueDatabase());
+    const client = new PgClient({ url, max: 1 });
+    try {
+      const inside = await client.withConnection(async (conn) => {
+        await conn.query('SELECT 1');
+        return client.healthy();
+      });
+      expect(inside).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('health: false while PostgreSQL is down, true again after it restarts, without reopening', async () => {
     const own = await startPostgres();
     try {
