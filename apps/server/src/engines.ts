@@ -148,5 +148,6 @@ function redisParts(config: Config, url: string, store: Store, deps: EngineDeps)
     nodeTtlMs: config.nodeTtlMs,
     sweepMs: config.routerSweepMs,
     waitMs: config.redisWaitMs,
+    prefix: config.redisPrefix,
   });
 }

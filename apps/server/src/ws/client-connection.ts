@@ -285,7 +285,7 @@ export class ClientConnection extends MailboxConnection {
    * there: a client that resubscribes in a loop costs one subscription per interval, and
    * an honest client's last list always takes effect.
    */
-  private subscribePresence(users: readonly string[] | null): void {
+  private subscribePresence(users: readonly string[] | null): Promise<void> | undefined {
     if (users) this.pendingPresence = users;
     const pending = this.pendingPresence;
     if (!pending) return;
@@ -294,8 +294,8 @@ export class ClientConnection extends MailboxConnection {
       this.pendingPresence = null;
       if (this.presenceTimer) clearTimeout(this.presenceTimer);
       this.presenceTimer = null;
-      this.ctx.presence.watch(this, pending);
-      return;
+      // With Redis the answer may take a round trip: the next frame waits for it.
+      return this.ctx.presence.watch(this, pending);
     }
     if (users) this.ctx.metrics.limitHits.labels('presence_rate').inc();
     this.presenceTimer ??= setTimeout(() => {
@@ -336,8 +336,12 @@ export class ClientConnection extends MailboxConnection {
 
   /** Handles one frame; a promise when the answer needs the store (the next frame waits for it). */
   private handle(text: string): Promise<void> | undefined {
-    // A deferred presence list whose time has come goes first (the clock may have moved).
-    if (this.pendingPresence) this.subscribePresence(null);
+    // A deferred presence list whose time has come goes first (the clock may have moved),
+    // and its answer before this frame's.
+    if (this.pendingPresence) {
+      const applied = this.subscribePresence(null);
+      if (applied) return applied.then(() => this.handle(text));
+    }
     const decoded = decodeClientFrame(text, this.features);
     if (!decoded.ok) {
       const t = decoded.error.t;
@@ -369,8 +373,7 @@ export class ClientConnection extends MailboxConnection {
         }
         return;
       case 'presence':
-        this.subscribePresence(frame.users);
-        return;
+        return this.subscribePresence(frame.users);
       case 'ping':
         this.write(frame.rid === undefined ? { t: 'pong' } : { t: 'pong', rid: frame.rid });
         return;
