@@ -276,3 +276,19 @@ describe('frame budget', () => {
     expect(metric(m, 'pigeon_limit_hits_total{limit="frame_rate"}')).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('lone surrogates (issue 9, finding 8)', () => {
+  it('a body with a lone surrogate is bad_frame with its id and is not stored; a paired one is fine', async () => {
+    const s = await start({});
+    const a = await register(s.url);
+    const b = await register(s.url);
+    const ca = await session(s.wsUrl, a.token);
+    const lone = mid('lone');
+    ca.send({ t: 'send', id: lone, to: b.id, body: `x\ud800y` });
+    expect(await ca.waitFor((f) => f.t === 'error' && f.id === lone)).toMatchObject({ code: 'bad_frame' });
+    expect((await sendAndWait(ca, b.id, 'pair 🐦')).t).toBe('sent');
+    ca.send({ t: 'history', with: b.id, rid: 'h' });
+    const h = await ca.waitFor((f) => f.rid === 'h');
+    expect((h.items as { body: string }[]).map((m) => m.body)).toEqual(['pair 🐦']);
+  });
+});
