@@ -382,9 +382,8 @@ async function withTarget(
   if (PROFILE_DIR && kind === 'pigeon' && !inspect)
     nodeArgs.push(
       '--cpu-prof',
-      // A directory per run, Node's default names inside: one profile per thread (the main
-      // thread is the lowest thread id, then the store's writer and reader threads).
-      `--cpu-prof-dir=${join(PROFILE_DIR, `pigeon-${label}`)}`,
+      `--cpu-prof-dir=${PROFILE_DIR}`,
+      `--cpu-prof-name=pigeon-${label}.cpuprofile`,
     );
   try {
     if (kind === 'pigeon') {

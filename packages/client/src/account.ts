@@ -4,7 +4,6 @@ import { Inbox } from './inbox.js';
 import type { ResolvedOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { loadUser, UserPersistence, userKeys } from './persistence.js';
-import { WriteQueue } from './writes.js';
 
 /**
  * Everything that belongs to one signed-in user: their outbox, inbox position and its
@@ -14,8 +13,6 @@ import { WriteQueue } from './writes.js';
 export class Account {
   readonly box: Outbox;
   readonly inbox: Inbox;
-  /** Writes (edit, react, block...) and read marks waiting for the server's `ok`. */
-  readonly writes = new WriteQueue();
   readonly persistence: UserPersistence;
   /** The presence subscription, re-sent after every reconnect. */
   presence: string[] = [];
@@ -33,20 +30,15 @@ export class Account {
     this.persistence = new UserPersistence(
       o.storage,
       userKeys(o.storagePrefix, user),
-      {
-        outbox: (stored) => this.box.forStorage(stored),
-        cursor: () => this.inbox.cursor,
-        writes: (stored) => this.writes.forStorage(stored),
-      },
+      { outbox: (stored) => this.box.forStorage(stored), cursor: () => this.inbox.cursor },
       { retryMs: o.storageRetryMs, maxRetryMs: o.backoff.maxMs, onError: onStorageError },
     );
   }
 
-  /** Reads the stored outbox, cursor and writes (rejects `storage_failed` if storage cannot be read). */
+  /** Reads the stored outbox and cursor (rejects `storage_failed` if storage cannot be read). */
   async load(): Promise<void> {
     const stored = await loadUser(this.o.storage, userKeys(this.o.storagePrefix, this.user));
     this.box.load(stored.outbox);
-    this.writes.load(stored.writes);
     if (this.inbox.cursor === null) this.inbox.cursor = stored.cursor;
   }
 }

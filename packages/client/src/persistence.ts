@@ -1,17 +1,18 @@
 import { ClientErrorCode, PigeonRequestError } from './errors.js';
 import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
-import { parseStoredOutbox, parseStoredWrites } from './stored-shapes.js';
+import { parseStoredOutbox } from './stored-shapes.js';
 import type { KeyValueStorage, OutboxItem } from './types.js';
-import type { StoredWrites } from './writes.js';
 
 /** What one signed-in user keeps in storage. */
-export type UserKey = 'outbox' | 'cursor' | 'writes';
+export type UserKey = 'outbox' | 'cursor';
 
-export type UserKeys = Record<UserKey, string>;
+export interface UserKeys {
+  outbox: string;
+  cursor: string;
+}
 
 export function userKeys(prefix: string, user: string): UserKeys {
-  const base = `${prefix}u:${user}:`;
-  return { outbox: `${base}outbox`, cursor: `${base}cursor`, writes: `${base}writes` };
+  return { outbox: `${prefix}u:${user}:outbox`, cursor: `${prefix}u:${user}:cursor` };
 }
 
 /** The current in-memory state, read at write time so every write stores the latest value. */
@@ -19,8 +20,6 @@ export interface UserSnapshot {
   /** The outbox to store, given what is stored now (merged, so other tabs' items survive). */
   outbox(stored: readonly OutboxItem[]): OutboxItem[];
   cursor(): string | null;
-  /** The queued writes and read marks to store, merged the same way. */
-  writes(stored: StoredWrites): StoredWrites;
 }
 
 export interface PersistenceOptions {
@@ -34,21 +33,16 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Reads one user's stored outbox, cursor and writes; a storage failure rejects with `storage_failed`. */
+/** Reads one user's stored outbox and cursor; a storage failure rejects with `storage_failed`. */
 export async function loadUser(
   storage: KeyValueStorage,
   keys: UserKeys,
-): Promise<{ outbox: OutboxItem[]; cursor: string | null; writes: StoredWrites }> {
+): Promise<{ outbox: OutboxItem[]; cursor: string | null }> {
   try {
-    const [outboxText, cursorText, writesText] = await Promise.all([
-      storage.get(keys.outbox),
-      storage.get(keys.cursor),
-      storage.get(keys.writes),
-    ]);
+    const [outboxText, cursorText] = await Promise.all([storage.get(keys.outbox), storage.get(keys.cursor)]);
     return {
       outbox: parseStoredOutbox(outboxText),
       cursor: typeof cursorText === 'string' && cursorText.length > 0 ? cursorText : null,
-      writes: parseStoredWrites(writesText),
     };
   } catch (err) {
     throw new PigeonRequestError(ClientErrorCode.storageFailed, `cannot read stored state: ${describe(err)}`);
@@ -104,7 +98,6 @@ export class UserPersistence {
     try {
       await this.storage.remove(this.keys.outbox);
       await this.storage.remove(this.keys.cursor);
-      await this.storage.remove(this.keys.writes);
     } catch (err) {
       throw new PigeonRequestError(
         ClientErrorCode.storageFailed,
@@ -161,23 +154,16 @@ export class UserPersistence {
       if (cursor !== null) await this.storage.set(this.keys.cursor, cursor);
       return;
     }
-    const serialize =
-      key === 'outbox'
-        ? (stored: string | null | undefined): string | null => {
-            const items = this.snapshot.outbox(parseStoredOutbox(stored));
-            return items.length > 0 ? JSON.stringify(items) : null;
-          }
-        : (stored: string | null | undefined): string | null => {
-            const w = this.snapshot.writes(parseStoredWrites(stored));
-            return w.writes.length > 0 || Object.keys(w.reads).length > 0 ? JSON.stringify(w) : null;
-          };
-    const storageKey = this.keys[key];
+    const serialize = (stored: string | null | undefined): string | null => {
+      const items = this.snapshot.outbox(parseStoredOutbox(stored));
+      return items.length > 0 ? JSON.stringify(items) : null;
+    };
     if (this.storage.update) {
-      await this.storage.update(storageKey, serialize);
+      await this.storage.update(this.keys.outbox, serialize);
       return;
     }
-    const next = serialize(await this.storage.get(storageKey));
-    if (next === null) await this.storage.remove(storageKey);
-    else await this.storage.set(storageKey, next);
+    const next = serialize(await this.storage.get(this.keys.outbox));
+    if (next === null) await this.storage.remove(this.keys.outbox);
+    else await this.storage.set(this.keys.outbox, next);
   }
 }

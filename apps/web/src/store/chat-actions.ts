@@ -4,14 +4,15 @@
  */
 import type { MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
-import type { Language } from '../i18n/strings';
+import type { Language, StringKey } from '../i18n/strings';
 import { mapWith, mapWithout } from '../lib/maps';
-import { appActions } from './app-actions';
 import {
+  type ChatState,
   type ConnectionStatus,
   type Conversation,
   emptyConversation,
   initialState,
+  type Preferences,
   type ReadMark,
   useChatStore,
 } from './chat-store';
@@ -39,8 +40,6 @@ function updateConversation(peer: string, change: (c: Conversation) => Conversat
  * and the UI and tested on their own; none of them touches the network.
  */
 export const chatActions = {
-  ...appActions,
-
   reset(language?: Language): void {
     const s = get();
     set(initialState(language ?? s.language, s.preferences), true);
@@ -88,16 +87,33 @@ export const chatActions = {
     });
   },
 
+  signedOut(notice: StringKey | null = null): void {
+    const { language, visible, preferences } = get();
+    set({ ...initialState(language, preferences), auth: 'signed-out', authNotice: notice, visible }, true);
+  },
+
   setStatus(status: ConnectionStatus): void {
     const cur = get().status;
     if (cur.kind === status.kind && cur.nextAttemptAt === status.nextAttemptAt) return;
     set({ status });
   },
 
-  /** Whether the tab is visible; becoming visible marks the open conversation read. */
+  setLanguage(language: Language): void {
+    set({ language });
+  },
+
+  setPreferences(change: Partial<Preferences>): void {
+    set({ preferences: { ...get().preferences, ...change } });
+  },
+
   setVisible(visible: boolean): void {
-    appActions.setVisible(visible);
+    if (get().visible === visible) return;
+    set({ visible });
     if (visible) chatActions.markRead();
+  },
+
+  setView(view: ChatState['view']): void {
+    if (get().view !== view) set({ view });
   },
 
   setUnsent(unsent: number): void {
