@@ -188,14 +188,16 @@ const typingFlood: Attack = {
       let sent = 0;
       const frame = JSON.stringify({ t: 'typing', to: victim });
       while (Date.now() < until && !conn.closed) {
-        // As fast as the socket takes them: a batch per turn, then let the loop breathe.
-        for (let i = 0; i < 2000; i++) conn.ws.send(frame);
-        sent += 2000;
-        await new Promise((resolve) => setImmediate(resolve));
-        if (conn.ws.bufferedAmount > 8 * 1024 * 1024) await sleep(5);
+        // As fast as the server reads them: a batch whenever our side's buffer has room
+        // (queueing millions of frames in this process would only measure this process).
+        if (conn.ws.bufferedAmount < 1024 * 1024) {
+          for (let i = 0; i < 2000; i++) conn.ws.send(frame);
+          sent += 2000;
+          await new Promise((resolve) => setImmediate(resolve));
+        } else await sleep(5);
       }
       conn.close();
-      return `${sent} typing frames sent`;
+      return `${sent} typing frames written (as fast as the server read them)`;
     };
   },
 };
@@ -231,6 +233,8 @@ const slowHttp: Attack = {
         const s = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.16' });
         s.on('error', () => {});
         s.on('close', () => closed++);
+        // Read what comes back: a socket nobody reads never sees the server hang up.
+        s.resume();
         s.write(
           'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
         );

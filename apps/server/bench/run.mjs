@@ -382,8 +382,9 @@ async function withTarget(
   if (PROFILE_DIR && kind === 'pigeon' && !inspect)
     nodeArgs.push(
       '--cpu-prof',
-      `--cpu-prof-dir=${PROFILE_DIR}`,
-      `--cpu-prof-name=pigeon-${label}.cpuprofile`,
+      // A directory per run, Node's default names inside: one profile per thread (the main
+      // thread is the lowest thread id, then the store's writer and reader threads).
+      `--cpu-prof-dir=${join(PROFILE_DIR, `pigeon-${label}`)}`,
     );
   try {
     if (kind === 'pigeon') {

@@ -50,6 +50,8 @@ export interface Config {
   redisUrl: string | null;
   /** `PIGEON_NODE_TTL_MS`: with Redis, a node silent this long is dead: its users go offline (within this + 1 s). */
   nodeTtlMs: number;
+  /** `PIGEON_REDIS_PREFIX`: prefix of every Redis key and channel, so several deployments can share one Redis. */
+  redisPrefix: string;
   /** `PIGEON_MAX_BUFFERED_USER`: bytes all of one user's connections together may have unsent. */
   maxBufferedUserBytes: number;
   /** `PIGEON_MAX_CONNS_PER_USER`: open connections of one user (`/ws`; a legacy account's `/legacy` ones). */
@@ -118,6 +120,7 @@ export const DEFAULTS: Config = {
   databasePool: 10,
   redisUrl: null,
   nodeTtlMs: 10_000,
+  redisPrefix: 'pigeon:',
   maxBufferedUserBytes: 16 * 1024 * 1024,
   maxConnsPerUser: 20,
   maxConnsPerIp: 100,
@@ -244,6 +247,16 @@ function addresses(env: Env, name: string, fallback: AddressList): AddressList {
   }
 }
 
+/** 1–64 of letters, digits and `:_.-`: it goes into keys, channel names and Lua strings unquoted. */
+function redisPrefix(env: Env, name: string): string {
+  const raw = str(env, name);
+  if (raw === undefined) return DEFAULTS.redisPrefix;
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) {
+    throw new ConfigError(name, `expected 1-64 of A-Z a-z 0-9 : _ . -, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
 /** Reads the environment into a Config; throws ConfigError naming the variable on a bad value. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = str(env, 'PIGEON_DATABASE_URL') ?? null;
@@ -283,6 +296,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePool: int(env, 'PIGEON_DATABASE_POOL', 1, 1000, DEFAULTS.databasePool),
     redisUrl,
     nodeTtlMs: int(env, 'PIGEON_NODE_TTL_MS', 1000, 600_000, DEFAULTS.nodeTtlMs),
+    redisPrefix: redisPrefix(env, 'PIGEON_REDIS_PREFIX'),
     maxBufferedUserBytes: int(
       env,
       'PIGEON_MAX_BUFFERED_USER',

@@ -59,8 +59,6 @@ export async function openEngines(config: Config, deps: EngineDeps): Promise<Eng
     sync: config.dbSync,
     mailboxMax: config.mailboxMax,
     retentionDays: config.retentionDays,
-    // Message times and the edit window follow the server's clock (tests move it by hand).
-    now: config.clock,
   });
   const live = memoryParts(config);
   return {
@@ -109,7 +107,6 @@ async function openPostgres(config: Config, url: string, deps: EngineDeps): Prom
     poolSize: config.databasePool,
     mailboxMax: config.mailboxMax,
     retentionDays: config.retentionDays,
-    now: config.clock,
     registry: deps.metrics.registry,
     onConnectionError: (err) => deps.log.warn({ err: err.message }, 'PostgreSQL connection error'),
   });
@@ -151,5 +148,6 @@ function redisParts(config: Config, url: string, store: Store, deps: EngineDeps)
     nodeTtlMs: config.nodeTtlMs,
     sweepMs: config.routerSweepMs,
     waitMs: config.redisWaitMs,
+    prefix: config.redisPrefix,
   });
 }

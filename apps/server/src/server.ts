@@ -447,7 +447,7 @@ class Server implements PigeonServer {
         const conn = new LegacyConnection(ws, ctx, ip);
         void conn.start(legacyUser).catch((err) => {
           this.log.error({ err }, 'legacy connect failed');
-          conn.close(1011, 'internal error');
+          conn.close(CloseCode.internalError, 'internal error');
         });
       } else {
         new ClientConnection(ws, ctx, ip);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { databaseFor } from './engines/test-engine.js';
+import { databaseFor, redisFor } from './engines/test-engine.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
 
@@ -20,9 +20,14 @@ export interface Child {
 /** Starts dist/main.js with `env` on port 0 and waits for its `listening` log line. */
 export async function startChild(env: Record<string, string>, cwd?: string): Promise<Child> {
   // In the postgres mode (see engines/test-engine.ts) the database stands in for PIGEON_DB.
-  const databaseUrl = await databaseFor(path.resolve(cwd ?? '.', env.PIGEON_DB ?? './data/pigeon.db'));
+  const dbPath = path.resolve(cwd ?? '.', env.PIGEON_DB ?? './data/pigeon.db');
+  const databaseUrl = await databaseFor(dbPath);
   if (databaseUrl && env.PIGEON_DATABASE_URL === undefined)
     env = { ...env, PIGEON_DATABASE_URL: databaseUrl };
+  // In the cluster mode the server is a node with its live parts in Redis.
+  const redis = redisFor(dbPath);
+  if (redis && databaseUrl && env.PIGEON_REDIS_URL === undefined)
+    env = { ...env, PIGEON_REDIS_URL: redis.url, PIGEON_REDIS_PREFIX: redis.prefix };
   const proc = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', PIGEON_AUTH_RATE: '100000', ...env },
     cwd,

@@ -125,7 +125,7 @@ describe('process lifecycle', () => {
     expect(fs.existsSync(path.join(dir, 'db', 'pigeon.db.secret'))).toBe(testEngine === 'sqlite');
   });
 
-  it.skipIf(testEngine === 'postgres')(
+  it.skipIf(testEngine !== 'sqlite')(
     'uses ./data/pigeon.db relative to the working directory by default',
     async () => {
       const dir = tempDir();

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requirePostgres, startPostgres } from './engines/postgres.js';
-import { testEngine } from './engines/test-engine.js';
+import { RedisServer, redisAvailable } from './engines/redis.js';
+import { onPostgres, testEngine } from './engines/test-engine.js';
 
 /**
  * The child-process tests run the real entry point, dist/main.js, and the SQLite store runs
@@ -40,13 +41,28 @@ export default async function setup(): Promise<() => Promise<void>> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pigeon-server-tests-'));
   process.env.PIGEON_TEST_TMP = root;
   // `npm run test:pg`: one PostgreSQL for the whole run (see engines/test-engine.ts).
-  if (testEngine === 'postgres' && !requirePostgres('npm run test:pg (the server suite on PostgreSQL)')) {
+  if (
+    onPostgres &&
+    !requirePostgres(
+      `npm run test:${testEngine === 'cluster' ? 'cluster' : 'pg'} (the server suite on PostgreSQL)`,
+    )
+  ) {
     // Running on SQLite instead would report a PostgreSQL run that never happened.
     process.exit(0);
   }
-  const pg = testEngine === 'postgres' ? await startPostgres() : null;
+  if (
+    testEngine === 'cluster' &&
+    !redisAvailable('npm run test:cluster (the server suite on PostgreSQL + Redis)')
+  ) {
+    process.exit(0);
+  }
+  const pg = onPostgres ? await startPostgres() : null;
   if (pg) process.env.PIGEON_TEST_PG_URL = `postgres://postgres@127.0.0.1:${pg.port}`;
+  // `npm run test:cluster`: one redis-server for the run as well (see engines/test-engine.ts).
+  const redis = testEngine === 'cluster' ? await RedisServer.start() : null;
+  if (redis) process.env.PIGEON_TEST_REDIS_URL = redis.url;
   return async () => {
+    await redis?.stop();
     await pg?.destroy();
     fs.rmSync(root, { recursive: true, force: true });
   };

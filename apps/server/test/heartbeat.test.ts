@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Client, register, session, sleep, startServer } from './helpers.js';
+import { Client, register, session, startServer } from './helpers.js';
 
 describe('server pings', () => {
   it('keeps connections that answer pings and drops one that missed the previous ping', async () => {
@@ -8,6 +8,8 @@ describe('server pings', () => {
     try {
       const a = await register(r.url);
       const good = await session(r.wsUrl, a.token);
+      let pings = 0;
+      good.ws.on('ping', () => pings++);
       const ws = new WebSocket(`${r.wsUrl}/ws`, { autoPong: false });
       const silent = new Client(ws);
       await new Promise((resolve) => ws.once('open', resolve));
@@ -16,7 +18,12 @@ describe('server pings', () => {
       const closed = await silent.waitClose(2000);
       // Terminated without a close frame.
       expect(closed.code).toBe(1006);
-      await sleep(300);
+      // Three more ping rounds (events, not a wait on the clock): the answering one stays.
+      const seen = pings;
+      await new Promise<void>((resolve) => {
+        const check = () => (pings >= seen + 3 ? resolve() : good.ws.once('ping', () => setImmediate(check)));
+        check();
+      });
       expect(good.closeInfo).toBeNull();
       good.send({ t: 'ping', rid: 'still' });
       await good.waitFor((f) => f.rid === 'still');

@@ -6,7 +6,7 @@ import type { ServerFrame } from '@pigeon/protocol';
 import WebSocket from 'ws';
 import type { Config } from '../src/config.js';
 import { createPigeonServer, type PigeonServer } from '../src/server.js';
-import { databaseFor } from './engines/test-engine.js';
+import { databaseFor, redisFor } from './engines/test-engine.js';
 
 export const SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
@@ -37,6 +37,8 @@ export async function startServer(overrides: Partial<Config> = {}, dir = tempDir
     scryptCost: 1024,
     webRoot: path.join(dir, 'no-web'),
     databaseUrl: await databaseFor(dbPath),
+    redisUrl: redisFor(dbPath)?.url ?? null,
+    redisPrefix: redisFor(dbPath)?.prefix ?? 'pigeon:',
     ...overrides,
   });
   const { port, url } = await server.listen();

@@ -1,14 +1,19 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgClient } from '../src/store/pg-client.js';
 import {
   LOCK_NAMESPACE,
   LOCK_RETENTION,
+  migrate,
   PG_SCHEMA_VERSION,
   SchemaTooNewError,
 } from '../src/store/pg-schema.js';
 import { PgStore, type PgStoreOptions } from '../src/store/pg-store.js';
 import type { Admit, OpResult, SendOp } from '../src/store/store.js';
 import {
+  findBinDir,
   type PostgresEngine,
   requirePostgres,
   startPostgres,
@@ -76,6 +81,66 @@ describe.runIf(requirePostgres('PostgreSQL store tests'))('PostgreSQL store', ()
     expect((err as SchemaTooNewError).code).toBe('schema_too_new');
     const version = await admin(url, "SELECT value FROM meta WHERE key = 'schema'");
     expect(version).toEqual([{ value: String(newer) }]);
+  });
+
+  it('migrates a version-1 database (message + entry rows) to one row per message, keeping every read', async () => {
+    const url = await pg.createDatabase(uniqueDatabase());
+    const old = new PgClient({ url, max: 1 });
+    try {
+      await migrate(old, 1);
+      // As a version-1 server left it: a→b twice, b→a once, a note to self; b acked seq 1;
+      // retention removed a's first entry (a.removed_upto = 1).
+      await old.query({
+        text: `INSERT INTO users (id, tag, head_seq, delivered_seq, removed_upto, created_at) VALUES
+          ('a', 'aaaaaaaa', 4, 0, 1, 0), ('b', 'bbbbbbbb', 3, 1, 0, 0)`,
+      });
+      await old.query({
+        text: `INSERT INTO messages (rowid, sender, id, recipient, body, ts, recipient_seq, refs)
+          OVERRIDING SYSTEM VALUE VALUES
+          (1, 'a', 'm1', 'b', 'one', 100, 1, 1), (2, 'a', 'm2', 'b', 'two', 200, 2, 2),
+          (3, 'b', 'm3', 'a', 'three', 300, 3, 2), (4, 'a', 'm4', 'a', 'self', 400, 4, 1)`,
+      });
+      await old.query({
+        text: `INSERT INTO entries (owner, seq, peer, msg, ts) VALUES
+          ('b', 1, 'a', 1, 100), ('b', 2, 'a', 2, 200), ('a', 2, 'b', 2, 200),
+          ('a', 3, 'b', 3, 300), ('b', 3, 'a', 3, 300), ('a', 4, 'a', 4, 400)`,
+      });
+    } finally {
+      await old.close();
+    }
+    const store = await open(url);
+    expect(await admin(url, "SELECT value FROM meta WHERE key = 'schema'")).toEqual([{ value: '2' }]);
+    const ids = async (u: string) =>
+      (await store.readRange(u, 0, 100, 100)).map((e) => [e.seq, e.frame.id, e.frame.delivered]);
+    expect(await ids('b')).toEqual([
+      [1, 'm1', true],
+      [2, 'm2', false],
+      [3, 'm3', false],
+    ]);
+    // a's seq 1 (m1's sender entry) was removed; m3 is a's receipt of b's message.
+    expect(await ids('a')).toEqual([
+      [2, 'm2', false],
+      [3, 'm3', false],
+      [4, 'm4', false],
+    ]);
+    const hist = await store.history('b', 'a', null, 10);
+    expect(hist.items.map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
+    const convs = await store.conversations('a', { limit: 10, beforeSeq: null });
+    expect(convs.items.map((c) => [c.with, c.last.id])).toEqual([
+      ['a', 'm4'],
+      ['b', 'm3'],
+    ]);
+    // Duplicates still answer with the original ts; new sends continue the sequences.
+    const [dup, fresh] = await store.commit([send('a', 'b', 'm2'), send('b', 'a', 'm5')], admitAll);
+    expect(dup).toEqual({ kind: 'duplicate', ts: 200 });
+    expect(fresh).toMatchObject({
+      kind: 'stored',
+      entries: [
+        { owner: 'a', seq: 5 },
+        { owner: 'b', seq: 4 },
+      ],
+    });
+    expect((await store.history('a', 'b', null, 10)).items.map((m) => m.id)).toEqual(['m2', 'm3', 'm5']);
   });
 
   it('generates the token secret once, in the database: every node gets the same one', async () => {
@@ -228,6 +293,57 @@ describe.runIf(requirePostgres('PostgreSQL store tests'))('PostgreSQL store', ()
       expect(await sweep).toBe((total - 1) * 2);
       expect(await store.mailbox('b')).toMatchObject({ headSeq: total + 1, removedUpto: total - 1 });
     });
+  });
+
+  it('the README backup: pg_dump while a node writes, pg_restore into a new database, a node opens it with everything the dump saw', async () => {
+    const url = await pg.createDatabase(uniqueDatabase());
+    const store = await open(url);
+    await store.createUser('a', null);
+    await store.createUser('b', null);
+    await store.commit(
+      Array.from({ length: 50 }, (_, i) => send('a', 'b', `before${i}`)),
+      admitAll,
+    );
+    const secret = await store.sharedSecret();
+    const dump = path.join(pg.dir, 'pigeon.dump');
+    const bin = findBinDir()!;
+    const run = promisify(execFile);
+    // Sends keep committing while the dump runs: it still sees one consistent snapshot.
+    const writing = (async () => {
+      for (let i = 0; i < 20; i++) await store.commit([send('a', 'b', `during${i}`)], admitAll);
+    })();
+    await run(path.join(bin, 'pg_dump'), ['--format=custom', `--file=${dump}`, url]);
+    await writing;
+    const restored = await pg.createDatabase(uniqueDatabase('restored'));
+    await run(path.join(bin, 'pg_restore'), ['--no-owner', `--dbname=${restored}`, dump]);
+    const copy = await open(restored);
+    const box = (await copy.mailbox('b'))!;
+    const ids = (await copy.readRange('b', 0, box.headSeq, 1000)).map((e) => e.frame.id);
+    // A prefix of what was sent, gapless, including everything committed before the dump.
+    expect(ids.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `before${i}`));
+    expect(ids.slice(50)).toEqual(Array.from({ length: ids.length - 50 }, (_, i) => `during${i}`));
+    expect(box.headSeq).toBe(ids.length);
+    expect(await copy.sharedSecret()).toBe(secret);
+    // The restored database goes on: sequences and conversation ids continue.
+    const [r] = await copy.commit([send('b', 'a', 'after')], admitAll);
+    expect(r).toMatchObject({
+      kind: 'stored',
+      entries: [{ owner: 'a' }, { owner: 'b', seq: ids.length + 1 }],
+    });
+  });
+
+  it('health: a pool whose every connection is busy still answers healthy (the probe has its own connection)', async () => {
+    const url = await pg.createDatabase(uniqueDatabase());
+    const client = new PgClient({ url, max: 1 });
+    try {
+      const inside = await client.withConnection(async (conn) => {
+        await conn.query('SELECT 1');
+        return client.healthy();
+      });
+      expect(inside).toBe(true);
+    } finally {
+      await client.close();
+    }
   });
 
   it('health: false while PostgreSQL is down, true again after it restarts, without reopening', async () => {

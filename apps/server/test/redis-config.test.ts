@@ -26,4 +26,16 @@ describe('cluster configuration', () => {
       );
     }
   });
+
+  it('PIGEON_REDIS_PREFIX: 1-64 of A-Z a-z 0-9 : _ . -, default pigeon:', () => {
+    expect(loadConfig({}).redisPrefix).toBe('pigeon:');
+    expect(loadConfig({ PIGEON_REDIS_PREFIX: 'a' }).redisPrefix).toBe('a');
+    expect(loadConfig({ PIGEON_REDIS_PREFIX: 'x'.repeat(64) }).redisPrefix).toBe('x'.repeat(64));
+    expect(loadConfig({ PIGEON_REDIS_PREFIX: 'team-2.chat_v1:' }).redisPrefix).toBe('team-2.chat_v1:');
+    for (const bad of ['x'.repeat(65), 'a b', "it's", 'x{y}', 'ä']) {
+      expect(() => loadConfig({ PIGEON_REDIS_PREFIX: bad })).toThrow(
+        expect.objectContaining({ variable: 'PIGEON_REDIS_PREFIX' }),
+      );
+    }
+  });
 });

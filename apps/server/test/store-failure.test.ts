@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { testEngine } from './engines/test-engine.js';
+import { onPostgres } from './engines/test-engine.js';
 import { mid, register, sendAndWait, session, startServer } from './helpers.js';
 
 // Fails a SQLite commit by holding the file's write lock; PostgreSQL's failures are in pg-faults.test.ts.
-describe.skipIf(testEngine === 'postgres')('store failure', () => {
+describe.skipIf(onPostgres)('store failure', () => {
   it('answers internal (with the id) and stores nothing when the commit fails; a resend then succeeds once', async () => {
     const r = await startServer({});
     try {

@@ -307,8 +307,6 @@ describe('feature negotiation', () => {
     expect(await open({})).not.toHaveProperty('features');
     expect(await open({ features: 'paging' })).not.toHaveProperty('features');
     expect((await open({ features: ['bogus', 42] })).features).toEqual([]);
-    const asked = await open({ features: ['paging', 'read'] });
-    expect(Array.isArray(asked.features)).toBe(true);
-    expect((asked.features as string[]).every((f) => ['paging', 'read'].includes(f))).toBe(true);
+    expect((await open({ features: ['read', 'paging', 'paging'] })).features).toEqual(['paging']);
   });
 });

@@ -2,8 +2,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/app';
 import { registerServiceWorker } from './lib/service-worker';
-import { boot } from './store/client-bridge';
 import { loadPreferences } from './store/saved-state';
+import { boot } from './store/startup';
 import './styles/app.css';
 
 // The chosen theme before the first render, so a dark choice does not flash light.

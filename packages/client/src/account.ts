@@ -4,6 +4,7 @@ import { Inbox } from './inbox.js';
 import type { ResolvedOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { loadUser, UserPersistence, userKeys } from './persistence.js';
+import { WriteQueue } from './writes.js';
 
 /**
  * Everything that belongs to one signed-in user: their outbox, inbox position and its
@@ -13,6 +14,8 @@ import { loadUser, UserPersistence, userKeys } from './persistence.js';
 export class Account {
   readonly box: Outbox;
   readonly inbox: Inbox;
+  /** Writes (edit, react, block...) and read marks waiting for the server's `ok`. */
+  readonly writes = new WriteQueue();
   readonly persistence: UserPersistence;
   /** The presence subscription, re-sent after every reconnect. */
   presence: string[] = [];
@@ -30,15 +33,20 @@ export class Account {
     this.persistence = new UserPersistence(
       o.storage,
       userKeys(o.storagePrefix, user),
-      { outbox: (stored) => this.box.forStorage(stored), cursor: () => this.inbox.cursor },
+      {
+        outbox: (stored) => this.box.forStorage(stored),
+        cursor: () => this.inbox.cursor,
+        writes: (stored) => this.writes.forStorage(stored),
+      },
       { retryMs: o.storageRetryMs, maxRetryMs: o.backoff.maxMs, onError: onStorageError },
     );
   }
 
-  /** Reads the stored outbox and cursor (rejects `storage_failed` if storage cannot be read). */
+  /** Reads the stored outbox, cursor and writes (rejects `storage_failed` if storage cannot be read). */
   async load(): Promise<void> {
     const stored = await loadUser(this.o.storage, userKeys(this.o.storagePrefix, this.user));
     this.box.load(stored.outbox);
+    this.writes.load(stored.writes);
     if (this.inbox.cursor === null) this.inbox.cursor = stored.cursor;
   }
 }

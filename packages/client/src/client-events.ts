@@ -1,6 +1,10 @@
-import type { MsgFrame } from '@pigeon/protocol';
+import type { UpdateKind } from '@pigeon/protocol';
 import { ClientErrorCode } from './errors.js';
+import type { Entry } from './inbox.js';
 import type { ClientEventName, ClientEvents } from './types.js';
+
+/** Events that carry mailbox entries: delivered one at a time and acknowledged (see `deliver`). */
+type EntryEventName = 'message' | 'update' | UpdateKind;
 
 type Listener = (...args: never[]) => unknown;
 
@@ -32,7 +36,10 @@ export class ClientEmitter {
     return [...(this.listeners.get(event) ?? [])] as ClientEvents[E][];
   }
 
-  emit<E extends Exclude<ClientEventName, 'message'>>(event: E, ...args: Parameters<ClientEvents[E]>): void {
+  emit<E extends Exclude<ClientEventName, EntryEventName>>(
+    event: E,
+    ...args: Parameters<ClientEvents[E]>
+  ): void {
     for (const fn of this.of(event)) {
       try {
         (fn as (...a: Parameters<ClientEvents[E]>) => void)(...args);
@@ -48,15 +55,29 @@ export class ClientEmitter {
     this.emit('error', { code, message });
   }
 
-  /** Hands an entry to every `message` listener in turn (awaiting each); false if one failed. */
-  async deliver(message: MsgFrame): Promise<boolean> {
+  /**
+   * Hands an entry to its listeners in turn (awaiting each): a message to `message`, an update
+   * to `update` and then to its kind's event. False if one of them failed.
+   */
+  async deliver(entry: Entry): Promise<boolean> {
+    const calls: { name: string; call: () => unknown }[] =
+      entry.t === 'msg'
+        ? this.of('message').map((fn) => ({ name: 'message', call: () => fn(entry) }))
+        : [
+            ...this.of('update').map((fn) => ({ name: 'update', call: () => fn(entry) })),
+            // The listener type of `entry.kind` takes exactly this update (UpdateEvents).
+            ...(this.of(entry.kind) as ((u: typeof entry) => unknown)[]).map((fn) => ({
+              name: entry.kind,
+              call: () => fn(entry),
+            })),
+          ];
     let ok = true;
-    for (const fn of this.of('message')) {
+    for (const { name, call } of calls) {
       try {
-        await fn(message);
+        await call();
       } catch (err) {
         ok = false;
-        this.error(ClientErrorCode.listener, `a message listener threw: ${describe(err)}`);
+        this.error(ClientErrorCode.listener, `a ${name} listener threw: ${describe(err)}`);
       }
     }
     return ok;

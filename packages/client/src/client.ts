@@ -4,15 +4,19 @@ import {
   type Feature,
   isMessageId,
   LIMITS,
+  type MessageRef,
   parseUserId,
 } from '@pigeon/protocol';
 import { type Account, presenceList } from './account.js';
 import { Accounts } from './accounts.js';
+import { ChatState } from './chat-state.js';
+import type { ChatSettings, SearchOptions, SearchPage, WriteItem } from './chat-types.js';
+import { ChatWrites } from './chat-writes.js';
 import { ClientEmitter } from './client-events.js';
 import { ClientErrorCode, PigeonRequestError, StatusReason } from './errors.js';
 import { authenticate, isServerUrl } from './http.js';
 import { observable } from './observable.js';
-import { type ClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { asks, type ClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { OutboxSender } from './outbox-sender.js';
 import { Queries } from './queries.js';
 import { CLIENT_GAVE_UP } from './reconnecting-socket.js';
@@ -31,14 +35,17 @@ import type {
   LogoutOptions,
   OutboxItem,
   PigeonClient,
+  SendOptions,
   Session,
 } from './types.js';
 import { whenNothingPending, whenOnline } from './waits.js';
+import { WriteSender } from './write-sender.js';
 
 // The public face of the client: sign-in, the account's lifecycle and the API, composed from
-// the parts (reconnecting socket, protocol session, inbox, outbox and its sender, requests,
-// persistence), each in its own file. Slightly over 300 lines because it is the facade: one
-// short method per call of the public interface (types.ts), the logic being in the parts.
+// the parts (reconnecting socket, protocol session, inbox, outbox and its sender, write queue
+// and its sender, requests, chat state, persistence), each in its own file. Over 300 lines
+// because it is the facade: one short method per call of the public interface (types.ts) and
+// the wiring of the parts; the logic is in the parts.
 
 function invalid(message: string): PigeonRequestError {
   return new PigeonRequestError(ClientErrorCode.invalidArgument, message);
@@ -56,10 +63,21 @@ class Client implements PigeonClient {
   readonly features = this.featuresValue;
   private readonly pendingValue = observable(0);
   readonly pendingCount = this.pendingValue;
+  private readonly pendingWritesValue = observable<readonly WriteItem[]>([]);
+  readonly pendingWrites = this.pendingWritesValue;
+  private readonly chat = new ChatState();
+  readonly readStates = this.chat.readStates;
+  readonly settings = this.chat.settings;
   private readonly requests: Requests;
   private readonly sender: OutboxSender;
+  private readonly writeSender: WriteSender;
+  private readonly chatWrites: ChatWrites;
   private readonly session: ProtocolSession;
   private readonly queries: Queries;
+  /** Sends and writes await answers: the link's watchdog runs faster while either does. */
+  private readonly busy = { sends: false, writes: false };
+  /** The user whose state the chat state and the write waiters belong to. */
+  private stateOwner: string | null = null;
 
   private readonly accounts: Accounts;
   /** The application wants a connection (between `start` and `stop`, unless the server refused us for good). */
@@ -74,10 +92,17 @@ class Client implements PigeonClient {
     this.accounts = new Accounts(this.o, this.events, {
       stop: () => this.stop(),
       loaded: () => {
+        this.ownedBy(this.account?.user ?? null);
         this.emitOutbox();
+        this.emitWrites();
         this.sender.pump();
+        this.writeSender.pump();
       },
-      cleared: () => this.emitOutbox(),
+      cleared: () => {
+        this.ownedBy(null);
+        this.emitOutbox();
+        this.emitWrites();
+      },
     });
     this.requests = new Requests(this.o.requestTimeoutMs);
     this.sender = new OutboxSender(this.o, {
@@ -85,8 +110,31 @@ class Client implements PigeonClient {
       online: () => this.session.online,
       write: (frame) => this.session.write(frame),
       changed: () => this.outboxChanged(),
-      busy: (busy) => this.session.socket.setBusy(busy),
+      busy: (busy) => this.setBusy('sends', busy),
       stalled: () => this.session.socket.abandon(CLIENT_GAVE_UP, 'send_timeout'),
+    });
+    this.writeSender = new WriteSender(
+      { ...this.o, nextRid: (prefix) => this.requests.nextRid(prefix) },
+      {
+        queue: () => this.account?.writes ?? null,
+        online: () => this.session.online,
+        features: () => this.features.get(),
+        write: (frame) => this.session.write(frame),
+        changed: () => this.writesChanged(),
+        busy: (busy) => this.setBusy('writes', busy),
+        stalled: () => this.session.socket.abandon(CLIENT_GAVE_UP, 'write_timeout'),
+        waits: (op) =>
+          'from' in op && op.from === this.user && this.account?.box.get(op.id)?.state === 'pending',
+        failed: (failure) => this.events.emit('writeFailed', failure),
+        markFailed: (peer, code, message) =>
+          this.events.error(code, `the read mark in the conversation with ${peer} was refused: ${message}`),
+      },
+    );
+    this.chatWrites = new ChatWrites(this.o, this.writeSender, {
+      account: () => this.account,
+      writesChanged: () => this.writesChanged(),
+      outboxChanged: () => this.outboxChanged(),
+      discard: (id) => this.discard(id),
     });
     this.session = new ProtocolSession({
       o: this.o,
@@ -94,16 +142,27 @@ class Client implements PigeonClient {
       status: this.statusValue,
       requests: this.requests,
       sender: this.sender,
+      writes: this.writeSender,
       account: () => this.account,
       outboxChanged: () => this.outboxChanged(),
       features: this.featuresValue,
+      processed: (entry) => this.chat.onEntry(entry, this.features.get().includes('read')),
+      online: () => {
+        this.writeSender.pump();
+        const f = this.features.get();
+        // The settings are not in the mailbox's past: ask for them on every connection.
+        if (f.includes('read') || f.includes('block')) this.refreshSettings().catch(() => {});
+      },
     });
     this.queries = new Queries(this.o, this.requests, {
       running: () => this.wanted,
       write: (frame) => this.session.writeRequest(frame),
+      generation: () => this.session.generation,
       features: () => this.features.get(),
       account: () => this.account,
       outboxChanged: () => this.outboxChanged(),
+      rows: (frame) => this.chat.onRows(frame.items),
+      settings: (frame) => this.chat.onSettings(frame),
     });
     this.status.subscribe((s) => {
       // The server refused us for good (4001, 4003): nothing will reconnect until `start` again.
@@ -121,6 +180,22 @@ class Client implements PigeonClient {
 
   private get account(): Account | null {
     return this.accounts.current;
+  }
+
+  /** Another user (or nobody) is signed in now: what belonged to the previous one goes. */
+  private ownedBy(user: string | null): void {
+    if (user === this.stateOwner) return;
+    this.stateOwner = user;
+    this.writeSender.abandonWaiters(
+      ClientErrorCode.stopped,
+      'signed out; the write stays queued for its user',
+    );
+    this.chat.reset(user);
+  }
+
+  private setBusy(what: keyof Client['busy'], busy: boolean): void {
+    this.busy[what] = busy;
+    this.session.socket.setBusy(this.busy.sends || this.busy.writes);
   }
 
   get user(): string | null {
@@ -199,6 +274,7 @@ class Client implements PigeonClient {
     this.unsubscribeNetwork?.();
     this.unsubscribeNetwork = null;
     this.sender.stop();
+    this.writeSender.stop();
     this.session.stop();
     this.requests.rejectAll(ClientErrorCode.stopped, 'the client was stopped');
     if (wasActive || this.status.get().state !== 'unauthorized')
@@ -232,26 +308,50 @@ class Client implements PigeonClient {
   private outboxChanged(): void {
     this.account?.persistence.mark('outbox');
     this.emitOutbox();
+    // A write about one of my messages waits until that message left the outbox's pending state.
+    this.writeSender.pump();
+  }
+
+  private emitWrites(): void {
+    this.pendingWritesValue.set(this.account?.writes.list() ?? []);
+  }
+
+  private writesChanged(): void {
+    this.account?.persistence.mark('writes');
+    this.emitWrites();
   }
 
   outbox(): OutboxItem[] {
     return this.account?.box.list() ?? [];
   }
 
-  send(to: string, body: string, options: { id?: string } = {}): OutboxItem {
+  send(to: string, body: string, options: SendOptions = {}): OutboxItem {
     const account = this.account;
     if (!account) throw new PigeonRequestError(ClientErrorCode.noSession, 'log in first');
     if (options.id !== undefined && !isMessageId(options.id))
       throw invalid('id must be 1-64 of A-Z a-z 0-9 _ -');
+    const replyTo = options.replyTo === undefined ? undefined : this.replyRef(options.replyTo);
     const existing = options.id !== undefined ? account.box.get(options.id) : undefined;
     if (existing) return existing;
-    const item = account.box.create(to, body, options.id ?? randomId(), this.o.now());
+    const item = account.box.create(to, body, options.id ?? randomId(), this.o.now(), replyTo);
     // A message ends the peer's "is typing" display, so the next keystroke must be able to
     // show it again at once rather than wait out the throttle window.
     account.typingSentAt.delete(item.to);
     this.outboxChanged();
     this.sender.pump();
     return item;
+  }
+
+  private replyRef(ref: MessageRef): MessageRef {
+    if (!asks(this.o, 'reply')) {
+      throw new PigeonRequestError(
+        ClientErrorCode.unsupported,
+        "needs the 'reply' feature in options.features",
+      );
+    }
+    const from = parseUserId(ref.from);
+    if (!from || !isMessageId(ref.id)) throw invalid('replyTo must name a message: {from, id}');
+    return { from, id: ref.id };
   }
 
   retry(id: string): void {
@@ -290,6 +390,52 @@ class Client implements PigeonClient {
 
   conversationsPage(options: ConversationsOptions = {}): Promise<ConversationsPage> {
     return this.queries.conversationsPage(options);
+  }
+
+  search(q: string, options: SearchOptions = {}): Promise<SearchPage> {
+    try {
+      return this.queries.search(q, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  refreshSettings(): Promise<ChatSettings> {
+    return this.queries.settings();
+  }
+
+  // ------------------------------------------------------------------ writes (chat-writes.ts)
+
+  markRead(peer: string, upto: string): Promise<void> {
+    return this.chatWrites.markRead(peer, upto);
+  }
+
+  edit(ref: MessageRef, body: string): Promise<void> {
+    return this.chatWrites.edit(ref, body);
+  }
+
+  deleteForEveryone(ref: MessageRef): Promise<void> {
+    return this.chatWrites.deleteForEveryone(ref);
+  }
+
+  hide(ref: MessageRef): Promise<void> {
+    return this.chatWrites.hide(ref);
+  }
+
+  react(ref: MessageRef, emoji: string | null): Promise<void> {
+    return this.chatWrites.react(ref, emoji);
+  }
+
+  block(user: string): Promise<void> {
+    return this.chatWrites.block(user, true);
+  }
+
+  unblock(user: string): Promise<void> {
+    return this.chatWrites.block(user, false);
+  }
+
+  setReadReceipts(on: boolean): Promise<void> {
+    return this.chatWrites.setReadReceipts(on);
   }
 
   typing(to: string): void {

@@ -1,5 +1,8 @@
-import type { MsgFrame } from '@pigeon/protocol';
+import type { MsgFrame, UpdateFrame } from '@pigeon/protocol';
 import { SeenSet } from './seen-set.js';
+
+/** A mailbox entry: a message, or (with features) an update. Both have a cursor in one order. */
+export type Entry = MsgFrame | UpdateFrame;
 
 export interface InboxOptions {
   dedupWindow: number;
@@ -9,19 +12,29 @@ export interface InboxOptions {
 /** What the inbox needs from its owner for one entry. */
 export interface EntryHandlers {
   /** Hands the entry to the application; resolves false when a listener failed. */
-  deliver(message: MsgFrame): Promise<boolean>;
+  deliver(entry: Entry): Promise<boolean>;
   /** The entry is done with and the cursor may move to it: ack it (batched) and persist. */
   processed(cursor: string): void;
   /** The listener failed once too often on this entry: it now counts as processed. */
-  gaveUp(message: MsgFrame, failures: number): void;
+  gaveUp(entry: Entry, failures: number): void;
+}
+
+/**
+ * What names an entry across replays. A message is `(from, id)`. An update has no identity of
+ * its own, so it is named by its kind and time: a replay carries the same stored values, and
+ * after a server's database was reset an old cursor string naming a new update still differs.
+ */
+function identity(e: Entry): string {
+  return e.t === 'msg' ? `${e.from}\n${e.id}` : `\u0000${e.kind}\n${e.ts}`;
 }
 
 /**
  * The inbox: mailbox entries become application events one at a time, in arrival (= cursor)
- * order, each once (replays after a reconnect are dropped by cursor and by `(from, id)`), and
- * only then does the cursor move. An entry whose listener failed stops the cursor (and the
- * cumulative acks) just before it for the rest of that connection; entries after it are still
- * delivered, and the next connection, resuming from the last good cursor, delivers it again.
+ * order, each once (replays after a reconnect are dropped by cursor and, for messages, by
+ * `(from, id)`), and only then does the cursor move. An entry whose listener failed stops the
+ * cursor (and the cumulative acks) just before it for the rest of that connection; entries
+ * after it are still delivered, and the next connection, resuming from the last good cursor,
+ * delivers it again.
  */
 export class Inbox {
   /** The last cursor the application processed: the next `hello.since`. */
@@ -49,28 +62,28 @@ export class Inbox {
   }
 
   /** Processes one entry that arrived on connection `generation`. Call it from a queued task. */
-  async receive(m: MsgFrame, generation: number, h: EntryHandlers): Promise<void> {
-    const idKey = `${m.from}\n${m.id}`;
-    // A cursor seen before is a replay only if it names the same message: after a server's
+  async receive(e: Entry, generation: number, h: EntryHandlers): Promise<void> {
+    const key = identity(e);
+    // A cursor seen before is a replay only if it names the same entry: after a server's
     // database was reset, cursors restart and an old cursor string can name a new entry,
     // which must not be dropped.
-    const duplicate = this.seenIds.has(idKey) || this.seenCursors.get(m.cursor) === idKey;
+    const duplicate = (e.t === 'msg' && this.seenIds.has(key)) || this.seenCursors.get(e.cursor) === key;
     if (!duplicate) {
-      if (!(await h.deliver(m))) {
-        const failures = (this.failures.get(idKey) ?? 0) + 1;
+      if (!(await h.deliver(e))) {
+        const failures = (this.failures.get(key) ?? 0) + 1;
         if (failures < this.o.maxListenerFailures) {
-          this.failures.set(idKey, failures);
+          this.failures.set(key, failures);
           this.blockedOn = generation;
           return;
         }
-        h.gaveUp(m, failures);
+        h.gaveUp(e, failures);
       }
-      this.failures.delete(idKey);
-      this.seenCursors.add(m.cursor, idKey);
-      this.seenIds.add(idKey);
+      this.failures.delete(key);
+      this.seenCursors.add(e.cursor, key);
+      if (e.t === 'msg') this.seenIds.add(key);
     }
     if (this.blockedOn === generation) return;
-    this.cursor = m.cursor;
-    h.processed(m.cursor);
+    this.cursor = e.cursor;
+    h.processed(e.cursor);
   }
 }

@@ -1,6 +1,17 @@
 export { nextDelay } from './backoff.js';
+export type * from './chat-types.js';
 export { createClient } from './client.js';
 export { ClientErrorCode, PigeonHttpError, PigeonRequestError, StatusReason } from './errors.js';
+export type { DeliveryState, ReactionCount } from './message-state.js';
+export {
+  applyReceipt,
+  applyToConversation,
+  applyToMessage,
+  deliveryState,
+  messageKey,
+  reactionCounts,
+  updatePeer,
+} from './message-state.js';
 export type { BackoffOptions, ClientFeature, ClientOptions } from './options.js';
 export { CLIENT_FEATURES, DEFAULTS } from './options.js';
 export type { StorageLike } from './storage.js';

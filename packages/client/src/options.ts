@@ -60,6 +60,11 @@ export interface ClientOptions {
   maxInFlight?: number;
   /** Delay before resending after an `internal` error. */
   internalRetryMs?: number;
+  /**
+   * `read`: at most one read mark per conversation goes out per this interval (the spec asks
+   * for about one a second); a newer mark replaces an unsent older one meanwhile.
+   */
+  readIntervalMs?: number;
   /** Settled (sent/delivered) outbox items kept for the UI; older ones are dropped. */
   keepSettled?: number;
   /** How many (from,id) pairs and cursors are remembered for deduplication. */
@@ -80,8 +85,8 @@ export interface ClientOptions {
   processInbox?: boolean;
   /**
    * Protocol extensions to ask for in `hello.features` (PROTOCOL.md "Extensions"). Empty: the
-   * connection is exactly version 1. The client itself understands `paging` (conversations
-   * in pages); what the server enabled is `client.features`.
+   * connection is exactly version 1 (a bot that only reads and writes text). Every name of
+   * `CLIENT_FEATURES` is implemented here; what the server enabled is `client.features`.
    */
   features?: readonly ClientFeature[];
   /** Random source in [0, 1) for jitter (tests inject a fixed one). */
@@ -90,9 +95,25 @@ export interface ClientOptions {
   now?: () => number;
 }
 
-/** The protocol extensions this client implements and may negotiate. */
-export const CLIENT_FEATURES = ['paging'] as const satisfies readonly Feature[];
+/**
+ * The protocol extensions this client implements and may negotiate: asking for one means the
+ * application gets its frames (updates of its kinds, fields on messages) and its calls work.
+ */
+export const CLIENT_FEATURES = [
+  'paging',
+  'read',
+  'edit',
+  'reply',
+  'react',
+  'block',
+  'search',
+] as const satisfies readonly Feature[];
 export type ClientFeature = (typeof CLIENT_FEATURES)[number];
+
+/** Whether the application asked for `feature` (a client never sends frames of a feature it did not ask for). */
+export function asks(o: { features: readonly ClientFeature[] }, feature: Feature): boolean {
+  return o.features.some((f) => f === feature);
+}
 
 /** Every option's default, in one place. */
 export const DEFAULTS = {
@@ -110,6 +131,7 @@ export const DEFAULTS = {
   typingThrottleMs: 3_000,
   maxInFlight: 1,
   internalRetryMs: 1_000,
+  readIntervalMs: 1_000,
   keepSettled: 200,
   dedupWindow: 5_000,
   maxListenerFailures: 3,
@@ -145,6 +167,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     typingThrottleMs: options.typingThrottleMs ?? DEFAULTS.typingThrottleMs,
     maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
     internalRetryMs: options.internalRetryMs ?? DEFAULTS.internalRetryMs,
+    readIntervalMs: options.readIntervalMs ?? DEFAULTS.readIntervalMs,
     keepSettled: options.keepSettled ?? DEFAULTS.keepSettled,
     dedupWindow: options.dedupWindow ?? DEFAULTS.dedupWindow,
     maxListenerFailures: options.maxListenerFailures ?? DEFAULTS.maxListenerFailures,

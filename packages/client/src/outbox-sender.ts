@@ -46,7 +46,10 @@ export class OutboxSender {
     // millisecond "early" by Date.now(), and nothing would pump again.
     if (this.pauseTimer !== null) return;
     for (const item of box.takeSendable()) {
-      this.host.write({ t: 'send', id: item.id, to: item.to, body: item.body });
+      const frame: SendFrame = { t: 'send', id: item.id, to: item.to, body: item.body };
+      // A server without `reply` ignores the field: the message still goes, without its quote.
+      if (item.replyTo) frame.replyTo = { ...item.replyTo };
+      this.host.write(frame);
     }
     if (this.stallTimer === null) this.armStallTimer();
   }

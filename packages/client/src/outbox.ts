@@ -1,12 +1,19 @@
-import { ErrorCode, LIMITS, parseUserId } from '@pigeon/protocol';
+import { ErrorCode, LIMITS, type MessageRef, parseUserId } from '@pigeon/protocol';
 import type { OutboxErrorCode, OutboxItem } from './types.js';
 
 /** Codes after which resending the same message can never succeed: the item fails. */
-const FAIL_CODES: ReadonlyMap<string, OutboxErrorCode> = new Map<string, OutboxErrorCode>([
-  [ErrorCode.noSuchUser, ErrorCode.noSuchUser],
-  [ErrorCode.tooLarge, ErrorCode.tooLarge],
-  [ErrorCode.badFrame, ErrorCode.badFrame],
+export const SEND_FAIL_CODES: ReadonlySet<string> = new Set<OutboxErrorCode>([
+  ErrorCode.noSuchUser,
+  ErrorCode.tooLarge,
+  ErrorCode.badFrame,
+  // a reply to a message that is not in the conversation, or deleted for everyone
+  ErrorCode.noSuchMessage,
+  ErrorCode.messageDeleted,
 ]);
+
+function isFailCode(code: string): code is OutboxErrorCode {
+  return SEND_FAIL_CODES.has(code);
+}
 
 /** What the client should do after an `error` frame about one of its sends. */
 export type SendErrorAction =
@@ -60,9 +67,10 @@ export class Outbox {
    * would give (a bad recipient or an empty body is `bad_frame`, a long body `too_large`), which
    * saves a round trip.
    */
-  create(to: string, body: string, id: string, now: number): OutboxItem {
+  create(to: string, body: string, id: string, now: number, replyTo?: MessageRef): OutboxItem {
     const recipient = parseUserId(to);
     const item: OutboxItem = { id, to: recipient ?? to, body, state: 'pending', createdAt: now };
+    if (replyTo) item.replyTo = { from: replyTo.from, id: replyTo.id };
     this.add(item);
     if (recipient === null) this.markFailed(id, ErrorCode.badFrame, `not a user id: ${to}`);
     else if (typeof body !== 'string' || body.length === 0)
@@ -104,6 +112,20 @@ export class Outbox {
     let n = 0;
     for (const item of this.items) if (item.state === 'pending') n++;
     return n;
+  }
+
+  /** The item is pending and not on the wire: its text may still change, or it may go unsent. */
+  isEditable(id: string): boolean {
+    const item = this.items.find((i) => i.id === id);
+    return item?.state === 'pending' && !this.inFlight.has(id);
+  }
+
+  /** Replaces the text of a pending item that is not in flight (an edit before it went out). */
+  setBody(id: string, body: string): boolean {
+    const item = this.items.find((i) => i.id === id);
+    if (!item || !this.isEditable(id)) return false;
+    item.body = body;
+    return true;
   }
 
   /** Pending items not yet in flight, in order, that may be sent now. */
@@ -170,9 +192,8 @@ export class Outbox {
       this.inFlight.delete(id);
       return { kind: 'ignored' };
     }
-    const failCode = FAIL_CODES.get(code);
-    if (failCode !== undefined) {
-      this.markFailed(id, failCode, message);
+    if (isFailCode(code)) {
+      this.markFailed(id, code, message);
       return { kind: 'failed' };
     }
     // rate_limited, internal (and codes from a newer server): nothing was stored; the item

@@ -1,18 +1,17 @@
 import { ClientErrorCode, PigeonRequestError } from './errors.js';
 import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
-import { parseStoredOutbox } from './stored-shapes.js';
+import { parseStoredOutbox, parseStoredWrites } from './stored-shapes.js';
 import type { KeyValueStorage, OutboxItem } from './types.js';
+import type { StoredWrites } from './writes.js';
 
 /** What one signed-in user keeps in storage. */
-export type UserKey = 'outbox' | 'cursor';
+export type UserKey = 'outbox' | 'cursor' | 'writes';
 
-export interface UserKeys {
-  outbox: string;
-  cursor: string;
-}
+export type UserKeys = Record<UserKey, string>;
 
 export function userKeys(prefix: string, user: string): UserKeys {
-  return { outbox: `${prefix}u:${user}:outbox`, cursor: `${prefix}u:${user}:cursor` };
+  const base = `${prefix}u:${user}:`;
+  return { outbox: `${base}outbox`, cursor: `${base}cursor`, writes: `${base}writes` };
 }
 
 /** The current in-memory state, read at write time so every write stores the latest value. */
@@ -20,6 +19,8 @@ export interface UserSnapshot {
   /** The outbox to store, given what is stored now (merged, so other tabs' items survive). */
   outbox(stored: readonly OutboxItem[]): OutboxItem[];
   cursor(): string | null;
+  /** The queued writes and read marks to store, merged the same way. */
+  writes(stored: StoredWrites): StoredWrites;
 }
 
 export interface PersistenceOptions {
@@ -33,16 +34,21 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Reads one user's stored outbox and cursor; a storage failure rejects with `storage_failed`. */
+/** Reads one user's stored outbox, cursor and writes; a storage failure rejects with `storage_failed`. */
 export async function loadUser(
   storage: KeyValueStorage,
   keys: UserKeys,
-): Promise<{ outbox: OutboxItem[]; cursor: string | null }> {
+): Promise<{ outbox: OutboxItem[]; cursor: string | null; writes: StoredWrites }> {
   try {
-    const [outboxText, cursorText] = await Promise.all([storage.get(keys.outbox), storage.get(keys.cursor)]);
+    const [outboxText, cursorText, writesText] = await Promise.all([
+      storage.get(keys.outbox),
+      storage.get(keys.cursor),
+      storage.get(keys.writes),
+    ]);
     return {
       outbox: parseStoredOutbox(outboxText),
       cursor: typeof cursorText === 'string' && cursorText.length > 0 ? cursorText : null,
+      writes: parseStoredWrites(writesText),
     };
   } catch (err) {
     throw new PigeonRequestError(ClientErrorCode.storageFailed, `cannot read stored state: ${describe(err)}`);
@@ -98,6 +104,7 @@ export class UserPersistence {
     try {
       await this.storage.remove(this.keys.outbox);
       await this.storage.remove(this.keys.cursor);
+      await this.storage.remove(this.keys.writes);
     } catch (err) {
       throw new PigeonRequestError(
         ClientErrorCode.storageFailed,
@@ -154,16 +161,23 @@ export class UserPersistence {
       if (cursor !== null) await this.storage.set(this.keys.cursor, cursor);
       return;
     }
-    const serialize = (stored: string | null | undefined): string | null => {
-      const items = this.snapshot.outbox(parseStoredOutbox(stored));
-      return items.length > 0 ? JSON.stringify(items) : null;
-    };
+    const serialize =
+      key === 'outbox'
+        ? (stored: string | null | undefined): string | null => {
+            const items = this.snapshot.outbox(parseStoredOutbox(stored));
+            return items.length > 0 ? JSON.stringify(items) : null;
+          }
+        : (stored: string | null | undefined): string | null => {
+            const w = this.snapshot.writes(parseStoredWrites(stored));
+            return w.writes.length > 0 || Object.keys(w.reads).length > 0 ? JSON.stringify(w) : null;
+          };
+    const storageKey = this.keys[key];
     if (this.storage.update) {
-      await this.storage.update(this.keys.outbox, serialize);
+      await this.storage.update(storageKey, serialize);
       return;
     }
-    const next = serialize(await this.storage.get(this.keys.outbox));
-    if (next === null) await this.storage.remove(this.keys.outbox);
-    else await this.storage.set(this.keys.outbox, next);
+    const next = serialize(await this.storage.get(storageKey));
+    if (next === null) await this.storage.remove(storageKey);
+    else await this.storage.set(storageKey, next);
   }
 }

@@ -1,17 +1,44 @@
 import {
   type ConversationsRequestFrame,
   type HistoryRequestFrame,
+  isWellFormedText,
   LIMITS,
   type PingFrame,
   parseUserId,
+  type SearchRequestFrame,
   type ServerFrame,
+  type SettingsRequestFrame,
+  searchTerms,
 } from '@pigeon/protocol';
+import type { SearchOptions } from './chat-types.js';
 import { ClientErrorCode, PigeonRequestError } from './errors.js';
 import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
 import type { ConversationsOptions, HistoryOptions } from './types.js';
 
 /** A client frame that expects an answer carrying the same `rid`. */
-export type RequestFrame = (HistoryRequestFrame | ConversationsRequestFrame | PingFrame) & { rid: string };
+export type RequestFrame = (
+  | HistoryRequestFrame
+  | ConversationsRequestFrame
+  | PingFrame
+  | SettingsRequestFrame
+  | SearchRequestFrame
+) & { rid: string };
+
+function invalid(message: string): PigeonRequestError {
+  return new PigeonRequestError(ClientErrorCode.invalidArgument, message);
+}
+
+function peerId(user: string): string {
+  const peer = parseUserId(user);
+  if (!peer) throw invalid(`not a user id: ${user}`);
+  return peer;
+}
+
+function checkLimit(limit: number | undefined, max: number): void {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > max)) {
+    throw invalid(`limit must be 1-${max}`);
+  }
+}
 
 /**
  * Turns the answer into the request's result, or returns undefined when the frame is not the
@@ -129,17 +156,13 @@ export class Requests {
 
 /** A `history` request, checked before anything is sent (`invalid_argument`). */
 export function historyFrame(withUser: string, options: HistoryOptions, rid: string): RequestFrame {
-  const peer = parseUserId(withUser);
-  if (!peer) throw new PigeonRequestError(ClientErrorCode.invalidArgument, `not a user id: ${withUser}`);
-  const { before, limit } = options;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.historyMaxLimit)) {
-    throw new PigeonRequestError(
-      ClientErrorCode.invalidArgument,
-      `limit must be 1-${LIMITS.historyMaxLimit}`,
-    );
-  }
+  const peer = peerId(withUser);
+  const { before, after, limit } = options;
+  checkLimit(limit, LIMITS.historyMaxLimit);
+  if (before !== undefined && after !== undefined) throw invalid('before and after together');
   const frame: RequestFrame = { t: 'history', with: peer, rid };
   if (before !== undefined) frame.before = before;
+  if (after !== undefined) frame.after = after;
   if (limit !== undefined) frame.limit = limit;
   return frame;
 }
@@ -147,17 +170,24 @@ export function historyFrame(withUser: string, options: HistoryOptions, rid: str
 /** A `conversations` page request (`paging`), checked before anything is sent. */
 export function conversationsFrame(options: ConversationsOptions, rid: string): RequestFrame {
   const { limit, before } = options;
-  if (
-    limit !== undefined &&
-    (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.conversationsMaxLimit)
-  ) {
-    throw new PigeonRequestError(
-      ClientErrorCode.invalidArgument,
-      `limit must be 1-${LIMITS.conversationsMaxLimit}`,
-    );
-  }
+  checkLimit(limit, LIMITS.conversationsMaxLimit);
   const frame: RequestFrame = { t: 'conversations', rid };
   if (limit !== undefined) frame.limit = limit;
   if (before !== undefined) frame.before = before;
+  return frame;
+}
+
+/** A `search` request (`search`), checked as the server checks it (PROTOCOL.md "Search"). */
+export function searchFrame(q: string, options: SearchOptions, rid: string): RequestFrame {
+  if (typeof q !== 'string' || q.length < 1 || q.length > LIMITS.searchQueryMaxLength) {
+    throw invalid(`the query must be 1-${LIMITS.searchQueryMaxLength} characters`);
+  }
+  if (!isWellFormedText(q)) throw invalid('the query holds a lone surrogate');
+  if (searchTerms(q).length === 0) throw invalid('the query has no letter or digit');
+  checkLimit(options.limit, LIMITS.searchMaxLimit);
+  const frame: RequestFrame = { t: 'search', q, rid };
+  if (options.with !== undefined) frame.with = peerId(options.with);
+  if (options.before !== undefined) frame.before = options.before;
+  if (options.limit !== undefined) frame.limit = options.limit;
   return frame;
 }

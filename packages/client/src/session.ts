@@ -6,7 +6,6 @@ import {
   type Feature,
   type HelloFrame,
   LIMITS,
-  type MsgFrame,
   type ServerFrame,
 } from '@pigeon/protocol';
 import type { Account } from './account.js';
@@ -14,12 +13,14 @@ import { AckBatcher } from './ack-batcher.js';
 import type { ClientEmitter } from './client-events.js';
 import { ClientErrorCode, StatusReason } from './errors.js';
 import { wsUrl } from './http.js';
+import type { Entry } from './inbox.js';
 import type { WritableObservable } from './observable.js';
 import type { ResolvedOptions } from './options.js';
 import type { OutboxSender } from './outbox-sender.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 import type { RequestFrame, Requests } from './requests.js';
 import type { ClientStatus } from './types.js';
+import type { WriteSender } from './write-sender.js';
 
 export interface SessionDeps {
   o: ResolvedOptions;
@@ -27,12 +28,17 @@ export interface SessionDeps {
   status: WritableObservable<ClientStatus>;
   requests: Requests;
   sender: OutboxSender;
+  writes: WriteSender;
   /** The signed-in user's state, or null. */
   account(): Account | null;
   /** The outbox changed: persist it and tell the application. */
   outboxChanged(): void;
   /** What the server enabled for this connection (`welcome.features`; empty for version 1). */
   features: WritableObservable<readonly Feature[]>;
+  /** An entry was processed (its listeners succeeded, or gave up): local state follows it. */
+  processed(entry: Entry): void;
+  /** The connection is online (after `synced`): queued work may go. */
+  online(): void;
 }
 
 /** One connection's protocol state. */
@@ -56,7 +62,7 @@ function describe(error: unknown): string {
  */
 export class ProtocolSession {
   readonly socket: ReconnectingSocket;
-  private generation = 0;
+  private generations = 0;
   private link: Link | null = null;
 
   constructor(private readonly d: SessionDeps) {
@@ -90,15 +96,21 @@ export class ProtocolSession {
 
   /** Sends a request if online; returns the connection generation it went out on, or null. */
   writeRequest(frame: RequestFrame): number | null {
+    const generation = this.generation;
+    if (generation === null || !this.write(frame)) return null;
+    return generation;
+  }
+
+  /** The online connection's generation, or null when not online. */
+  get generation(): number | null {
     const link = this.link;
-    if (!link?.online || link.dead || !this.write(frame)) return null;
-    return link.generation;
+    return link?.online && !link.dead ? link.generation : null;
   }
 
   private hello(): void {
     const account = this.d.account();
     if (!account) return;
-    const generation = ++this.generation;
+    const generation = ++this.generations;
     const acks = new AckBatcher(
       (cursor) => {
         account.persistence.mark('cursor');
@@ -125,6 +137,7 @@ export class ProtocolSession {
       this.d.requests.connectionLost(link.generation, `close ${code}`);
     }
     this.d.sender.connectionLost();
+    this.d.writes.connectionLost();
     if (code === CloseCode.unauthorized) {
       this.d.status.set({ state: 'unauthorized', reason: reason || 'token refused' });
       this.d.requests.rejectAll(ClientErrorCode.stopped, 'unauthorized');
@@ -171,6 +184,12 @@ export class ProtocolSession {
         if (this.d.o.processInbox) this.queue(() => this.receive(link, frame), account);
         else if (frame.from === account.user) this.ownEntry(account, frame.id, frame.ts, frame.delivered);
         return;
+      case 'update':
+        if (this.d.o.processInbox) this.queue(() => this.receive(link, frame), account);
+        return;
+      case 'ok':
+        this.d.writes.ok(frame.rid);
+        return;
       case 'synced':
         this.queue(() => this.synced(link, frame.head, frame.gap), account);
         return;
@@ -190,9 +209,17 @@ export class ProtocolSession {
         this.d.events.emit('presence', { user: frame.user, online: frame.online });
         return;
       case 'history':
-      case 'conversations':
+      case 'search':
         if (frame.rid !== undefined) this.d.requests.answer(frame.rid, frame);
         return;
+      case 'conversations':
+      case 'settings': {
+        // Read in inbox order: the counts and lists they carry cover exactly the entries that
+        // arrived before them, so local state fed by those entries is replaced, not added to.
+        const rid = frame.rid;
+        if (rid !== undefined) this.queue(() => this.d.requests.answer(rid, frame), account);
+        return;
+      }
       case 'pong': {
         // Answered in inbox order: when `ping()` resolves, every entry that arrived before the
         // pong has been handed to the listeners (a fence for "nothing else arrives").
@@ -207,8 +234,11 @@ export class ProtocolSession {
   }
 
   private onError(frame: Extract<ServerFrame, { t: 'error' }>): void {
-    if (frame.rid !== undefined && this.d.requests.has(frame.rid)) {
-      this.d.requests.answer(frame.rid, frame);
+    const rid = frame.rid;
+    if (rid !== undefined && this.d.requests.has(rid)) {
+      this.d.requests.answer(rid, frame);
+    } else if (rid !== undefined && this.d.writes.error({ ...frame, rid })) {
+      // a refused write or read mark
     } else if (frame.id !== undefined) {
       this.d.sender.error({ ...frame, id: frame.id });
     } else {
@@ -216,22 +246,27 @@ export class ProtocolSession {
     }
   }
 
-  private receive(link: Link, m: MsgFrame): Promise<void> {
+  private receive(link: Link, e: Entry): Promise<void> {
     const { account } = link;
-    return account.inbox.receive(m, link.generation, {
-      deliver: (entry) => {
-        if (entry.from === account.user) this.ownEntry(account, entry.id, entry.ts, entry.delivered);
-        return this.d.events.deliver(entry);
+    return account.inbox.receive(e, link.generation, {
+      deliver: async (entry) => {
+        if (entry.t === 'msg' && entry.from === account.user)
+          this.ownEntry(account, entry.id, entry.ts, entry.delivered);
+        const ok = await this.d.events.deliver(entry);
+        if (ok) this.d.processed(entry);
+        return ok;
       },
       processed: (cursor) => {
         if (!link.dead) link.acks.processed(cursor);
         else account.persistence.mark('cursor');
       },
-      gaveUp: (entry, failures) =>
+      gaveUp: (entry, failures) => {
+        this.d.processed(entry);
         this.d.events.error(
           ClientErrorCode.listenerGaveUp,
-          `entry ${entry.cursor} failed ${failures} times in a message listener; it now counts as processed`,
-        ),
+          `entry ${entry.cursor} failed ${failures} times in a listener; it now counts as processed`,
+        );
+      },
     });
   }
 
@@ -254,5 +289,6 @@ export class ProtocolSession {
     if (presence.length > 0) this.write({ t: 'presence', users: presence });
     this.d.requests.sendWaiting((frame) => this.writeRequest(frame));
     this.d.sender.pump();
+    this.d.online();
   }
 }

@@ -1,6 +1,8 @@
 import { ErrorCode } from '@pigeon/protocol';
 import * as v from 'valibot';
+import type { WriteItem, WriteOp } from './chat-types.js';
 import type { OutboxItem, Session } from './types.js';
+import type { StoredWrites } from './writes.js';
 
 // Every JSON shape this package reads back from storage, checked through valibot (the codec's
 // schema library) instead of by hand: storage is written by older versions, other tabs and
@@ -13,8 +15,35 @@ const OutboxItemSchema = v.object({
   state: v.picklist(['pending', 'sent', 'delivered', 'failed']),
   createdAt: v.number(),
   ts: v.optional(v.number()),
-  error: v.optional(v.picklist([ErrorCode.badFrame, ErrorCode.tooLarge, ErrorCode.noSuchUser])),
+  error: v.optional(
+    v.picklist([
+      ErrorCode.badFrame,
+      ErrorCode.tooLarge,
+      ErrorCode.noSuchUser,
+      ErrorCode.noSuchMessage,
+      ErrorCode.messageDeleted,
+    ]),
+  ),
   errorMessage: v.optional(v.string()),
+  replyTo: v.optional(v.object({ from: v.string(), id: v.string() })),
+});
+
+const ref = { from: v.string(), id: v.string() };
+const WriteOpSchema = v.variant('t', [
+  v.object({ t: v.literal('edit'), ...ref, body: v.string() }),
+  v.object({ t: v.literal('delete'), ...ref }),
+  v.object({ t: v.literal('hide'), ...ref }),
+  v.object({ t: v.literal('react'), ...ref, emoji: v.nullable(v.string()) }),
+  v.object({ t: v.literal('block'), user: v.string() }),
+  v.object({ t: v.literal('unblock'), user: v.string() }),
+  v.object({ t: v.literal('receipts'), on: v.boolean() }),
+]);
+const WriteItemSchema = v.object({ wid: v.string(), op: WriteOpSchema, createdAt: v.number() });
+const StoredReadsSchema = v.record(v.string(), v.string());
+/** The outer shape only: items are checked one by one below. */
+const StoredWritesSchema = v.object({
+  writes: v.optional(v.array(v.unknown())),
+  reads: v.optional(v.unknown()),
 });
 
 const StoredSessionSchema = v.object({
@@ -46,16 +75,31 @@ export function parseStoredOutbox(text: string | null | undefined): OutboxItem[]
   for (const entry of value) {
     const parsed = v.safeParse(OutboxItemSchema, entry);
     if (!parsed.success) continue;
-    const { ts, error, errorMessage, ...rest } = parsed.output;
+    const { ts, error, errorMessage, replyTo, ...rest } = parsed.output;
     // Optional fields that are absent stay absent (not `undefined`), as the outbox creates them.
     items.push({
       ...rest,
       ...(ts === undefined ? {} : { ts }),
       ...(error === undefined ? {} : { error }),
       ...(errorMessage === undefined ? {} : { errorMessage }),
+      ...(replyTo === undefined ? {} : { replyTo }),
     });
   }
   return items;
+}
+
+/** Reads persisted writes and read marks; like the outbox, a malformed item is dropped alone. */
+export function parseStoredWrites(text: string | null | undefined): StoredWrites {
+  const outer = v.safeParse(StoredWritesSchema, parseJson(text));
+  if (!outer.success) return { writes: [], reads: {} };
+  const { writes, reads } = outer.output;
+  const items: WriteItem[] = [];
+  for (const entry of writes ?? []) {
+    const parsed = v.safeParse(WriteItemSchema, entry);
+    if (parsed.success) items.push({ ...parsed.output, op: parsed.output.op satisfies WriteOp });
+  }
+  const marks = v.safeParse(StoredReadsSchema, reads);
+  return { writes: items, reads: marks.success ? marks.output : {} };
 }
 
 /** Reads a persisted session, or null when absent or malformed. */

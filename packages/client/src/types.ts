@@ -1,4 +1,20 @@
-import type { ConversationItem, Feature, FrameErrorCode, MsgFrame } from '@pigeon/protocol';
+import type {
+  ConversationItem,
+  Feature,
+  FrameErrorCode,
+  MessageRef,
+  MsgFrame,
+  UpdateFrame,
+} from '@pigeon/protocol';
+import type {
+  ChatSettings,
+  ReadStates,
+  SearchOptions,
+  SearchPage,
+  UpdateEvents,
+  WriteFailure,
+  WriteItem,
+} from './chat-types.js';
 
 // Public types of @pigeon/client. Everything here is framework-free and has no DOM or Node
 // types, so the same declarations serve the browser, Node and bots. Keep this file stable:
@@ -100,8 +116,15 @@ export interface Observable<T> {
 
 export type OutboxState = 'pending' | 'sent' | 'delivered' | 'failed';
 
-/** Why a message failed: the server's code, or `bad_frame` / `too_large` found before sending. */
-export type OutboxErrorCode = Extract<FrameErrorCode, 'bad_frame' | 'too_large' | 'no_such_user'>;
+/**
+ * Why a message failed: the server's code, or `bad_frame` / `too_large` found before sending.
+ * `no_such_message` / `message_deleted`: the message it replies to is not in the conversation,
+ * or was deleted for everyone.
+ */
+export type OutboxErrorCode = Extract<
+  FrameErrorCode,
+  'bad_frame' | 'too_large' | 'no_such_user' | 'no_such_message' | 'message_deleted'
+>;
 
 export interface OutboxItem {
   /** The message id (random, UUID v4 format, from `crypto.getRandomValues`), also the `id` of its `msg` entries. */
@@ -118,6 +141,15 @@ export interface OutboxItem {
   error?: OutboxErrorCode;
   /** With `failed`: the server's (or the client's) explanation. */
   errorMessage?: string;
+  /** `reply`: the message this one answers. */
+  replyTo?: MessageRef;
+}
+
+export interface SendOptions {
+  /** A caller-chosen message id (1-64 of `A-Z a-z 0-9 _ -`): resending with it never duplicates. */
+  id?: string;
+  /** `reply`: the message this one answers, in the same conversation (mine or the peer's). */
+  replyTo?: MessageRef;
 }
 
 // ---------------------------------------------------------------- session and requests
@@ -130,6 +162,12 @@ export interface Session {
 export interface HistoryOptions {
   /** Cursor: only entries older than this. Default: the newest. */
   before?: string;
+  /**
+   * `paging`: the oldest `limit` entries newer than this cursor, oldest first (open a
+   * conversation at its first unread message or at a search result; `more`: newer exist).
+   * Not together with `before`.
+   */
+  after?: string;
   /** 1..100, default 50. */
   limit?: number;
 }
@@ -151,7 +189,10 @@ export interface ConversationsPage {
 export interface HistoryPage {
   /** Oldest first. */
   items: MsgFrame[];
-  /** Older entries exist (page on with `before: items[0].cursor`). */
+  /**
+   * Older entries exist (page on with `before: items[0].cursor`); for a page asked with
+   * `after`: newer entries exist (page on with `after: items.at(-1).cursor`).
+   */
   more: boolean;
 }
 
@@ -169,7 +210,7 @@ export interface LogoutOptions {
 
 // ---------------------------------------------------------------- events
 
-export interface ClientEvents {
+export interface ClientEvents extends UpdateEvents {
   /**
    * One mailbox entry (received or sent by this user, live or replayed), each exactly once,
    * in cursor order. The entry is acknowledged only after every listener returned (and, if a
@@ -179,6 +220,15 @@ export interface ClientEvents {
    * (up to `maxListenerFailures` times; then it counts as processed: `listener_gave_up`).
    */
   message: (message: MsgFrame) => void | Promise<void>;
+  /**
+   * One update entry (with features: a read mark, an edit, a reaction...), in the same cursor
+   * order as messages and acknowledged the same way (a listener that throws leaves it unacked).
+   * The same update is then also emitted under its kind (`read`, `seen`, `settings`, `edit`,
+   * `delete`, `hide`, `react`, `block`), typed with its own fields.
+   */
+  update: (update: UpdateFrame) => void | Promise<void>;
+  /** A queued write (edit, delete, react, block...) was refused by the server; it left the queue. */
+  writeFailed: (failure: WriteFailure) => void;
   /** The outbox changed; the argument is the whole outbox, oldest first. */
   outbox: (items: OutboxItem[]) => void;
   /** A message this user sent was acknowledged by a device of `to`. */
@@ -256,11 +306,12 @@ export interface PigeonClient {
    * is random (`crypto.getRandomValues`, works on plain-http origins) unless `options.id` gives one (1-64 of `A-Z a-z 0-9 _ -`): resending
    * with the same id stores nothing twice, which makes scripted retries idempotent.
    */
-  send(to: string, body: string, options?: { id?: string }): OutboxItem;
+  send(to: string, body: string, options?: SendOptions): OutboxItem;
   /** Moves a `failed` message back to `pending`. */
   retry(id: string): void;
   /** Removes a message from the outbox (a pending one is not sent any more, unless already in flight). */
   discard(id: string): void;
+  /** A page of the conversation; `after` needs `paging` (else it rejects `unsupported`). */
   history(withUser: string, options?: HistoryOptions): Promise<HistoryPage>;
   /** Every conversation row, newest first (with `paging`: fetched page by page). */
   conversations(): Promise<ConversationItem[]>;
@@ -275,6 +326,42 @@ export interface PigeonClient {
    * `message` listeners: a fence for "nothing else arrives" without sleeping.
    */
   ping(): Promise<number>;
+  // ---------------------------------------------------------------- chat features (issue 10)
+  // Each needs its feature in `options.features` (else it rejects `unsupported` at once) and
+  // enabled by the server when it goes out (else it fails `unsupported`). Writes are queued
+  // durably with the outbox and sent in order once online; each promise resolves once the
+  // server stored the change (`ok`) and rejects with the server's code when it refused it.
+
+  /** Per conversation: unread count, my read mark, the peer's receipt (`read`). Seeded by `conversations()`. */
+  readonly readStates: Observable<ReadStates>;
+  /** `readReceipts` (`read`) and `blocked` (`block`), loaded after every `synced`, kept current by updates. */
+  readonly settings: Observable<ChatSettings>;
+  /** Writes waiting for the server's `ok`, oldest first (read marks are not listed). */
+  readonly pendingWrites: Observable<readonly WriteItem[]>;
+  /**
+   * `read`: the messages with `peer` up to my entry `upto` were on screen. Marks only move
+   * forward; one per conversation is sent at most every `readIntervalMs`, a newer call replacing
+   * an unsent older one (its promise then resolves with the newer one).
+   */
+  markRead(peer: string, upto: string): Promise<void>;
+  /** `edit`: new text for my message (within 15 minutes of its `ts`); a message still in the outbox is changed there. */
+  edit(ref: MessageRef, body: string): Promise<void>;
+  /** `edit`: delete my message for everyone (same window); one still in the outbox is simply not sent. */
+  deleteForEveryone(ref: MessageRef): Promise<void>;
+  /** `edit`: delete for me (hide on all my devices); mine or the peer's. */
+  hide(ref: MessageRef): Promise<void>;
+  /** `react`: my reaction to a message (one per person), `null` removes it. */
+  react(ref: MessageRef, emoji: string | null): Promise<void>;
+  /** `block`: nothing `user` sends reaches me any more (they are not told). */
+  block(user: string): Promise<void>;
+  unblock(user: string): Promise<void>;
+  /** `read`: send (and so see) read receipts or not, for all my devices. */
+  setReadReceipts(on: boolean): Promise<void>;
+  /** Asks the server for the settings now (`read` / `block`); `settings` is updated too. */
+  refreshSettings(): Promise<ChatSettings>;
+  /** `search`: my messages matching `q`, newest first (in one conversation with `with`). */
+  search(q: string, options?: SearchOptions): Promise<SearchPage>;
+
   /** Tells `to` that this user is typing (throttled; dropped when not online). */
   typing(to: string): void;
   /** Replaces the presence subscription; re-sent after every reconnect. */

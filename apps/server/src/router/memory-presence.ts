@@ -26,7 +26,7 @@ export class MemoryPresence implements Presence {
     this.announce(target.user, false);
   }
 
-  watch(target: PresenceTarget, users: readonly string[]): void {
+  watch(target: PresenceTarget, users: readonly string[]): undefined {
     this.unwatch(target);
     const unique = [...new Set(users)];
     this.watching.set(target, unique);
@@ -39,6 +39,7 @@ export class MemoryPresence implements Presence {
       set.add(target);
       target.deliverPresence(user, this.open.has(user));
     }
+    return undefined;
   }
 
   private unwatch(target: PresenceTarget): void {

@@ -16,8 +16,11 @@ export interface Presence {
   leave(target: PresenceTarget): void;
   /**
    * Replaces the target's watch list: it gets the current state of each user once, then
-   * every change (a change is online ↔ offline; the same state is never repeated).
+   * every change (a change is online ↔ offline; the same state is never repeated). When
+   * that first answer cannot go out at once (it needs Redis), a promise that resolves once
+   * it went out: the connection handles its next frame after it, keeping answers in
+   * request order.
    */
-  watch(target: PresenceTarget, users: readonly string[]): void;
+  watch(target: PresenceTarget, users: readonly string[]): Promise<void> | undefined;
   close(): Promise<void>;
 }

@@ -63,6 +63,8 @@ export class RedisPresence implements Presence {
   private dirty = false;
   private readonly views = new Map<string, View>();
   private readonly watches = new Map<PresenceTarget, Watch>();
+  /** Per target, the answer still on its way (answers go out in the order of the watches). */
+  private readonly answering = new Map<PresenceTarget, Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly link: RedisLink;
   private readonly log: Logger;
@@ -90,6 +92,7 @@ export class RedisPresence implements Presence {
 
   leave(target: PresenceTarget): void {
     this.unwatch(target);
+    this.answering.delete(target);
     const n = this.local.get(target.user);
     if (n === undefined) return;
     if (n > 1) {
@@ -189,31 +192,44 @@ export class RedisPresence implements Presence {
     }
   }
 
-  watch(target: PresenceTarget, users: readonly string[]): void {
+  /**
+   * Answers with the current state of each listed user, in list order, once every one of
+   * them is known (a user no node watched yet costs one subscription and one read). The
+   * promise resolves after the answer went out; the connection handles its next frame
+   * only then, so answers keep the order of the requests. A list replaced before its
+   * answer still gets it (it was applied), then the newer one's.
+   */
+  watch(target: PresenceTarget, users: readonly string[]): Promise<void> | undefined {
     this.unwatch(target);
     const watch: Watch = { users: [...new Set(users)], ready: false };
     this.watches.set(target, watch);
+    const views: View[] = [];
     const unknown: View[] = [];
     for (const user of watch.users) {
       const view = this.views.get(user) ?? this.openView(user);
       view.watchers.add(target);
+      views.push(view);
       if (!view.known) unknown.push(view);
     }
-    if (unknown.length === 0) {
-      this.deliverInitial(target, watch);
-      return;
+    const earlier = this.answering.get(target);
+    if (unknown.length === 0 && !earlier) {
+      this.answer(target, watch, views);
+      return undefined;
     }
-    void this.load(unknown).then(() => {
-      if (this.watches.get(target) === watch) this.deliverInitial(target, watch);
+    const answered = Promise.all([earlier, unknown.length > 0 ? this.load(unknown) : undefined]).then(() =>
+      this.answer(target, watch, views),
+    );
+    this.answering.set(target, answered);
+    void answered.then(() => {
+      if (this.answering.get(target) === answered) this.answering.delete(target);
     });
+    return answered;
   }
 
-  private deliverInitial(target: PresenceTarget, watch: Watch): void {
+  /** The states of `views` as they are now; from then on the watch (if still current) gets changes. */
+  private answer(target: PresenceTarget, watch: Watch, views: View[]): void {
     watch.ready = true;
-    for (const user of watch.users) {
-      const view = this.views.get(user);
-      if (view) target.deliverPresence(user, view.online);
-    }
+    for (const view of views) target.deliverPresence(view.user, view.online);
   }
 
   private openView(user: string): View {
@@ -348,6 +364,7 @@ export class RedisPresence implements Presence {
     for (const user of this.views.keys()) this.link.unsubscribe(this.link.key('pc', user));
     this.views.clear();
     this.watches.clear();
+    this.answering.clear();
     // A clean shutdown takes this node's users offline now instead of after the TTL.
     try {
       const drop = async (): Promise<void> => {

@@ -72,8 +72,16 @@ export class PgClient {
   private probe: Promise<boolean> | null = null;
   private lastGood = 0;
   private readonly up: Gauge;
+  /**
+   * The health probe's own connection, outside the pool: a pool busy with replays and
+   * commits must not make a working node look dead to its load balancer.
+   */
+  private probeConn: pg.Client | null = null;
+  private closed = false;
+  private readonly url: string;
 
   constructor(opts: PgClientOptions) {
+    this.url = opts.url;
     const registers = opts.registry ? [opts.registry] : [];
     this.pool = new pg.Pool({
       connectionString: opts.url,
@@ -98,10 +106,14 @@ export class PgClient {
       errors.inc();
       opts.onError?.(err);
     });
+    const self = this;
     this.up = new Gauge({
       name: 'pigeon_db_up',
-      help: 'PostgreSQL answered the last health probe (1) or not (0)',
+      help: 'PostgreSQL answers the health probe (1) or not (0); a scrape probes when the last answer is over a second old',
       registers,
+      async collect() {
+        await self.healthy();
+      },
     });
     const pool = this.pool;
     new Gauge({
@@ -208,18 +220,53 @@ export class PgClient {
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
     });
-    const query = this.pool.query('SELECT 1').then(
-      () => true,
-      () => false,
-    );
+    // A kept connection may have died with a server restart since the last probe: one
+    // retry on a fresh connection tells that apart from PostgreSQL being down.
+    const reused = this.probeConn !== null;
+    const query = this.probeQuery()
+      .catch((err: unknown) => {
+        if (!reused) throw err;
+        this.dropProbeConn();
+        return this.probeQuery();
+      })
+      .then(
+        () => true,
+        () => false,
+      );
     const ok = await Promise.race([query, timeout]);
     clearTimeout(timer);
+    // A connection that failed or hung is dropped; the next probe opens a new one.
+    if (!ok) this.dropProbeConn();
     this.up.set(ok ? 1 : 0);
     if (ok) this.lastGood = Date.now();
     return ok;
   }
 
+  private async probeQuery(): Promise<void> {
+    if (this.closed) throw new Error('closed');
+    if (!this.probeConn) {
+      const conn = new pg.Client({
+        connectionString: this.url,
+        connectionTimeoutMillis: PROBE_TIMEOUT_MS,
+        application_name: 'pigeon-health',
+      });
+      // Errors surface through the failing query; without a listener they would be uncaught.
+      conn.on('error', () => {});
+      this.probeConn = conn;
+      await conn.connect();
+    }
+    await this.probeConn.query('SELECT 1');
+  }
+
+  private dropProbeConn(): void {
+    const conn = this.probeConn;
+    this.probeConn = null;
+    conn?.end().catch(() => {});
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    this.dropProbeConn();
     await this.pool.end();
   }
 }

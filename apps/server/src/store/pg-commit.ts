@@ -1,44 +1,25 @@
-import type { MessageRef, ReplyQuote } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
-import type { FeatureOp } from './feature-types.js';
-import type { PgClient, PgConn } from './pg-client.js';
-import { searchWords } from './pg-feature-schema.js';
-import { type PgBox, PgFeatureTx } from './pg-features.js';
-import type { Admit, AdmitOp, MsgEntry, OpResult, Receipt, SendOp, SendRefusal, StoreOp } from './store.js';
+import type { PgClient } from './pg-client.js';
+import type { Admit, Entry, OpResult, Receipt, SendOp, SendRefusal, StoreOp } from './store.js';
 
 /** A locked user row as the group commit sees it while it assigns sequence numbers. */
-type Box = PgBox;
+interface Box {
+  tag: string;
+  head: number;
+  delivered: number;
+  dirty: boolean;
+}
 
 /** Columns of one insert statement, one array per column (sent as `unnest` parameters). */
 interface Inserts {
   sender: string[];
   id: string[];
   recipient: string[];
+  conv: number[];
   body: string[];
   ts: number[];
-  /** The recipient's entry; null when the recipient blocks the sender (no entry there). */
-  toSeq: (number | null)[];
-  /** The sender's entry; null for a message to oneself (one entry). */
-  fromSeq: (number | null)[];
-  replyFrom: (string | null)[];
-  replyId: (string | null)[];
-  /** Search tokens (pg-feature-schema.ts searchWords). */
-  words: string[];
-}
-
-function noInserts(): Inserts {
-  return {
-    sender: [],
-    id: [],
-    recipient: [],
-    body: [],
-    ts: [],
-    toSeq: [],
-    fromSeq: [],
-    replyFrom: [],
-    replyId: [],
-    words: [],
-  };
+  sseq: number[];
+  rseq: number[];
 }
 
 /** Statement texts, prepared once per connection under these names. */
@@ -46,35 +27,22 @@ const LOCK_USERS = `SELECT id, tag, head_seq, delivered_seq FROM users WHERE id 
   ORDER BY id FOR UPDATE`;
 const FIND_SENT = `SELECT sender, id, ts FROM messages
   WHERE (sender, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
-// Every message and both of its entries in one statement; the entries find their
-// message's rowid through (sender, id), which is unique. A recipient who blocks the sender
-// gets no entry (to_seq null: recipient_seq 0, one reference).
+// Both directions of a pair share its conv: the (lo, hi) row exists once any message does.
+const FIND_CONVS = `SELECT owner AS lo, peer AS hi, conv FROM conversations
+  WHERE (owner, peer) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+// Ids for the pairs this batch may start; those it does not use are gaps (harmless).
+const NEW_CONVS = `SELECT nextval('conv_ids') AS conv FROM generate_series(1, $1::int)`;
+// In op order, so rowids grow with seqs within every mailbox.
 const INSERT_MESSAGES = `
-  WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
-        $8::text[], $9::text[], $10::text[])
-      AS t(sender, id, recipient, body, ts, to_seq, from_seq, reply_from, reply_id, words)
-  ), m AS (
-    INSERT INTO messages (sender, id, recipient, body, ts, recipient_seq, sender_seq, refs, reply_from, reply_id, search)
-    SELECT sender, id, recipient, body, ts, COALESCE(to_seq, 0), COALESCE(from_seq, to_seq),
-      (to_seq IS NOT NULL)::int + (from_seq IS NOT NULL)::int, reply_from, reply_id,
-      array_to_tsvector(string_to_array(words, ' '))
-    FROM input
-    RETURNING rowid, sender, id
-  )
-  INSERT INTO entries (owner, seq, peer, msg, ts)
-  SELECT i.recipient, i.to_seq, i.sender, m.rowid, i.ts FROM input i JOIN m USING (sender, id)
-  WHERE i.to_seq IS NOT NULL
-  UNION ALL
-  SELECT i.sender, i.from_seq, i.recipient, m.rowid, i.ts FROM input i JOIN m USING (sender, id)
-  WHERE i.from_seq IS NOT NULL`;
-// The recipient of each message a batch's feature writes and replies name: their mailboxes
-// get updates, so their rows are locked with the others (a message's parties never change).
-const PARTIES = `SELECT recipient FROM messages
-  WHERE (sender, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
-// Which recipients of the batch's sends block their sender.
-const BLOCKED_SENDS = `SELECT blocker, blocked FROM blocks
-  WHERE (blocker, blocked) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+  INSERT INTO messages (sender, id, recipient, conv, body, ts, sseq, rseq)
+  SELECT sender, id, recipient, conv, body, ts, sseq, rseq
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[])
+    WITH ORDINALITY AS t(sender, id, recipient, conv, body, ts, sseq, rseq, ord)
+  ORDER BY ord`;
+const SET_LAST = `
+  INSERT INTO conversations (owner, peer, conv, last_seq)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+  ON CONFLICT (owner, peer) DO UPDATE SET last_seq = GREATEST(conversations.last_seq, EXCLUDED.last_seq)`;
 const UPDATE_MAILBOXES = `
   UPDATE users u SET head_seq = v.head, delivered_seq = v.delivered
   FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, head, delivered)
@@ -84,134 +52,112 @@ const UPDATE_MAILBOXES = `
 const RECEIPTS = `
   SELECT a.ord::int AS ord, m.sender, m.id
   FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS a(owner, lo, hi, ord)
-  JOIN entries e ON e.owner = a.owner AND e.seq > a.lo AND e.seq <= a.hi
-  JOIN messages m ON m.rowid = e.msg
-  WHERE m.recipient = a.owner AND m.sender <> a.owner
-  ORDER BY a.ord, e.seq`;
+  JOIN messages m ON m.recipient = a.owner AND m.rseq > a.lo AND m.rseq <= a.hi
+  WHERE m.sender <> a.owner
+  ORDER BY a.ord, m.rseq`;
+
+/** `lo\nhi` of an unordered pair of users. */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\n${b}` : `${b}\n${a}`;
+}
 
 /**
  * One group commit on PostgreSQL = one transaction in two pipelined round trips:
  *  1. BEGIN, lock every user row the batch touches in ONE statement ordered by id (two nodes
  *     committing A→B and B→A at once take the locks in the same order, so they queue
- *     instead of deadlocking), and read which (from, id) already exist. Under the sender's
- *     row lock that answer cannot change before COMMIT: no other node stores the same id
- *     in between.
+ *     instead of deadlocking), read which (from, id) already exist and the conversation ids
+ *     of pairs this node has not cached, and draw ids for the pairs that may be new. Under
+ *     the two users' row locks none of that can change before COMMIT.
  *  2. `admit` (the rate limit; a Redis round trip in a cluster) decides the sends that
  *     passed; then, with sequence numbers taken from the locked heads, one statement
- *     inserts every message and both of its entries, one writes the heads and delivered
- *     marks, one reads the receipts the acks cause, and COMMIT goes right behind them.
+ *     inserts every message (one row in both mailboxes), one moves the conversations' newest
+ *     seq, one writes the heads and delivered marks, one reads the receipts the acks cause,
+ *     and COMMIT goes right behind them.
  * COMMIT runs with synchronous_commit on (pg-client.ts): the promise resolves only once the
  * commit record is flushed, so `sent` is never said about anything a crash could lose.
  *
  * Sequence numbers come from `users.head_seq` under that row lock, not from a sequence:
  * they are handed out in commit order, so a reader that saw seq n committed has seen every
  * seq below it.
- *
- * Chat-feature writes and replies (issue 10) need the state of messages, marks and blocks:
- * their rules run statement by statement in the same transaction (PgFeatureTx), in op
- * order, after the messages queued before them are inserted, so a write sees what the
- * batch did before it (a reply to a message stored earlier in the batch, a reaction
- * removed right after it was set). Batches without them keep the two round trips.
  */
 export async function groupCommit(
   db: PgClient,
   ops: readonly StoreOp[],
   admit: Admit,
   now: () => number,
-  knownTag: (user: string, tag: string) => void,
+  cache: CommitCache,
 ): Promise<OpResult[]> {
   const userIds = new Set<string>();
   const dupFrom: string[] = [];
   const dupId: string[] = [];
-  const pairs = { blocker: [] as string[], blocked: [] as string[] };
-  const refs: MessageRef[] = [];
+  const unknownPairs = new Map<string, [string, string]>();
   for (const op of ops) {
     if (op.kind === 'send') {
       userIds.add(op.from);
       userIds.add(op.to);
       dupFrom.push(op.from);
       dupId.push(op.id);
-      if (op.from !== op.to) {
-        pairs.blocker.push(op.to);
-        pairs.blocked.push(op.from);
-      }
-      if (op.replyTo) refs.push(op.replyTo);
+      const key = pairKey(op.from, op.to);
+      if (!cache.convs.has(key)) unknownPairs.set(key, op.from < op.to ? [op.from, op.to] : [op.to, op.from]);
     } else {
       userIds.add(op.user);
-      if (op.kind === 'read') userIds.add(op.with);
-      else if (op.kind === 'block') userIds.add(op.target);
-      else if (op.kind !== 'ack' && op.kind !== 'receipts') {
-        userIds.add(op.ref.from);
-        refs.push(op.ref);
-      }
     }
   }
-  if (refs.length > 0) {
-    const parties = await db.query<{ recipient: string }>({
-      name: 'pigeon_parties',
-      text: PARTIES,
-      values: [refs.map((r) => r.from), refs.map((r) => r.id)],
-    });
-    for (const p of parties) userIds.add(p.recipient);
-  }
   const ids = [...userIds];
+  const pairs = [...unknownPairs.values()];
   return db.transaction(async ({ conn, begun, commit }) => {
-    const [, lockedRes, existingRes, blockedRes] = await Promise.all([
+    const [, lockedRes, existingRes, convRes, newRes] = await Promise.all([
       begun,
       conn.query({ name: 'pigeon_lock_users', text: LOCK_USERS, values: [ids] }),
       dupFrom.length === 0
         ? null
         : conn.query({ name: 'pigeon_find_sent', text: FIND_SENT, values: [dupFrom, dupId] }),
-      pairs.blocker.length === 0
+      pairs.length === 0
         ? null
         : conn.query({
-            name: 'pigeon_blocked_sends',
-            text: BLOCKED_SENDS,
-            values: [pairs.blocker, pairs.blocked],
+            name: 'pigeon_find_convs',
+            text: FIND_CONVS,
+            values: [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
           }),
+      pairs.length === 0
+        ? null
+        : conn.query({ name: 'pigeon_new_convs', text: NEW_CONVS, values: [pairs.length] }),
     ]);
     const locked = lockedRes.rows as { id: string; tag: string; head_seq: number; delivered_seq: number }[];
     const existing = (existingRes?.rows ?? []) as { sender: string; id: string; ts: number }[];
+    // Conversation ids: cached, found, or drawn for a pair's first message.
+    const convs = new Map<string, number>();
+    for (const r of (convRes?.rows ?? []) as { lo: string; hi: string; conv: number }[]) {
+      convs.set(`${r.lo}\n${r.hi}`, r.conv);
+    }
+    const fresh = ((newRes?.rows ?? []) as { conv: number }[]).map((r) => r.conv);
+    const convOf = (a: string, b: string): number => {
+      const key = pairKey(a, b);
+      let conv = cache.convs.get(key) ?? convs.get(key);
+      if (conv === undefined) {
+        conv = fresh.pop()!;
+        convs.set(key, conv);
+      }
+      return conv;
+    };
     const boxes = new Map<string, Box>();
     for (const row of locked) {
       boxes.set(row.id, { tag: row.tag, head: row.head_seq, delivered: row.delivered_seq, dirty: false });
-      knownTag(row.id, row.tag);
+      cache.tags.set(row.id, row.tag);
     }
     const stored = new Map<string, number>();
     for (const row of existing) stored.set(`${row.sender}\n${row.id}`, row.ts);
-    const blocked = new Set<string>();
-    for (const row of (blockedRes?.rows ?? []) as { blocker: string; blocked: string }[]) {
-      blocked.add(`${row.blocker}\n${row.blocked}`);
-    }
-    const ts = now();
-    const features = new PgFeatureTx(conn, boxes, ts, blocked);
 
-    // The spec's order: duplicate, then recipient (then a reply's original), then the
-    // other checks of a feature write; only what passes asks the limiter. A repeat of a
-    // (from, id) within the batch is answered as its first occurrence is; a write about
-    // something an earlier op of the batch may change is decided when applied.
+    // The spec's order: duplicate, then recipient; only sends passing both ask the limiter.
+    // A repeat of a (from, id) within the batch is answered as its first occurrence is.
     const early: (OpResult | null)[] = new Array(ops.length).fill(null);
     const firstOf = new Map<string, number>();
     const twinOf = new Map<number, number>();
-    const eligible: AdmitOp[] = [];
+    const eligible: SendOp[] = [];
     const eligibleAt: number[] = [];
-    const touched = new Set<string>();
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
-      if (op.kind === 'ack') continue;
-      if (op.kind !== 'send') {
-        const keys = featureKeys(op);
-        const verdict = keys.some((k) => touched.has(k)) ? 'go' : await features.verdict(op);
-        if (verdict === 'go') {
-          eligible.push(op);
-          eligibleAt.push(i);
-          for (const k of keys) touched.add(k);
-        } else {
-          early[i] =
-            verdict === 'unchanged' ? { kind: 'unchanged' } : { kind: 'rejected', code: verdict.code };
-        }
-        continue;
-      }
+      if (op.kind !== 'send') continue;
       const key = `${op.from}\n${op.id}`;
       const first = firstOf.get(key);
       const ts = stored.get(key);
@@ -221,17 +167,9 @@ export async function groupCommit(
       // deleted); answering no_such_user keeps the rest of the batch alive anyway.
       else if (!boxes.has(op.to) || !boxes.has(op.from)) early[i] = { kind: 'no_such_user' };
       else {
-        const refusal =
-          op.replyTo && !touched.has(`m:${op.replyTo.from}\n${op.replyTo.id}`)
-            ? await features.replyCheck(op.from, op.to, op.replyTo)
-            : null;
-        if (refusal) early[i] = { kind: 'rejected', code: refusal };
-        else {
-          firstOf.set(key, i);
-          eligible.push(op);
-          eligibleAt.push(i);
-          touched.add(`m:${key}`);
-        }
+        firstOf.set(key, i);
+        eligible.push(op);
+        eligibleAt.push(i);
       }
     }
     // Rejecting here rolls the transaction back: the commit rejects and stores nothing.
@@ -239,14 +177,18 @@ export async function groupCommit(
     const refusalAt = new Map<number, SendRefusal | null>();
     for (let k = 0; k < eligibleAt.length; k++) refusalAt.set(eligibleAt[k]!, refusals[k] ?? null);
 
-    let ins = noInserts();
-    /** Inserts the messages queued so far, so the statements after see them. */
-    const flush = async (): Promise<void> => {
-      if (ins.sender.length === 0) return;
-      const batch = ins;
-      ins = noInserts();
-      await insertMessages(conn, batch);
+    const ins: Inserts = {
+      sender: [],
+      id: [],
+      recipient: [],
+      conv: [],
+      body: [],
+      ts: [],
+      sseq: [],
+      rseq: [],
     };
+    /** (owner, peer) → [conv, newest seq] of the conversations this batch writes to. */
+    const lasts = new Map<string, [string, string, number, number]>();
     const acks = { owner: [] as string[], lo: [] as number[], hi: [] as number[] };
     const ackReceipts: Receipt[][] = [];
     const results: OpResult[] = [];
@@ -274,35 +216,33 @@ export async function groupCommit(
         const receipts: Receipt[] = [];
         ackReceipts.push(receipts);
         results.push({ kind: 'acked', changed: true, receipts });
-      } else if (op.kind === 'send') {
-        const refusal = refusalAt.get(i) ?? null;
-        let quotes: [ReplyQuote, ReplyQuote] | null = null;
-        if (op.replyTo) {
-          // Checked again after what the batch stored or deleted before it.
-          await flush();
-          const code = await features.replyCheck(op.from, op.to, op.replyTo);
-          if (code) {
-            results.push({ kind: 'rejected', code });
-            continue;
-          }
-          if (!refusal)
-            quotes = [
-              await features.quoteFor(op.to, op.replyTo),
-              await features.quoteFor(op.from, op.replyTo),
-            ];
-        }
-        results.push(
-          refusal ? { kind: 'refused', refusal } : applySend(op, boxes, ins, ts, features, quotes),
-        );
       } else {
-        await flush();
-        results.push(await applyFeature(features, op, refusalAt.get(i) ?? null));
+        const refusal = refusalAt.get(i) ?? null;
+        results.push(
+          refusal ? { kind: 'refused', refusal } : applySend(op, boxes, ins, lasts, convOf, now()),
+        );
       }
     }
-    await flush();
 
     // Sent back to back on the connection (pipelined), COMMIT last.
     const writes: Promise<unknown>[] = [];
+    if (ins.sender.length > 0) {
+      writes.push(
+        conn.query({
+          name: 'pigeon_insert_messages',
+          text: INSERT_MESSAGES,
+          values: [ins.sender, ins.id, ins.recipient, ins.conv, ins.body, ins.ts, ins.sseq, ins.rseq],
+        }),
+      );
+      const l = [...lasts.values()];
+      writes.push(
+        conn.query({
+          name: 'pigeon_set_last',
+          text: SET_LAST,
+          values: [l.map((x) => x[0]), l.map((x) => x[1]), l.map((x) => x[2]), l.map((x) => x[3])],
+        }),
+      );
+    }
     const dirty = [...boxes].filter(([, b]) => b.dirty);
     if (dirty.length > 0) {
       writes.push(
@@ -328,87 +268,46 @@ export async function groupCommit(
     for (const r of receiptRows ? (await receiptRows).rows : []) {
       ackReceipts[r.ord - 1]!.push({ sender: r.sender, id: r.id, to: acks.owner[r.ord - 1]! });
     }
+    // Committed: the pairs' ids are permanent now (a rolled-back batch caches none).
+    for (const [key, conv] of convs) cache.convs.set(key, conv);
     return results;
   });
 }
 
-function insertMessages(conn: PgConn, ins: Inserts): Promise<unknown> {
-  return conn.query({
-    name: 'pigeon_insert_messages',
-    text: INSERT_MESSAGES,
-    values: [
-      ins.sender,
-      ins.id,
-      ins.recipient,
-      ins.body,
-      ins.ts,
-      ins.toSeq,
-      ins.fromSeq,
-      ins.replyFrom,
-      ins.replyId,
-      ins.words,
-    ],
-  });
+/** What a node keeps between commits: mailbox tags and conversation ids never change. */
+export interface CommitCache {
+  tags: Map<string, string>;
+  /** pairKey → conv. */
+  convs: Map<string, number>;
 }
 
-/** A feature write in its turn: decided from the state the batch left, applied when admitted. */
-async function applyFeature(
-  features: PgFeatureTx,
-  op: FeatureOp,
-  refusal: SendRefusal | null,
-): Promise<OpResult> {
-  const verdict = await features.verdict(op);
-  if (verdict === 'unchanged') return { kind: 'unchanged' };
-  if (verdict !== 'go') return { kind: 'rejected', code: verdict.code };
-  if (refusal) return { kind: 'refused', refusal };
-  return features.apply(op);
-}
-
-/** What a feature write reads and changes, for ordering the checks of one batch (as sqlite-writer.ts). */
-function featureKeys(op: FeatureOp): string[] {
-  switch (op.kind) {
-    case 'read':
-      return [`k:${op.user}\n${op.with}`];
-    case 'receipts':
-      return [`r:${op.user}`];
-    case 'block':
-      return [`b:${op.user}`];
-    default:
-      return [`m:${op.ref.from}\n${op.ref.id}`];
-  }
-}
-
-/** Assigns an admitted send its sequence numbers and queues its rows. */
+/** Assigns an admitted send its sequence numbers and conversation, and queues its row. */
 function applySend(
   op: SendOp,
   boxes: Map<string, Box>,
   ins: Inserts,
+  lasts: Map<string, [string, string, number, number]>,
+  convOf: (a: string, b: string) => number,
   ts: number,
-  features: PgFeatureTx,
-  quotes: [ReplyQuote, ReplyQuote] | null,
 ): OpResult {
   const to = boxes.get(op.to)!;
   const from = boxes.get(op.from)!;
   const self = op.from === op.to;
-  // A message to someone who blocks the sender stays in the sender's mailbox only.
-  const delivered = self || !features.blocks(op.to, op.from);
-  let toSeq: number | null = null;
-  if (delivered) {
-    toSeq = ++to.head;
-    to.dirty = true;
-  }
-  const fromSeq = self ? null : ++from.head;
+  const rseq = ++to.head;
+  to.dirty = true;
+  const sseq = self ? rseq : ++from.head;
   from.dirty = true;
+  const conv = convOf(op.from, op.to);
   ins.sender.push(op.from);
   ins.id.push(op.id);
   ins.recipient.push(op.to);
+  ins.conv.push(conv);
   ins.body.push(op.body);
   ins.ts.push(ts);
-  ins.toSeq.push(toSeq);
-  ins.fromSeq.push(fromSeq);
-  ins.replyFrom.push(op.replyTo?.from ?? null);
-  ins.replyId.push(op.replyTo?.id ?? null);
-  ins.words.push(searchWords(op.body));
+  ins.sseq.push(sseq);
+  ins.rseq.push(rseq);
+  lasts.set(`${op.to}\n${op.from}`, [op.to, op.from, conv, rseq]);
+  if (!self) lasts.set(`${op.from}\n${op.to}`, [op.from, op.to, conv, sseq]);
   const base = {
     t: 'msg' as const,
     id: op.id,
@@ -417,21 +316,12 @@ function applySend(
     body: op.body,
     ts,
     delivered: false,
-    // Nobody's read mark covers a new message; one to oneself is always read.
-    read: self,
   };
-  const entries: MsgEntry[] = [];
-  if (toSeq !== null) {
-    const frame = { ...base, cursor: encodeCursor(to.tag, toSeq), ...(quotes ? { replyTo: quotes[0] } : {}) };
-    entries.push({ owner: op.to, seq: toSeq, frame });
-  }
-  if (fromSeq !== null) {
-    const frame = {
-      ...base,
-      cursor: encodeCursor(from.tag, fromSeq),
-      ...(quotes ? { replyTo: quotes[1] } : {}),
-    };
-    entries.push({ owner: op.from, seq: fromSeq, frame });
+  const entries: Entry[] = [
+    { owner: op.to, seq: rseq, frame: { ...base, cursor: encodeCursor(to.tag, rseq) } },
+  ];
+  if (!self) {
+    entries.push({ owner: op.from, seq: sseq, frame: { ...base, cursor: encodeCursor(from.tag, sseq) } });
   }
   return { kind: 'stored', ts, entries };
 }

@@ -1,13 +1,10 @@
 import crypto from 'node:crypto';
-import type { ConversationItem, MsgFrame, UpdateKind } from '@pigeon/protocol';
+import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import type { Registry } from 'prom-client';
 import { encodeCursor } from './cursor.js';
-import type { BlockRelations, SearchQuery, SearchResult, UserSettings } from './feature-types.js';
 import { PgClient } from './pg-client.js';
-import { groupCommit } from './pg-commit.js';
-import { blockRelations, search, settings, viewHead } from './pg-feature-reads.js';
+import { type CommitCache, groupCommit } from './pg-commit.js';
 import { sweepRetention } from './pg-retention.js';
-import { COLUMNS, type EntryRow, entryFrame, JOINS, type UpdateRow, updateRowFrame } from './pg-rows.js';
 import { migrate } from './pg-schema.js';
 import type {
   Admit,
@@ -47,25 +44,65 @@ interface UserRow {
   token_epoch: number;
 }
 
-// Entries hidden by their owner (delete for me) are left out of everything read for them.
-const READ_RANGE = `SELECT ${COLUMNS} FROM entries e ${JOINS}
-  WHERE e.owner = $1 AND e.seq > $2 AND e.seq <= $3 AND NOT e.hidden ORDER BY e.seq LIMIT $4`;
-// A mailbox's update entries, merged with its messages by seq (PROTOCOL.md "Updates").
-const READ_UPDATES = `SELECT seq, ts, data FROM updates
-  WHERE owner = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`;
-const HISTORY = `SELECT ${COLUMNS} FROM entries e ${JOINS}
-  WHERE e.owner = $1 AND e.peer = $2 AND e.seq < $3 AND NOT e.hidden ORDER BY e.seq DESC LIMIT $4`;
-const HISTORY_AFTER = `SELECT ${COLUMNS} FROM entries e ${JOINS}
-  WHERE e.owner = $1 AND e.peer = $2 AND e.seq > $3 AND NOT e.hidden ORDER BY e.seq LIMIT $4`;
-// The newest entry per peer from the (owner, peer, seq) index, like SQLite's; with the
-// read mark and what is unread after it (PROTOCOL.md "Read").
-const CONVERSATIONS = `SELECT last.peer, ${COLUMNS}, COALESCE(k.read_upto, 0) AS read_upto,
-  CASE WHEN last.peer = $1 THEN 0 ELSE (SELECT count(*)::int FROM entries ue JOIN messages um ON um.rowid = ue.msg
-    WHERE ue.owner = $1 AND ue.peer = last.peer AND ue.seq > COALESCE(k.read_upto, 0) AND NOT ue.hidden
-      AND um.sender = last.peer) END AS unread
-  FROM (SELECT peer, MAX(seq) AS seq FROM entries WHERE owner = $1 AND NOT hidden GROUP BY peer) last
-  JOIN entries e ON e.owner = $1 AND e.seq = last.seq ${JOINS}
-  WHERE last.seq < $2 ORDER BY e.seq DESC LIMIT $3`;
+interface EntryRow {
+  seq: number;
+  sender: string;
+  id: string;
+  recipient: string;
+  body: string;
+  ts: number;
+  delivered: boolean;
+}
+
+/*
+ * The reads, on the one-row-per-message layout (pg-schema.ts), mirroring sqlite-reader.ts.
+ * `$1` is always the mailbox's owner. An entry's seq in that mailbox is `rseq` when the
+ * owner received it, else `sseq`; `delivered` compares the recipient's delivered mark.
+ */
+const OWN_SEQ = 'CASE WHEN m.recipient = $1 THEN m.rseq ELSE m.sseq END';
+const ROW = `${OWN_SEQ} AS seq, m.sender, m.id, m.recipient, m.body, m.ts,
+  (SELECT r.delivered_seq FROM users r WHERE r.id = m.recipient) >= m.rseq AS delivered`;
+/** The owner's removed_upto: entries at or below it are gone. */
+const REMOVED = '(SELECT removed_upto FROM users WHERE id = $1)';
+
+// A mailbox's entries in seq order: its received messages merged with its sent ones.
+const READ_RANGE = `
+  SELECT * FROM (
+    SELECT m.rseq AS seq, m.sender, m.id, m.recipient, m.body, m.ts,
+      (SELECT delivered_seq FROM users WHERE id = $1) >= m.rseq AS delivered
+    FROM messages m WHERE m.recipient = $1 AND m.rseq > GREATEST($2, ${REMOVED}) AND m.rseq <= $3
+    UNION ALL
+    SELECT m.sseq, m.sender, m.id, m.recipient, m.body, m.ts,
+      (SELECT r.delivered_seq FROM users r WHERE r.id = m.recipient) >= m.rseq
+    FROM messages m WHERE m.sender = $1 AND m.sseq > GREATEST($2, ${REMOVED}) AND m.sseq <= $3 AND m.recipient <> $1
+  ) x ORDER BY seq LIMIT $4`;
+// History pages the pair's conversation by rowid (rowid order is seq order in a mailbox):
+// the bound is the rowid of the mailbox's last entry before `$3` (first after, forward).
+const CONV = '(SELECT conv FROM conversations WHERE owner = $1 AND peer = $2)';
+const HISTORY = `
+  SELECT ${ROW} FROM messages m
+  WHERE m.conv = ${CONV} AND ${OWN_SEQ} > ${REMOVED}
+    AND m.rowid <= GREATEST(
+      (SELECT rowid FROM messages WHERE recipient = $1 AND rseq < $3 ORDER BY rseq DESC LIMIT 1),
+      (SELECT rowid FROM messages WHERE sender = $1 AND sseq < $3 ORDER BY sseq DESC LIMIT 1))
+  ORDER BY m.rowid DESC LIMIT $4`;
+const HISTORY_AFTER = `
+  SELECT ${ROW} FROM messages m
+  WHERE m.conv = ${CONV} AND ${OWN_SEQ} > ${REMOVED}
+    AND m.rowid >= LEAST(
+      (SELECT rowid FROM messages WHERE recipient = $1 AND rseq > $3 ORDER BY rseq LIMIT 1),
+      (SELECT rowid FROM messages WHERE sender = $1 AND sseq > $3 ORDER BY sseq LIMIT 1))
+  ORDER BY m.rowid LIMIT $4`;
+// Newest first from the conversations table, each row with the message at its newest seq.
+const CONVERSATIONS = `
+  SELECT c.peer, x.* FROM conversations c
+  CROSS JOIN LATERAL (
+    SELECT ${ROW} FROM messages m
+    WHERE (m.recipient = $1 AND m.rseq = c.last_seq) OR (m.sender = $1 AND m.sseq = c.last_seq AND m.recipient <> $1)
+    LIMIT 1
+  ) x
+  WHERE c.owner = $1 AND c.last_seq < $2 AND c.last_seq > ${REMOVED}
+  ORDER BY c.last_seq DESC LIMIT $3`;
 
 /**
  * The durable store on PostgreSQL: the system of record shared by every node of a cluster.
@@ -74,8 +111,9 @@ const CONVERSATIONS = `SELECT last.peer, ${COLUMNS}, COALESCE(k.read_upto, 0) AS
  */
 export class PgStore implements Store {
   private readonly now: () => number;
-  /** Mailbox tags never change and users are never deleted: cache them. */
-  private readonly tags = new Map<string, string>();
+  /** Mailbox tags and conversation ids never change (users are never deleted): cached. */
+  private readonly cache: CommitCache = { tags: new Map(), convs: new Map() };
+  private readonly tags = this.cache.tags;
   private closed = false;
 
   private constructor(
@@ -205,7 +243,7 @@ export class PgStore implements Store {
   /** One group commit = one transaction; see pg-commit.ts. */
   async commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]> {
     if (this.closed) throw new Error('store is closed');
-    return groupCommit(this.db, ops, admit, this.now, (user, tag) => this.tags.set(user, tag));
+    return groupCommit(this.db, ops, admit, this.now, this.cache);
   }
 
   private async tagOf(user: string): Promise<string> {
@@ -221,32 +259,28 @@ export class PgStore implements Store {
   }
 
   private frame(tag: string, r: EntryRow): MsgFrame {
-    return entryFrame(tag, r);
+    return {
+      t: 'msg',
+      cursor: encodeCursor(tag, r.seq),
+      id: r.id,
+      from: r.sender,
+      to: r.recipient,
+      body: r.body,
+      ts: r.ts,
+      delivered: r.delivered,
+    };
   }
 
   async readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Entry[]> {
-    const values = [user, afterSeq, uptoSeq, limit];
-    const [tag, rows, updates] = await Promise.all([
+    const [tag, rows] = await Promise.all([
       this.tagOf(user),
-      this.db.query<EntryRow>({ name: 'pigeon_read_range', text: READ_RANGE, values }),
-      this.db.query<UpdateRow>({ name: 'pigeon_read_updates', text: READ_UPDATES, values }),
+      this.db.query<EntryRow>({
+        name: 'pigeon_read_range',
+        text: READ_RANGE,
+        values: [user, afterSeq, uptoSeq, limit],
+      }),
     ]);
-    // Both are in seq order: merge them, the first `limit` in all.
-    const entries: Entry[] = [];
-    let i = 0;
-    let j = 0;
-    while (entries.length < limit && (i < rows.length || j < updates.length)) {
-      const r = rows[i];
-      const u = updates[j];
-      if (r && (!u || r.seq < u.seq)) {
-        entries.push({ owner: user, seq: r.seq, frame: this.frame(tag, r) });
-        i++;
-      } else if (u) {
-        entries.push({ owner: user, seq: u.seq, frame: updateRowFrame(tag, u) });
-        j++;
-      }
-    }
-    return entries;
+    return rows.map((r) => ({ owner: user, seq: r.seq, frame: this.frame(tag, r) }));
   }
 
   async history(
@@ -295,7 +329,7 @@ export class PgStore implements Store {
   ): Promise<{ items: ConversationItem[]; more: boolean }> {
     const [tag, rows] = await Promise.all([
       this.tagOf(user),
-      this.db.query<EntryRow & { peer: string; read_upto: number; unread: number }>({
+      this.db.query<EntryRow & { peer: string }>({
         name: 'pigeon_conversations',
         text: CONVERSATIONS,
         values: [user, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
@@ -303,30 +337,9 @@ export class PgStore implements Store {
     ]);
     const more = rows.length > page.limit;
     return {
-      items: rows.slice(0, page.limit).map((r) => ({
-        with: r.peer,
-        last: this.frame(tag, r),
-        unread: r.unread,
-        readUpto: r.read_upto > 0 ? encodeCursor(tag, r.read_upto) : null,
-      })),
+      items: rows.slice(0, page.limit).map((r) => ({ with: r.peer, last: this.frame(tag, r) })),
       more,
     };
-  }
-
-  viewHead(user: string, uptoSeq: number, kinds: readonly UpdateKind[]): Promise<number> {
-    return viewHead(this.db, user, uptoSeq, kinds);
-  }
-
-  settings(user: string): Promise<UserSettings> {
-    return settings(this.db, user);
-  }
-
-  blockRelations(user: string): Promise<BlockRelations> {
-    return blockRelations(this.db, user);
-  }
-
-  async search(user: string, query: SearchQuery): Promise<SearchResult> {
-    return search(this.db, user, await this.tagOf(user), query);
   }
 
   /** The sweep this node is running, if any. */

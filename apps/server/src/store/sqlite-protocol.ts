@@ -1,6 +1,4 @@
-import type { ReplyQuote } from '@pigeon/protocol';
 import type { DbSync } from '../config.js';
-import type { FeatureOp, FeatureRefusalCode, FeatureResult } from './feature-types.js';
 
 /*
  * What the main thread and the SQLite worker threads say to each other. Ops and answers
@@ -8,37 +6,41 @@ import type { FeatureOp, FeatureRefusalCode, FeatureResult } from './feature-typ
  * structured clone, and short arrays of strings and numbers are the cheapest to copy.
  */
 
-/**
- * A send `['s', from, id, to, body]` (a reply adds the original's from and id), an ack
- * `['a', user, seq]`, or a chat-feature write `['f', op]` (rare: an object is fine).
- */
-export type WireOp =
-  | ['s', string, string, string, string]
-  | ['s', string, string, string, string, string, string]
-  | ['a', string, number]
-  | ['f', FeatureOp];
+/** A send `['s', from, id, to, body]` or an ack `['a', user, seq]`. */
+export type WireOp = ['s', string, string, string, string] | ['a', string, number];
 
 /**
- * The answer to one op: stored `['s', ts, rseq, sseq]` (rseq 0: the recipient blocks the
- * sender, so only the sender's mailbox has it; a reply adds its quote as each mailbox
- * shows it), duplicate `['d', ts]`, no such user `['n']`, refused `['r', retryAfterMs]`,
- * a reply refused `['x', code]`, ack `['a', changed, [sender, id][]]`, a feature write
- * `['f', result]`.
+ * The answer to one op: stored `['s', ts, rseq, sseq]`, duplicate `['d', ts]`,
+ * no such user `['n']`, refused `['r', retryAfterMs]`, ack `['a', changed, [sender, id][]]`.
  */
 export type OpReply =
   | ['s', number, number, number]
-  | ['s', number, number, number, ReplyQuote, ReplyQuote]
-  | ['x', FeatureRefusalCode]
-  | ['f', FeatureResult]
   | ['d', number]
   | ['n']
   | ['r', number]
   | ['a', 0 | 1, [string, string][]];
 
-export interface CommitReply {
-  results: OpReply[];
-  /** Mailbox tags the main thread has not been told yet (it builds the cursors). */
+/**
+ * The reader's checks of a batch (the spec's order, before the rate limit): `early` holds
+ * the answer of every send that is a duplicate or has no recipient (null: not decided);
+ * `eligible` the sends that go on to the limiter; `twins` pairs [repeat, first] of the same
+ * (from, id) twice in the batch; `tags` the mailbox tags the main thread asked for.
+ */
+export interface Checked {
+  early: (OpReply | null)[];
+  eligible: number[];
+  twins: [number, number][];
   tags: [string, string][];
+}
+
+/** One batch for the writer: its ops, what the checks decided, the limiter's waits (0 = admitted). */
+export interface ApplyRequest {
+  ops: WireOp[];
+  early: (OpReply | null)[];
+  twins: [number, number][];
+  /** Per op index of an eligible send: 0 = admitted, else the refusal's wait in ms. */
+  waits: [number, number][];
+  now: number;
 }
 
 /** SQLite's counts of a checkpoint: WAL frames in the log, and how many of them were copied back. */
@@ -63,9 +65,7 @@ export interface WorkerConfig {
 /** Main → worker. */
 export type ToWorker =
   | { t: 'call'; id: number; method: string; args: unknown[] }
-  | { t: 'commit'; id: number; ops: WireOp[]; now: number }
-  | { t: 'admitted'; id: number; refusals: number[] }
-  | { t: 'admitted'; id: number; error: string }
+  | { t: 'apply'; id: number; batch: ApplyRequest }
   | { t: 'close' };
 
 /** Worker → main. */
@@ -73,7 +73,5 @@ export type FromWorker =
   | { t: 'ready' }
   | { t: 'done'; id: number; value: unknown }
   | { t: 'fail'; id: number; error: string }
-  /** The writer asks the main thread's limiter about these ops of commit `id` (op indices). */
-  | { t: 'admit'; id: number; at: number[] }
   | { t: 'checkpoint'; result: CheckpointResult }
   | { t: 'closed' };

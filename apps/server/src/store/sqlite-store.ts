@@ -1,11 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import type { ConversationItem, MsgFrame, UpdateKind } from '@pigeon/protocol';
+import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import type { DbSync } from '../config.js';
 import { encodeCursor } from './cursor.js';
-import type { BlockRelations, SearchQuery, SearchResult, UserSettings } from './feature-types.js';
 import type {
+  Checked,
   CheckpointResult,
-  CommitReply,
   FromWorker,
   OpReply,
   ToWorker,
@@ -14,12 +13,11 @@ import type {
 } from './sqlite-protocol.js';
 import type {
   Admit,
-  AdmitOp,
   ConversationsPage,
   Entry,
   MailboxState,
-  MsgEntry,
   OpResult,
+  SendOp,
   Store,
   StoreOp,
   UserRecord,
@@ -54,8 +52,8 @@ export interface SqliteStoreOptions {
  */
 const WAL_MAX_PAGES = 10_000;
 const CHECKPOINT_MS = 1000;
-/** ~1,000 entries take a few ms to remove: the longest a commit waits behind retention. */
-const SWEEP_SLICE = 1000;
+/** 500 entries take a few ms to remove: about the longest a commit waits behind retention. */
+const SWEEP_SLICE = 500;
 /** How long close() waits for a thread to finish its queue before terminating it. */
 const CLOSE_GRACE_MS = 10_000;
 
@@ -73,9 +71,6 @@ function workerUrl(): URL {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
-  /** For commits: the batch's ops and its admission callback. */
-  ops?: readonly StoreOp[];
-  admit?: Admit;
 }
 
 /** One worker thread and the calls waiting for its answers. */
@@ -129,22 +124,19 @@ class Channel {
     this.pending.clear();
   }
 
-  pendingCommit(id: number): Pending | undefined {
-    return this.pending.get(id);
-  }
-
-  async request<T>(message: (id: number) => ToWorker, extra: Partial<Pending> = {}): Promise<T> {
-    await this.ready;
-    if (this.failure) throw this.failure;
+  /** Posts at once (the thread must be ready): messages reach the thread in call order. */
+  requestNow<T>(message: (id: number) => ToWorker): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...extra });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage(message(id));
     });
   }
 
-  call<T>(method: string, ...args: unknown[]): Promise<T> {
-    return this.request<T>((id) => ({ t: 'call', id, method, args }));
+  async call<T>(method: string, ...args: unknown[]): Promise<T> {
+    await this.ready;
+    return this.requestNow<T>((id) => ({ t: 'call', id, method, args }));
   }
 
   post(message: ToWorker): void {
@@ -158,6 +150,8 @@ class Channel {
  * connection, so the main thread only builds and routes frames.
  */
 export class SqliteStore implements Store {
+  /** Batches reach the writer thread in call order, whatever their checks' timing. */
+  readonly pipelinesCommits = true;
   private readonly now: () => number;
   private readonly writer: Channel;
   private readonly reader: Promise<Channel>;
@@ -178,8 +172,7 @@ export class SqliteStore implements Store {
       sweepSlice: opts.sweepSlice ?? SWEEP_SLICE,
     };
     this.writer = new Channel(config, (m) => {
-      if (m.t === 'admit') void this.admitFor(m.id, m.at);
-      else if (m.t === 'checkpoint') opts.onCheckpoint?.(m.result);
+      if (m.t === 'checkpoint') opts.onCheckpoint?.(m.result);
     });
     // The reader opens the file read-only: only after the writer created and migrated it.
     this.reader = this.writer.ready.then(() => {
@@ -193,8 +186,7 @@ export class SqliteStore implements Store {
   static async open(opts: SqliteStoreOptions): Promise<SqliteStore> {
     const store = new SqliteStore(opts);
     try {
-      await store.writer.ready;
-      await store.reader;
+      await store.opened();
     } catch (err) {
       await store.close();
       throw err;
@@ -210,6 +202,12 @@ export class SqliteStore implements Store {
   private write<T>(method: string, ...args: unknown[]): Promise<T> {
     if (this.closing) return Promise.reject(new Error('store is closed'));
     return this.writer.call<T>(method, ...args);
+  }
+
+  /** Resolves once both threads have opened the database. */
+  private async opened(): Promise<void> {
+    await this.writer.ready;
+    await this.reader;
   }
 
   async createUser(id: string, passwordHash: string | null): Promise<boolean> {
@@ -275,22 +273,6 @@ export class SqliteStore implements Store {
     return this.read('conversations', user, page);
   }
 
-  viewHead(user: string, uptoSeq: number, kinds: readonly UpdateKind[]): Promise<number> {
-    return this.read('viewHead', user, uptoSeq, kinds);
-  }
-
-  settings(user: string): Promise<UserSettings> {
-    return this.read('settings', user);
-  }
-
-  blockRelations(user: string): Promise<BlockRelations> {
-    return this.read('blockRelations', user);
-  }
-
-  search(user: string, query: SearchQuery): Promise<SearchResult> {
-    return this.read('search', user, query);
-  }
-
   sweepRetention(now: number): Promise<number> {
     if (this.closing) return Promise.resolve(0);
     return this.writer.call<number>('sweepRetention', now);
@@ -301,46 +283,73 @@ export class SqliteStore implements Store {
     return this.write<CheckpointResult>('checkpoint');
   }
 
+  /** Resolves once the last commit's batch was posted to the writer (batches go in call order). */
+  private posted: Promise<void> = Promise.resolve();
+
+  /**
+   * A group commit in three steps: the reader thread runs the duplicate and recipient
+   * checks, the main thread's limiter admits what passed them, the writer thread applies
+   * and commits. Several commits may be under way: while the writer commits one batch (and
+   * waits for its fsync) the next is checked and admitted, and the writer takes the batches
+   * that queued meanwhile in one transaction.
+   */
   async commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]> {
     if (this.closing) throw new Error('store is closed');
-    const wire: WireOp[] = new Array(ops.length);
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      wire[i] = toWire(op);
-    }
-    const now = this.now();
-    const reply = await this.writer.request<CommitReply>((id) => ({ t: 'commit', id, ops: wire, now }), {
-      ops,
-      admit,
+    const previous = this.posted;
+    let posted = (): void => {};
+    this.posted = new Promise((resolve) => {
+      posted = resolve;
     });
-    for (const [user, tag] of reply.tags) this.tags.set(user, tag);
-    const results: OpResult[] = new Array(ops.length);
-    for (let i = 0; i < ops.length; i++) results[i] = this.toResult(ops[i]!, reply.results[i]!);
-    return results;
-  }
-
-  /** The writer asks about the sends of commit `id` that passed its checks. */
-  private async admitFor(id: number, at: number[]): Promise<void> {
-    const p = this.writer.pendingCommit(id);
-    if (!p?.ops || !p.admit) return;
     try {
-      const sends = at.map((i) => p.ops![i] as AdmitOp);
-      const refusals = await p.admit(sends);
-      this.writer.post({
-        t: 'admitted',
+      const wire: WireOp[] = new Array(ops.length);
+      const need = new Set<string>();
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!;
+        if (op.kind === 'send') {
+          wire[i] = ['s', op.from, op.id, op.to, op.body];
+          if (!this.tags.has(op.to)) need.add(op.to);
+          if (!this.tags.has(op.from)) need.add(op.from);
+        } else wire[i] = ['a', op.user, op.seq];
+      }
+      const now = this.now();
+      const reader = await this.reader;
+      const checked = await reader.requestNow<Checked>((id) => ({
+        t: 'call',
         id,
-        refusals: refusals.map((r) => (r ? Math.max(1, r.retryAfterMs) : 0)),
-      });
-    } catch (err) {
-      this.writer.post({ t: 'admitted', id, error: err instanceof Error ? err.message : String(err) });
+        method: 'check',
+        args: [wire, [...need]],
+      }));
+      for (const [user, tag] of checked.tags) this.tags.set(user, tag);
+      const waits: [number, number][] = [];
+      if (checked.eligible.length > 0) {
+        const refusals = await admit(checked.eligible.map((i) => ops[i] as SendOp));
+        for (let k = 0; k < checked.eligible.length; k++) {
+          const refusal = refusals[k];
+          waits.push([checked.eligible[k]!, refusal ? Math.max(1, refusal.retryAfterMs) : 0]);
+        }
+      }
+      await previous;
+      if (this.closing) throw new Error('store is closed');
+      const reply = this.writer.requestNow<OpReply[]>((id) => ({
+        t: 'apply',
+        id,
+        batch: { ops: wire, early: checked.early, twins: checked.twins, waits, now },
+      }));
+      posted();
+      const answers = await reply;
+      const results: OpResult[] = new Array(ops.length);
+      for (let i = 0; i < ops.length; i++) results[i] = this.toResult(ops[i]!, answers[i]!);
+      return results;
+    } finally {
+      posted();
     }
   }
 
   private toResult(op: StoreOp, r: OpReply): OpResult {
     switch (r[0]) {
       case 's': {
-        const send = op as Extract<StoreOp, { kind: 'send' }>;
-        const [, ts, rseq, sseq, toQuote, fromQuote] = r;
+        const send = op as SendOp;
+        const [, ts, rseq, sseq] = r;
         const base = {
           t: 'msg' as const,
           id: send.id,
@@ -349,27 +358,19 @@ export class SqliteStore implements Store {
           body: send.body,
           ts,
           delivered: false,
-          // Nobody's read mark covers a new message; one to oneself is always read.
-          read: send.from === send.to,
         };
-        const entries: MsgEntry[] = [];
-        // rseq 0: the recipient blocks the sender, only the sender's mailbox has it.
-        if (rseq > 0) {
-          const frame: MsgFrame = { ...base, cursor: encodeCursor(this.tagOf(send.to), rseq) };
-          if (toQuote) frame.replyTo = toQuote;
-          entries.push({ owner: send.to, seq: rseq, frame });
-        }
+        const entries: Entry[] = [
+          { owner: send.to, seq: rseq, frame: { ...base, cursor: encodeCursor(this.tagOf(send.to), rseq) } },
+        ];
         if (send.from !== send.to) {
-          const frame: MsgFrame = { ...base, cursor: encodeCursor(this.tagOf(send.from), sseq) };
-          if (fromQuote) frame.replyTo = fromQuote;
-          entries.push({ owner: send.from, seq: sseq, frame });
+          entries.push({
+            owner: send.from,
+            seq: sseq,
+            frame: { ...base, cursor: encodeCursor(this.tagOf(send.from), sseq) },
+          });
         }
         return { kind: 'stored', ts, entries };
       }
-      case 'x':
-        return { kind: 'rejected', code: r[1] };
-      case 'f':
-        return r[1];
       case 'd':
         return { kind: 'duplicate', ts: r[1] };
       case 'n':
@@ -409,18 +410,5 @@ export class SqliteStore implements Store {
       await channel.exited;
       clearTimeout(timer);
     }
-  }
-}
-
-function toWire(op: StoreOp): WireOp {
-  switch (op.kind) {
-    case 'send':
-      return op.replyTo
-        ? ['s', op.from, op.id, op.to, op.body, op.replyTo.from, op.replyTo.id]
-        : ['s', op.from, op.id, op.to, op.body];
-    case 'ack':
-      return ['a', op.user, op.seq];
-    default:
-      return ['f', op];
   }
 }

@@ -1,9 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { UpdateKind } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
-import type { SearchQuery } from './feature-types.js';
-import { SqliteFeatureReader } from './sqlite-feature-reader.js';
-import type { FromWorker, ToWorker, WireOp, WorkerConfig } from './sqlite-protocol.js';
+import type { ApplyRequest, FromWorker, ToWorker, WireOp, WorkerConfig } from './sqlite-protocol.js';
 import { SqliteReader } from './sqlite-reader.js';
 import { Retention } from './sqlite-retention.js';
 import { openDatabase } from './sqlite-schema.js';
@@ -36,12 +33,8 @@ let closing = false;
 
 if (config.role === 'reader') {
   const reader = new SqliteReader(db);
-  const features = new SqliteFeatureReader(db);
   const methods: Record<string, Handler> = {
-    viewHead: (user: string, upto: number, kinds: UpdateKind[]) => features.viewHead(user, upto, kinds),
-    settings: (user: string) => features.settings(user),
-    blockRelations: (user: string) => features.blockRelations(user),
-    search: (user: string, query: SearchQuery) => features.search(user, query),
+    check: (ops: WireOp[], need: string[]) => reader.check(ops, need),
     getUser: (id: string) => reader.getUser(id),
     isTokenRevoked: (id: string, now: number) => reader.isTokenRevoked(id, now),
     mailbox: (user: string) => reader.mailbox(user),
@@ -80,9 +73,8 @@ function answer(id: number, fn: () => unknown): void {
 
 function startWriter(): void {
   const writer = new SqliteWriter(db);
-  const retention = new Retention(db);
-  // Writes run one at a time in arrival order; a commit waiting for its admission keeps
-  // its place (the retention sweep and other writes queue behind it).
+  const retention = new Retention(db, config.sync);
+  // Writes run one at a time in arrival order (the retention sweep's slices queue with them).
   let chain: Promise<void> = Promise.resolve();
   const serially = (fn: () => Promise<void> | void): void => {
     chain = chain.then(fn, fn);
@@ -101,7 +93,8 @@ function startWriter(): void {
   // Sweeps run one after another (a second sweep starts after the first is done); their
   // slices queue with the other writes.
   let sweeps: Promise<void> = Promise.resolve();
-  const admissions = new Map<number, (reply: Extract<ToWorker, { t: 'admitted' }>) => void>();
+  // Batches that arrived since the last commit started: the next commit takes them all.
+  let batches: { id: number; batch: ApplyRequest }[] = [];
 
   const methods: Record<string, Handler> = {
     createUser: (id: string, hash: string | null, now: number) => writer.createUser(id, hash, now),
@@ -114,14 +107,14 @@ function startWriter(): void {
   port.on('message', (m: ToWorker) => {
     switch (m.t) {
       case 'close':
-        serially(shutdown);
+        // After the batches that arrived before it (their commit is queued at setImmediate).
+        setImmediate(() => serially(shutdown));
         return;
-      case 'admitted':
-        admissions.get(m.id)?.(m);
-        admissions.delete(m.id);
-        return;
-      case 'commit':
-        serially(() => commit(m.id, m.ops, m.now));
+      case 'apply':
+        batches.push({ id: m.id, batch: m.batch });
+        // The first batch since the last commit queues one, after every message already
+        // waiting has been read (setImmediate): the batches among them join it.
+        if (batches.length === 1) setImmediate(() => serially(commit));
         return;
       case 'call':
         if (m.method === 'sweepRetention') sweeps = sweeps.then(() => sweep(m.id, m.args[0] as number));
@@ -130,24 +123,19 @@ function startWriter(): void {
     }
   });
 
-  async function commit(id: number, ops: WireOp[], now: number): Promise<void> {
+  /**
+   * Commits every batch that arrived meanwhile in one transaction (one fsync for all);
+   * each gets its own answer, or all fail together.
+   */
+  function commit(): void {
+    const taken = batches;
+    batches = [];
+    if (taken.length === 0) return;
     try {
-      const checked = writer.check(ops, now);
-      const refusals = new Map<number, number>();
-      if (checked.eligible.length > 0) {
-        // The rate limit lives on the main thread (or in Redis): ask it about the sends that
-        // passed the checks. No transaction is open meanwhile.
-        const reply = await new Promise<Extract<ToWorker, { t: 'admitted' }>>((resolve) => {
-          admissions.set(id, resolve);
-          post({ t: 'admit', id, at: checked.eligible });
-        });
-        if ('error' in reply) throw new Error(reply.error);
-        for (let k = 0; k < checked.eligible.length; k++)
-          refusals.set(checked.eligible[k]!, reply.refusals[k] ?? 0);
-      }
-      post({ t: 'done', id, value: writer.apply(ops, checked, refusals, now) });
+      const results = writer.apply(taken.map((b) => b.batch));
+      for (let k = 0; k < taken.length; k++) post({ t: 'done', id: taken[k]!.id, value: results[k] });
     } catch (err) {
-      post({ t: 'fail', id, error: errorText(err) });
+      for (const b of taken) post({ t: 'fail', id: b.id, error: errorText(err) });
     }
   }
 
@@ -161,8 +149,7 @@ function startWriter(): void {
       let removed = 0;
       const overfull = closing ? [] : retention.overfull(config.mailboxMax);
       for (const [user, head] of overfull) {
-        // Only messages count (PROTOCOL.md "Updates"): keep from the mailboxMax-th newest one.
-        const keepAbove = (await queued(() => retention.keepFrom(user, config.mailboxMax, head))) - 1;
+        const keepAbove = head - config.mailboxMax;
         for (;;) {
           const n = await queued(() =>
             closing ? 0 : retention.sweepSlice(user, keepAbove, cutoff, config.sweepSlice),
@@ -170,6 +157,9 @@ function startWriter(): void {
           if (n === 0 || closing) break;
           removed += n;
           writer.written = true;
+          // Let the batches that arrived meanwhile queue before the next slice (they are
+          // queued from setImmediate too, and this one was registered first).
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
       post({ t: 'done', id, value: removed });

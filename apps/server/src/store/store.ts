@@ -1,5 +1,4 @@
-import type { ConversationItem, MessageRef, MsgFrame, UpdateFrame } from '@pigeon/protocol';
-import type { FeatureOp, FeatureReads, FeatureResult } from './feature-types.js';
+import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 
 /**
  * The durable side of Pigeon: accounts, token revocation, mailboxes, the delivered mark and
@@ -8,7 +7,13 @@ import type { FeatureOp, FeatureReads, FeatureResult } from './feature-types.js'
  * every method is asynchronous because neither engine may make the event loop wait on a
  * disk or a network. `test/store-contract/` is the executable form of this contract.
  */
-export interface Store extends FeatureReads {
+export interface Store {
+  /**
+   * True when `commit` may be called again before an earlier call resolved, the batches
+   * still being applied in call order (SQLite: one writer thread). The relay then keeps a
+   * few batches under way; otherwise it commits one batch at a time.
+   */
+  readonly pipelinesCommits?: boolean;
   /** Creates an account; false when the id is taken. `passwordHash` null = no password (legacy, JWT). */
   createUser(id: string, passwordHash: string | null): Promise<boolean>;
   /** The account, or null. */
@@ -75,19 +80,8 @@ export interface Store extends FeatureReads {
   close(): Promise<void>;
 }
 
-/**
- * Decides the rate limit for the sends and feature writes of a batch that passed their
- * other checks, in op order (PROTOCOL.md: every write takes a token from the send bucket).
- */
-export type Admit = (ops: readonly AdmitOp[]) => Promise<readonly (SendRefusal | null)[]>;
-
-/** An op that takes a token of its user's send bucket. */
-export type AdmitOp = SendOp | FeatureOp;
-
-/** Whose bucket an op takes its token from. */
-export function actorOf(op: AdmitOp): string {
-  return op.kind === 'send' ? op.from : op.user;
-}
+/** Decides the rate limit for the sends of a batch that passed the other checks, in op order. */
+export type Admit = (sends: readonly SendOp[]) => Promise<readonly (SendRefusal | null)[]>;
 
 export interface ConversationsPage {
   /** Rows per page, at least 1. */
@@ -120,21 +114,14 @@ export interface MailboxState {
   tag: string;
 }
 
-/**
- * One mailbox entry as the relay routes it: its owner, its position and its frame, a
- * message (with its state when read back: `read`, `edited`, …, projected per connection)
- * or an update (PROTOCOL.md "Updates").
- */
-export interface Entry<F extends MsgFrame | UpdateFrame = MsgFrame | UpdateFrame> {
+/** One mailbox entry as the relay routes it: its owner, its position and its frame. */
+export interface Entry {
   owner: string;
   seq: number;
-  frame: F;
+  frame: MsgFrame;
   /** `encode(frame)` once a connection wrote it (shared by every connection of the mailbox). */
   text?: string;
 }
-
-/** A message entry (what a send appends). */
-export type MsgEntry = Entry<MsgFrame>;
 
 export interface SendOp {
   kind: 'send';
@@ -142,8 +129,6 @@ export interface SendOp {
   id: string;
   to: string;
   body: string;
-  /** `reply`: the message this one answers, in the sender's mailbox. */
-  replyTo?: MessageRef;
 }
 
 export interface AckOp {
@@ -152,7 +137,7 @@ export interface AckOp {
   seq: number;
 }
 
-export type StoreOp = SendOp | AckOp | FeatureOp;
+export type StoreOp = SendOp | AckOp;
 
 export interface SendRefusal {
   code: 'rate_limited';
@@ -160,14 +145,12 @@ export interface SendRefusal {
 }
 
 export type OpResult =
-  | { kind: 'stored'; ts: number; entries: MsgEntry[] }
+  | { kind: 'stored'; ts: number; entries: Entry[] }
   | { kind: 'duplicate'; ts: number }
   | { kind: 'no_such_user' }
   | { kind: 'refused'; refusal: SendRefusal }
   /** An ack; `receipts` lists the messages it newly covers that others sent (one receipt each). */
-  | { kind: 'acked'; changed: boolean; receipts: Receipt[] }
-  /** Feature writes; `rejected` also answers a reply whose original is missing or deleted. */
-  | FeatureResult;
+  | { kind: 'acked'; changed: boolean; receipts: Receipt[] };
 
 export interface Receipt {
   /** Who sent the message (gets the receipt frame). */

@@ -14,13 +14,10 @@ import {
 } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
 import { RateLimiter } from '../auth/rate-limiter.js';
-import { cursorSeq, encodeCursor } from '../store/cursor.js';
-import type { BlockChange } from '../store/feature-types.js';
-import type { Entry, MailboxState, Receipt, StoreOp } from '../store/store.js';
-import { BlockFilter } from './block-filter.js';
+import { cursorSeq } from '../store/cursor.js';
+import { msgText } from '../store/msg-text.js';
+import type { Entry, Receipt } from '../store/store.js';
 import { fitAnswer } from './bounded-answer.js';
-import { ChatFrames, refusalError } from './chat-frames.js';
-import { entryText, V1_VIEW, type View, viewMsg, viewOf, viewRow } from './entry-view.js';
 import { OFFERED_FEATURES } from './features.js';
 import { LEGACY_PASSWORD_MARK } from './legacy-connection.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
@@ -57,16 +54,6 @@ const KNOWN_TYPES = new Set([
   'typing',
   'presence',
   'ping',
-  'read',
-  'receipts',
-  'settings',
-  'edit',
-  'delete',
-  'hide',
-  'react',
-  'block',
-  'unblock',
-  'search',
 ]);
 
 interface ErrorExtras {
@@ -139,7 +126,7 @@ export class ClientConnection extends MailboxConnection {
       this.ctx.metrics.frameIn('hello');
       void this.hello(text).catch((err) => {
         this.ctx.log.error({ err }, 'opening failed');
-        this.close(1011, 'internal error');
+        this.close(CloseCode.internalError, 'internal error');
       });
       return;
     }
@@ -155,14 +142,6 @@ export class ClientConnection extends MailboxConnection {
 
   /** Features enabled by the hello (one Set per connection: the codec caches by identity). */
   private features: FeatureSet = NO_FEATURES;
-  /** What this connection is sent of the mailbox, given its features. */
-  private view: View = V1_VIEW;
-  /** welcome.head: the newest entry this connection would be sent (set before welcome). */
-  private viewHead: string | null = null;
-  /** Presence and typing between this user and users a block separates them from. */
-  private blocks: BlockFilter | null = null;
-  /** The chat features' frames (issue 10), once the hello said who and what. */
-  private chat: ChatFrames | null = null;
   private yieldScheduled = false;
 
   private pump(): void {
@@ -236,19 +215,6 @@ export class ClientConnection extends MailboxConnection {
     // Negotiation: what the hello asked for and this server offers; absent = version 1.
     const enabled = decoded.frame.features?.filter((f) => OFFERED_FEATURES.has(f));
     if (enabled !== undefined) this.features = new Set(enabled);
-    this.view = viewOf(this.features);
-    this.blocks = new BlockFilter(user, (u, online) => this.writePresence(u, online));
-    this.chat = new ChatFrames({
-      ctx: this.ctx,
-      user,
-      view: this.view,
-      isOpen: () => this.isOpen,
-      write: (frame) => this.write(frame),
-      error: (code, message, extras) => this.error(code, message, extras),
-      submit: (op, done) => this.submitWrite(op, done),
-      afterOwnWrites: () => this.afterOwnWrites(),
-      failed: (err, rid) => this.failed(err, rid),
-    });
     const opened = await this.openMailbox(
       user,
       (mailbox) => {
@@ -262,9 +228,9 @@ export class ClientConnection extends MailboxConnection {
         gap = sinceSeq < mailbox.removedUpto;
         return sinceSeq;
       },
-      () => {
-        welcomeHead = this.viewHead;
-        const welcome: ServerFrame = { t: 'welcome', v: 1, user, head: this.viewHead };
+      (mailbox) => {
+        welcomeHead = mailbox.head;
+        const welcome: ServerFrame = { t: 'welcome', v: 1, user, head: mailbox.head };
         if (enabled !== undefined) welcome.features = enabled;
         this.write(welcome);
       },
@@ -289,27 +255,12 @@ export class ClientConnection extends MailboxConnection {
   /** Cursor of the last entry this connection emitted. */
   private lastCursor: string | null = null;
 
-  /**
-   * The view's head (PROTOCOL.md "What a connection sees": a mailbox holding only updates
-   * is empty for a version-1 connection) and the block relations, before welcome.
-   */
-  protected override async prepareView(mailbox: MailboxState): Promise<void> {
-    const [seq, relations] = await Promise.all([
-      this.ctx.store.viewHead(this.user, mailbox.headSeq, this.view.kinds),
-      this.ctx.store.blockRelations(this.user),
-    ]);
-    this.viewHead = seq > 0 ? encodeCursor(mailbox.tag, seq) : null;
-    this.blocks?.load(relations);
-  }
-
   protected emitEntry(entry: Entry): void {
-    // Several connections of one user share the entry: encoded once per view.
-    const text = entryText(entry, this.view);
-    // An update this connection's features do not cover is skipped: never sent, never its head.
-    if (text === null) return;
     this.lastCursor = entry.frame.cursor;
-    this.ctx.metrics.frameOut(entry.frame.t);
-    this.writeText(text);
+    this.ctx.metrics.frameOut('msg');
+    // Several connections of one user share the entry: encode it once.
+    entry.text ??= msgText(entry.frame);
+    this.writeText(entry.text);
   }
 
   deliverReceipt(receipt: Receipt): void {
@@ -334,7 +285,7 @@ export class ClientConnection extends MailboxConnection {
    * there: a client that resubscribes in a loop costs one subscription per interval, and
    * an honest client's last list always takes effect.
    */
-  private subscribePresence(users: readonly string[] | null): void {
+  private subscribePresence(users: readonly string[] | null): Promise<void> | undefined {
     if (users) this.pendingPresence = users;
     const pending = this.pendingPresence;
     if (!pending) return;
@@ -343,9 +294,8 @@ export class ClientConnection extends MailboxConnection {
       this.pendingPresence = null;
       if (this.presenceTimer) clearTimeout(this.presenceTimer);
       this.presenceTimer = null;
-      this.blocks?.resubscribed();
-      this.ctx.presence.watch(this, pending);
-      return;
+      // With Redis the answer may take a round trip: the next frame waits for it.
+      return this.ctx.presence.watch(this, pending);
     }
     if (users) this.ctx.metrics.limitHits.labels('presence_rate').inc();
     this.presenceTimer ??= setTimeout(() => {
@@ -355,24 +305,13 @@ export class ClientConnection extends MailboxConnection {
   }
 
   deliverTyping(from: string): void {
-    if (this.state !== 'live' || this.blocks?.hides(from)) return;
+    if (this.state !== 'live') return;
     this.write({ t: 'typing', from });
   }
 
   deliverPresence(user: string, online: boolean): void {
     if (this.state === 'closed') return;
-    // Someone a block separates this user from is reported offline (PROTOCOL.md "Block").
-    if (this.blocks) this.blocks.presence(user, online);
-    else this.writePresence(user, online);
-  }
-
-  private writePresence(user: string, online: boolean): void {
-    if (this.state === 'closed') return;
     this.write({ t: 'presence', user, online });
-  }
-
-  deliverBlock(change: BlockChange): void {
-    this.blocks?.change(change);
   }
 
   private error(code: FrameErrorCode, message: string, extras: ErrorExtras = {}): void {
@@ -397,8 +336,12 @@ export class ClientConnection extends MailboxConnection {
 
   /** Handles one frame; a promise when the answer needs the store (the next frame waits for it). */
   private handle(text: string): Promise<void> | undefined {
-    // A deferred presence list whose time has come goes first (the clock may have moved).
-    if (this.pendingPresence) this.subscribePresence(null);
+    // A deferred presence list whose time has come goes first (the clock may have moved),
+    // and its answer before this frame's.
+    if (this.pendingPresence) {
+      const applied = this.subscribePresence(null);
+      if (applied) return applied.then(() => this.handle(text));
+    }
     const decoded = decodeClientFrame(text, this.features);
     if (!decoded.ok) {
       const t = decoded.error.t;
@@ -420,34 +363,21 @@ export class ClientConnection extends MailboxConnection {
       case 'history':
         return this.history(frame).catch((err) => this.failed(err, frame.rid));
       case 'conversations':
-        return this.conversations(frame.rid).catch((err) => this.failed(err, frame.rid));
+        return this.conversations(frame).catch((err) => this.failed(err, frame.rid));
       case 'typing':
         // Invalid ids and oneself are dropped; unknown users have no connections to reach;
         // past the throttle (one per recipient per 2 s) extras are dropped too.
-        if (isUserId(frame.to) && frame.to !== this.user && !this.blocks?.hides(frame.to)) {
+        if (isUserId(frame.to) && frame.to !== this.user) {
           if (this.ctx.typing.allow(this.user, frame.to)) this.ctx.router.publishTyping(this.user, frame.to);
           else this.ctx.metrics.limitHits.labels('typing_rate').inc();
         }
         return;
       case 'presence':
-        this.subscribePresence(frame.users);
-        return;
+        return this.subscribePresence(frame.users);
       case 'ping':
         this.write(frame.rid === undefined ? { t: 'pong' } : { t: 'pong', rid: frame.rid });
         return;
-      default:
-        // Only frames of negotiated features decode, and only after the hello.
-        return this.chat?.handle(frame);
     }
-  }
-
-  /** A chat-feature write, counted like a send (reads after it wait for it). */
-  private submitWrite(op: StoreOp, done: (outcome: Outcome) => void): void {
-    this.inFlight++;
-    this.ctx.relay.submit(op, (outcome) => {
-      this.inFlight--;
-      done(outcome);
-    });
   }
 
   private failed(err: unknown, rid?: string): void {
@@ -472,9 +402,7 @@ export class ClientConnection extends MailboxConnection {
     this.inFlight++;
     this.noteRequest(answerBytes);
     this.ctx.relay.submit(
-      frame.replyTo
-        ? { kind: 'send', from: this.user, id, to: frame.to, body: frame.body, replyTo: frame.replyTo }
-        : { kind: 'send', from: this.user, id, to: frame.to, body: frame.body },
+      { kind: 'send', from: this.user, id, to: frame.to, body: frame.body },
       (outcome) => {
         this.noteAnswer(answerBytes);
         this.sendOutcome(id, outcome);
@@ -502,13 +430,7 @@ export class ClientConnection extends MailboxConnection {
       case 'failed':
         this.error(ErrorCode.internal, 'the store failed; nothing was stored, resend', { id });
         return;
-      case 'rejected': {
-        // A reply whose original is not in the conversation or was deleted.
-        const [code, message] = refusalError(outcome.code);
-        this.error(code, message, { id });
-        return;
-      }
-      default:
+      case 'acked':
         return;
     }
   }
@@ -540,11 +462,16 @@ export class ClientConnection extends MailboxConnection {
     const rid = frame.rid;
     const mailbox = await this.ctx.store.mailbox(this.user);
     if (!mailbox || !this.isOpen) return;
-    let before: number | null = null;
-    if (frame.before !== undefined) {
-      before = cursorSeq(mailbox, frame.before);
-      if (before === null) {
-        this.error(ErrorCode.badFrame, 'before is not a cursor of your mailbox', { rid });
+    // `after` only parses on connections with `paging` (the codec drops it otherwise).
+    const forward = frame.after !== undefined;
+    const position = forward ? frame.after : frame.before;
+    let seq: number | null = null;
+    if (position !== undefined) {
+      seq = cursorSeq(mailbox, position);
+      if (seq === null) {
+        this.error(ErrorCode.badFrame, `${forward ? 'after' : 'before'} is not a cursor of your mailbox`, {
+          rid,
+        });
         return;
       }
     }
@@ -552,35 +479,54 @@ export class ClientConnection extends MailboxConnection {
       if (this.isOpen) this.error(ErrorCode.noSuchUser, 'no such user', { rid });
       return;
     }
+    const limit = frame.limit ?? LIMITS.historyDefaultLimit;
     const page = await this.ctx.reads.run(
       this.user,
-      () => this.ctx.store.history(this.user, frame.with, before, frame.limit ?? LIMITS.historyDefaultLimit),
+      () =>
+        forward
+          ? this.ctx.store.historyAfter(this.user, frame.with, seq ?? 0, limit)
+          : this.ctx.store.history(this.user, frame.with, seq, limit),
       true,
     );
     if (!this.isOpen) return;
-    const items = page.items.map((m) => viewMsg(m, this.view));
-    const answer = { t: 'history' as const, with: frame.with, items, more: page.more };
+    const answer = { t: 'history' as const, with: frame.with, items: page.items, more: page.more };
     if (rid !== undefined) Object.assign(answer, { rid });
-    // Items run oldest first and the page ends at `before`: keep the newest ones.
-    const fitted = fitAnswer(answer, items, 'end');
+    // Items run oldest first. Backwards the page ends at `before`: keep the newest; forwards
+    // it starts after `after`: keep the oldest. Either way `more` points at what was cut.
+    const fitted = fitAnswer(answer, page.items, forward ? 'start' : 'end');
     answer.items = fitted.items;
     answer.more = page.more || fitted.cut;
     this.write(answer);
   }
 
-  private async conversations(rid: string | undefined): Promise<void> {
+  private async conversations(frame: Extract<ClientFrame, { t: 'conversations' }>): Promise<void> {
     await this.afterOwnWrites();
+    const rid = frame.rid;
+    const paging = this.features.has('paging');
+    let beforeSeq: number | null = null;
+    if (paging && frame.before !== undefined) {
+      const mailbox = await this.ctx.store.mailbox(this.user);
+      if (!mailbox || !this.isOpen) return;
+      beforeSeq = cursorSeq(mailbox, frame.before);
+      if (beforeSeq === null) {
+        this.error(ErrorCode.badFrame, 'before is not a cursor of your mailbox', { rid });
+        return;
+      }
+    }
     // Version 1 has no paging: the newest rows, bounded (PROTOCOL.md "Bounded answers").
+    const limit = paging ? (frame.limit ?? LIMITS.conversationsDefaultLimit) : LIMITS.conversationsV1MaxRows;
     const page = await this.ctx.reads.run(
       this.user,
-      () =>
-        this.ctx.store.conversations(this.user, { limit: LIMITS.conversationsV1MaxRows, beforeSeq: null }),
+      () => this.ctx.store.conversations(this.user, { limit, beforeSeq }),
       true,
     );
     if (!this.isOpen) return;
-    const answer = { t: 'conversations' as const, items: page.items.map((row) => viewRow(row, this.view)) };
-    if (rid !== undefined) Object.assign(answer, { rid });
-    answer.items = fitAnswer(answer, answer.items, 'start').items;
+    const answer: Extract<ServerFrame, { t: 'conversations' }> = { t: 'conversations', items: page.items };
+    if (rid !== undefined) answer.rid = rid;
+    const fitted = fitAnswer(answer, page.items, 'start');
+    answer.items = fitted.items;
+    // Paging connections always learn whether older rows exist; version 1 sees no new field.
+    if (paging) answer.more = page.more || fitted.cut;
     this.write(answer);
   }
 }

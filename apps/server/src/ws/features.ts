@@ -2,16 +2,6 @@ import type { Feature } from '@pigeon/protocol';
 
 /**
  * The protocol extensions this server implements (PROTOCOL.md "Negotiation"): a hello's
- * `features` are answered with the ones listed here. The chat features of issue 10 are
- * served by chat-frames.ts (writes and requests), entry-view.ts (what each connection is
- * sent) and block-filter.ts (presence and typing across a block). `paging` joins once
- * `history.after` and paged `conversations` are wired; `files` with the attachments.
+ * `features` are answered with the ones listed here, in the spec's order.
  */
-export const OFFERED_FEATURES: ReadonlySet<Feature> = new Set<Feature>([
-  'read',
-  'edit',
-  'reply',
-  'react',
-  'block',
-  'search',
-]);
+export const OFFERED_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['paging']);

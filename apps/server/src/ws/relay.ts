@@ -3,14 +3,7 @@ import type { Limiter } from '../limiter/limiter.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Router } from '../router/router.js';
-import {
-  type AdmitOp,
-  actorOf,
-  type OpResult,
-  type SendRefusal,
-  type Store,
-  type StoreOp,
-} from '../store/store.js';
+import type { OpResult, SendOp, SendRefusal, Store, StoreOp } from '../store/store.js';
 
 /** What a submitter learns about its op: the store's answer, or `failed` when the commit failed. */
 export type Outcome = OpResult | { kind: 'failed' };
@@ -29,17 +22,25 @@ export interface RelayOptions {
   log: Logger;
   /** Time source for the limiter (tests inject one). */
   now?: () => number;
+  /** Batches under way at once when the store pipelines commits (see below). */
+  maxInFlight?: number;
 }
 
 /** How often an in-process limiter forgets its full buckets. */
 const PRUNE_MS = 60_000;
+/**
+ * Batches that may be under way at once: one being committed (its fsync) while the next
+ * ones are checked and admitted, so the store never waits for the event loop and the event
+ * loop never waits for the store. A few suffice: the store merges what queued meanwhile.
+ */
+const MAX_IN_FLIGHT = 3;
 
 /**
  * Group commit and fan-out. Ops (sends and acks) submitted during one event-loop turn are
- * stored in one transaction; after it commits, each submitter hears its outcome (the
- * `sent` frame) and then the new entries and receipts go out through the router, so on
- * the sending connection `sent` precedes the echo. Batches commit one after another, in
- * submission order, so pipelined sends keep their order.
+ * one batch, stored in one transaction; after it commits, each submitter hears its outcome
+ * (the `sent` frame) and then the new entries and receipts go out through the router, so
+ * on the sending connection `sent` precedes the echo. Batches are committed and dispatched
+ * in submission order, so pipelined sends keep their order.
  *
  * Rate limiting keeps the spec's check order with a limiter that may be asynchronous: the
  * store runs the duplicate and recipient checks first and asks `admit` only about the
@@ -50,7 +51,10 @@ const PRUNE_MS = 60_000;
 export class Relay {
   private queue: Pending[] = [];
   private scheduled = false;
-  private committing = false;
+  private inFlight = 0;
+  private readonly maxInFlight: number;
+  /** The dispatch of the last batch under way: the next one dispatches after it. */
+  private lastDispatch: Promise<void> = Promise.resolve();
   /** Ops submitted / dispatched so far, to resolve `settled()` waiters exactly when their ops are done. */
   private submitted = 0;
   private dispatched = 0;
@@ -62,8 +66,6 @@ export class Relay {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly pruneTimer: NodeJS.Timeout | null = null;
-  /** Sends and feature writes of the batch being committed that were granted a token. */
-  private granted = new Set<AdmitOp>();
 
   constructor(opts: RelayOptions) {
     this.store = opts.store;
@@ -72,6 +74,7 @@ export class Relay {
     this.metrics = opts.metrics;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.maxInFlight = this.store.pipelinesCommits ? (opts.maxInFlight ?? MAX_IN_FLIGHT) : 1;
     const limiter = this.limiter;
     if (limiter.prune) {
       this.pruneTimer = setInterval(() => limiter.prune?.(this.now()), PRUNE_MS);
@@ -93,56 +96,70 @@ export class Relay {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.committing) return;
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
     this.scheduled = true;
-    setImmediate(() => void this.flush());
+    // After this turn's frames were read: they all join the batch.
+    setImmediate(() => this.flush());
   }
 
-  /** The store's admission callback: one token per send or feature write, in op order. */
-  private readonly admit = async (sends: readonly AdmitOp[]): Promise<(SendRefusal | null)[]> => {
-    const now = this.now();
-    // Called in op order, so one user's takes reach the limiter in the order of the sends.
-    const taken = await Promise.allSettled(sends.map((op) => this.limiter.take(actorOf(op), now)));
-    const refusals: (SendRefusal | null)[] = [];
-    let failure: unknown = null;
-    for (let i = 0; i < sends.length; i++) {
-      const t = taken[i]!;
-      if (t.status === 'rejected') {
-        failure ??= t.reason;
-        refusals.push(null);
-      } else if (t.value === 0) {
-        this.granted.add(sends[i]!);
-        refusals.push(null);
-      } else {
-        refusals.push({ code: 'rate_limited', retryAfterMs: t.value });
+  /** The store's admission callback for one batch: one token per send, in op order. */
+  private admitter(granted: Set<SendOp>) {
+    return async (sends: readonly SendOp[]): Promise<(SendRefusal | null)[]> => {
+      const now = this.now();
+      // Called in op order, so one user's takes reach the limiter in the order of the sends.
+      const taken = await Promise.allSettled(sends.map((op) => this.limiter.take(op.from, now)));
+      const refusals: (SendRefusal | null)[] = [];
+      let failure: unknown = null;
+      for (let i = 0; i < sends.length; i++) {
+        const t = taken[i]!;
+        if (t.status === 'rejected') {
+          failure ??= t.reason;
+          refusals.push(null);
+        } else if (t.value === 0) {
+          granted.add(sends[i]!);
+          refusals.push(null);
+        } else {
+          refusals.push({ code: 'rate_limited', retryAfterMs: t.value });
+        }
       }
-    }
-    // The limiter failed: fail the batch (nothing stored, `internal`); tokens granted are refunded.
-    if (failure !== null) throw failure;
-    return refusals;
-  };
+      // The limiter failed: fail the batch (nothing stored, `internal`); granted tokens are refunded.
+      if (failure !== null) throw failure;
+      return refusals;
+    };
+  }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
     this.scheduled = false;
-    if (this.committing) return;
-    if (this.queue.length === 0) return;
-    this.committing = true;
+    if (this.queue.length === 0 || this.inFlight >= this.maxInFlight) return;
     const batch = this.queue;
     this.queue = [];
-    this.granted = new Set();
+    this.inFlight++;
+    const granted = new Set<SendOp>();
     const started = performance.now();
-    let results: OpResult[] | null = null;
-    try {
-      results = await this.store.commit(
-        batch.map((p) => p.op),
-        this.admit,
-      );
-    } catch (err) {
-      this.log.error({ err, ops: batch.length }, 'store commit failed');
-    }
-    this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
-    this.metrics.commitBatchSize.observe(batch.length);
-    this.refundUnstored(batch, results);
+    const committed = this.store.commit(
+      batch.map((p) => p.op),
+      this.admitter(granted),
+    );
+    const previous = this.lastDispatch;
+    this.lastDispatch = (async () => {
+      let results: OpResult[] | null = null;
+      try {
+        results = await committed;
+      } catch (err) {
+        this.log.error({ err, ops: batch.length }, 'store commit failed');
+      }
+      this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
+      this.metrics.commitBatchSize.observe(batch.length);
+      this.refundUnstored(batch, results, granted);
+      // Answers go out in submission order even if a later batch failed first.
+      await previous;
+      this.dispatch(batch, results);
+      this.inFlight--;
+      if (this.queue.length > 0) this.schedule();
+    })();
+  }
+
+  private dispatch(batch: readonly Pending[], results: OpResult[] | null): void {
     for (let i = 0; i < batch.length; i++) {
       const pending = batch[i]!;
       const result = results?.[i];
@@ -155,10 +172,6 @@ export class Relay {
         if (result.kind === 'stored') {
           this.metrics.messagesStored.inc();
           this.router.publishEntries(result.entries);
-        } else if (result.kind === 'applied') {
-          // Update entries travel like messages: in the mailbox order, to every node.
-          this.router.publishEntries(result.entries);
-          if (result.block) this.router.publishBlock(result.block);
         } else if (result.kind === 'acked') {
           for (const receipt of result.receipts) this.router.publishReceipt(receipt);
         }
@@ -166,39 +179,34 @@ export class Relay {
         this.log.error({ err }, 'dispatch failed');
       }
     }
-    this.committing = false;
     this.dispatched += batch.length;
     if (this.waiters.length > 0) {
       const ready = this.waiters.filter((w) => w.upto <= this.dispatched);
       this.waiters = this.waiters.filter((w) => w.upto > this.dispatched);
       for (const w of ready) w.resolve();
     }
-    if (this.queue.length > 0) this.schedule();
   }
 
-  /** A token stays taken only by a send that was stored or a feature write that changed something. */
-  private refundUnstored(batch: readonly Pending[], results: OpResult[] | null): void {
-    if (this.granted.size === 0) return;
+  /** A token stays taken only by a send that was stored. */
+  private refundUnstored(batch: readonly Pending[], results: OpResult[] | null, granted: Set<SendOp>): void {
+    if (granted.size === 0) return;
     const now = this.now();
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!.op;
-      if (op.kind === 'ack' || !this.granted.has(op)) continue;
-      const kind = results?.[i]?.kind;
-      if (kind === 'stored' || kind === 'applied') continue;
+      if (op.kind !== 'send' || !granted.has(op) || results?.[i]?.kind === 'stored') continue;
       try {
-        const refunded = this.limiter.refund(actorOf(op), now);
+        const refunded = this.limiter.refund(op.from, now);
         if (refunded) void refunded.catch((err) => this.log.warn({ err }, 'limiter refund failed'));
       } catch (err) {
         this.log.warn({ err }, 'limiter refund failed');
       }
     }
-    this.granted = new Set();
   }
 
   /** Commits whatever is queued; resolves when nothing is pending (for shutdown). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.committing) {
-      if (!this.committing) await this.flush();
+    while (this.queue.length > 0 || this.inFlight > 0) {
+      if (this.queue.length > 0 && this.inFlight < this.maxInFlight) this.flush();
       else await this.settled();
     }
   }

@@ -41,8 +41,8 @@ export interface PostgresOptions {
   fsync?: boolean;
 }
 
-/** Where Debian keeps the server binaries; the highest version wins. */
-function findBinDir(): string | null {
+/** Where Debian keeps the server binaries (pg_dump, pg_restore too); the highest version wins. */
+export function findBinDir(): string | null {
   const override = process.env.PIGEON_PG_BIN;
   if (override) return fs.existsSync(path.join(override, 'pg_ctl')) ? override : null;
   const base = '/usr/lib/postgresql';

@@ -83,6 +83,24 @@ export function presenceContract(ctx: LiveContext): void {
       expect(w.presence.filter(([u]) => !u.startsWith('fence-'))).toHaveLength(3);
     });
 
+    it('watches answered in the order asked, even one replaced before its answer; changes only for the latest', async () => {
+      const [a, b] = ctx.nodes as [(typeof ctx.nodes)[0], (typeof ctx.nodes)[0]];
+      const w = new Recorder('w6', ctx.signal);
+      a.presence.join(w);
+      const first = a.presence.watch(w, ['una', 'vera']);
+      const second = a.presence.watch(w, ['wes', `fence-${w.user}`]);
+      await first;
+      await second;
+      expect(w.presence.map(([u]) => u)).toEqual(['una', 'vera', 'wes', `fence-${w.user}`]);
+      const una = new Recorder('una', ctx.signal);
+      const wes = new Recorder('wes', ctx.signal);
+      b.presence.join(una);
+      b.presence.join(wes);
+      await ctx.signal.until(() => w.presenceOf('wes').length === 2, 'wes online');
+      await settle(w, 1);
+      expect(w.presenceOf('una')).toEqual([false]);
+    });
+
     it('a new watch replaces the list; leaving ends the watch', async () => {
       const [a, b] = ctx.nodes as [(typeof ctx.nodes)[0], (typeof ctx.nodes)[0]];
       const w = new Recorder('w4', ctx.signal);

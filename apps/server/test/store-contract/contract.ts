@@ -1,8 +1,5 @@
 import { describe } from 'vitest';
 import { accountsContract } from './accounts.js';
-import { featureMarksContract } from './features-marks.js';
-import { featureMessagesContract } from './features-messages.js';
-import { featureSearchContract } from './features-search.js';
 import type { StoreFactory } from './harness.js';
 import { readsContract } from './reads.js';
 import { retentionContract } from './retention.js';
@@ -20,8 +17,5 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
     sendsContract(factory);
     readsContract(factory);
     retentionContract(factory);
-    featureMessagesContract(factory);
-    featureMarksContract(factory);
-    featureSearchContract(factory);
   });
 }

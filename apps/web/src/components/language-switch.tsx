@@ -2,7 +2,7 @@ import { useId } from 'react';
 import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../i18n/strings';
 import { useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
-import { setLanguage } from '../store/client-bridge';
+import { setLanguage } from '../store/document-setup';
 
 /** `visibleLabel`: on the Settings page the label is shown; elsewhere it is for screen readers. */
 export function LanguageSwitch({ visibleLabel = false }: { visibleLabel?: boolean }) {

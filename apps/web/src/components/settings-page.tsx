@@ -5,7 +5,8 @@ import { closeSettings } from '../lib/navigation';
 import { askNotificationPermission, notificationPermission } from '../lib/notifications';
 import { type AccountResult, changePassword, signOutEverywhere } from '../store/account';
 import { type ThemeChoice, useChatStore } from '../store/chat-store';
-import { finishSignOut, setPreferences } from '../store/client-bridge';
+import { finishSignOut } from '../store/client-bridge';
+import { setPreferences } from '../store/document-setup';
 import { LanguageSwitch } from './language-switch';
 import { explainAuthError } from './sign-in-screen';
 

@@ -3,7 +3,7 @@ import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { StringKey } from '../i18n/strings';
 import { type Translate, useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
-import { type SignInFailure, type SignInMode, signIn } from '../store/client-bridge';
+import { type SignInFailure, type SignInMode, signIn } from '../store/startup';
 import { loadChatScreen } from './chat-screen-loader';
 import { LanguageSwitch } from './language-switch';
 import { Logo } from './logo';

@@ -4,15 +4,14 @@
  */
 import type { MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
-import type { Language, StringKey } from '../i18n/strings';
+import type { Language } from '../i18n/strings';
 import { mapWith, mapWithout } from '../lib/maps';
+import { appActions } from './app-actions';
 import {
-  type ChatState,
   type ConnectionStatus,
   type Conversation,
   emptyConversation,
   initialState,
-  type Preferences,
   type ReadMark,
   useChatStore,
 } from './chat-store';
@@ -40,6 +39,8 @@ function updateConversation(peer: string, change: (c: Conversation) => Conversat
  * and the UI and tested on their own; none of them touches the network.
  */
 export const chatActions = {
+  ...appActions,
+
   reset(language?: Language): void {
     const s = get();
     set(initialState(language ?? s.language, s.preferences), true);
@@ -87,33 +88,16 @@ export const chatActions = {
     });
   },
 
-  signedOut(notice: StringKey | null = null): void {
-    const { language, visible, preferences } = get();
-    set({ ...initialState(language, preferences), auth: 'signed-out', authNotice: notice, visible }, true);
-  },
-
   setStatus(status: ConnectionStatus): void {
     const cur = get().status;
     if (cur.kind === status.kind && cur.nextAttemptAt === status.nextAttemptAt) return;
     set({ status });
   },
 
-  setLanguage(language: Language): void {
-    set({ language });
-  },
-
-  setPreferences(change: Partial<Preferences>): void {
-    set({ preferences: { ...get().preferences, ...change } });
-  },
-
+  /** Whether the tab is visible; becoming visible marks the open conversation read. */
   setVisible(visible: boolean): void {
-    if (get().visible === visible) return;
-    set({ visible });
+    appActions.setVisible(visible);
     if (visible) chatActions.markRead();
-  },
-
-  setView(view: ChatState['view']): void {
-    if (get().view !== view) set({ view });
   },
 
   setUnsent(unsent: number): void {

@@ -7,17 +7,18 @@ import {
 } from '@pigeon/client';
 import type { MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
-import { type Language, loadStrings, pickLanguage } from '../i18n/strings';
 import { navigateTo, onNavigate, type Route, routeFromHash } from '../lib/navigation';
 import { prepareSound } from '../lib/notifications';
 import { alertNewMessages } from './alerts';
 import { chatActions } from './chat-actions';
-import { type Preferences, useChatStore } from './chat-store';
+import { useChatStore } from './chat-store';
 import { knownOutbox, loadNewest, openConversation } from './conversation-actions';
+import { prepareDocument } from './document-setup';
 import { prepareIncoming } from './incoming';
 import { messageKey } from './message-model';
 import { watchNetwork } from './network';
 import { fromOutbox } from './outbox-mapping';
+import { storage } from './page-storage';
 import {
   activeClient,
   dropIncoming,
@@ -25,19 +26,10 @@ import {
   onNewMessages,
   queueIncoming,
   setActiveClient,
-  storage,
 } from './runtime';
-import {
-  clearUserData,
-  loadDrafts,
-  loadLanguage,
-  loadPreferences,
-  loadRecent,
-  loadUnread,
-  saveLanguage,
-  savePreferences,
-} from './saved-state';
+import { clearUserData, loadDrafts, loadRecent, loadUnread } from './saved-state';
 import { watchSession } from './session-watch';
+import type { SignInFailure, SignInMode } from './startup';
 
 /**
  * Connects the client to the store: client events become store actions, and the session's
@@ -160,28 +152,24 @@ function followRoute(route: Route): void {
 
 // ------------------------------------------------------------------ actions for the UI
 
-export type SignInMode = 'signin' | 'register';
-export interface SignInFailure {
-  code: string;
-  retryAfterSeconds?: number | undefined;
-}
+let started = false;
 
-let booted = false;
-
-/** Starts the app: language, preferences, tab visibility, routing, network, a saved session. */
-export async function boot(): Promise<void> {
-  if (booted) return;
-  booted = true;
-  await setLanguage(loadLanguage() ?? pickLanguage(navigator.languages ?? [navigator.language]), false);
-  chatActions.setPreferences(loadPreferences());
-  chatActions.setVisible(document.visibilityState !== 'hidden');
-  document.addEventListener('visibilitychange', () =>
-    chatActions.setVisible(document.visibilityState !== 'hidden'),
-  );
+/**
+ * Starts the client part of the app (startup.ts has prepared the document): network hints,
+ * navigation, alerts, and, when storage holds a session (`restore`), that session.
+ */
+export async function startClient(options: { restore: boolean } = { restore: true }): Promise<void> {
+  if (started) return;
+  started = true;
   onNavigate(followRoute);
   watchNetwork(getClient());
   prepareSound();
   onNewMessages(alertNewMessages);
+  // Becoming visible marks what the open conversation shows as read.
+  useChatStore.subscribe((s, prev) => {
+    if (s.visible && !prev.visible) chatActions.markRead();
+  });
+  if (!options.restore) return;
   try {
     const s = await getClient().restore();
     if (s) {
@@ -192,6 +180,12 @@ export async function boot(): Promise<void> {
     // A corrupt saved session is as good as none.
   }
   chatActions.signedOut();
+}
+
+/** The whole start at once (the page uses startup.ts's boot, which loads this module lazily). */
+export async function boot(): Promise<void> {
+  await prepareDocument();
+  await startClient();
 }
 
 export async function signIn(
@@ -258,21 +252,4 @@ export async function finishSignOut(): Promise<void> {
 /** "Retry now": connect again at once instead of waiting out the backoff. */
 export function retryConnection(): void {
   activeClient()?.reconnectNow();
-}
-
-/** Switches the language once its strings are loaded (`remember`: the user chose it). */
-export async function setLanguage(language: Language, remember = true): Promise<void> {
-  if (remember) saveLanguage(language);
-  try {
-    await loadStrings(language);
-  } catch {
-    // Offline without the language's chunk cached: English (always there) stays.
-    return;
-  }
-  chatActions.setLanguage(language);
-}
-
-export function setPreferences(change: Partial<Preferences>): void {
-  chatActions.setPreferences(change);
-  savePreferences(useChatStore.getState().preferences);
 }

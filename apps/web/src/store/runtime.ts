@@ -1,28 +1,16 @@
-import type { KeyValueStorage, PigeonClient } from '@pigeon/client';
+import type { PigeonClient } from '@pigeon/client';
 import { DEFAULTS } from '../config';
-import { browserStorage } from './browser-storage';
 import { chatActions } from './chat-actions';
 import { useChatStore } from './chat-store';
 import type { PreparedEntry } from './incoming';
 import type { ChatMessage } from './message-model';
 
 /**
- * The page's one client, its storage, and the queue of incoming entries. They
+ * The page's one client and the queue of incoming entries. They
  * live here, at module level, never in React state: components read the store and call the
  * actions of client-bridge.ts and conversation-actions.ts, which reach the client through here.
  */
 let client: PigeonClient | null = null;
-let kv: KeyValueStorage | null = null;
-
-export function storage(): KeyValueStorage {
-  if (!kv) {
-    const created = browserStorage();
-    // Writes a reload would interrupt are kept for the next start (see browser-storage.ts).
-    addEventListener('pagehide', () => created.saveJournal());
-    kv = created;
-  }
-  return kv;
-}
 
 export function activeClient(): PigeonClient | null {
   return client;

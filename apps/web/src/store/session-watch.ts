@@ -2,7 +2,8 @@ import { LIMITS } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
 import { saver } from '../lib/saver';
 import { type ChatState, useChatStore } from './chat-store';
-import { activeClient, storage } from './runtime';
+import { storage } from './page-storage';
+import { activeClient } from './runtime';
 import { keepDraftsForReload, saveDrafts, saveRecent, saveUnread } from './saved-state';
 import { selectPresencePeers } from './selectors';
 

@@ -57,6 +57,20 @@ function makeFakeClient() {
     features: { get: () => [], subscribe: () => () => undefined },
     conversationsPage: vi.fn(async () => ({ items: [], more: false })),
     changePassword: vi.fn(async (_password: string, _newPassword: string) => undefined),
+    // (featcli helper: the chat features of issue 10)
+    readStates: { get: () => ({}), subscribe: () => () => undefined },
+    settings: { get: () => ({ readReceipts: null, blocked: null }), subscribe: () => () => undefined },
+    pendingWrites: { get: () => [], subscribe: () => () => undefined },
+    markRead: vi.fn(async (_peer: string, _upto: string) => undefined),
+    edit: vi.fn(async () => undefined),
+    deleteForEveryone: vi.fn(async () => undefined),
+    hide: vi.fn(async () => undefined),
+    react: vi.fn(async () => undefined),
+    block: vi.fn(async (_user: string) => undefined),
+    unblock: vi.fn(async (_user: string) => undefined),
+    setReadReceipts: vi.fn(async (_on: boolean) => undefined),
+    refreshSettings: vi.fn(async () => ({ readReceipts: null, blocked: null })),
+    search: vi.fn(async () => ({ items: [], more: false })),
   } satisfies PigeonClient;
   /** Calls the listeners like the client does; a listener's throw reaches the caller (the client). */
   function emit<E extends ClientEventName>(event: E, ...arg: Parameters<ClientEvents[E]>): void {

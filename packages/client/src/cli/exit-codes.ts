@@ -11,7 +11,11 @@ export const ExitCode = {
   noSuchUser: 4,
   /** The server could not be reached (or not within --timeout). */
   unreachable: 5,
-  /** The server refused the request: invalid_user, weak_password, user_taken, too_large, bad_frame, rate_limited, unsupported version. */
+  /**
+   * The server refused the request: invalid_user, weak_password, user_taken, too_large,
+   * bad_frame, rate_limited, unsupported version; for the chat commands too_late, not_yours,
+   * no_such_message, message_deleted, limit_reached, or a feature the server does not offer.
+   */
   refused: 6,
   /** No saved session: run `pigeon login` or `pigeon register` first. */
   notLoggedIn: 7,
@@ -44,6 +48,12 @@ export function exitCodeFor(code: string): ExitCode {
     case ErrorCode.badFrame:
     case ErrorCode.rateLimited:
     case StatusReason.unsupportedVersion:
+    case ErrorCode.tooLate:
+    case ErrorCode.notYours:
+    case ErrorCode.noSuchMessage:
+    case ErrorCode.messageDeleted:
+    case ErrorCode.limitReached:
+    case ClientErrorCode.unsupported:
       return ExitCode.refused;
     default:
       return ExitCode.internal;

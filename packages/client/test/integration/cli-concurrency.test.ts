@@ -135,8 +135,9 @@ describe('pigeon processes sharing one state directory', () => {
     const { stdout } = await listen.done;
     expect(controlsIn(stdout)).toEqual([]);
     expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(stdout).toMatch(/many_alice -> many_bob \[[0-9a-f-]{36}\]: hi\\e\]0;pwned/);
     expect(stdout).toContain(
-      'many_alice -> many_bob: hi\\e]0;pwned\\x07\\r\\n2026-01-01T00:00:00.000Z admin -> many_bob: fake\\u{202e}gnp.exe\\u{009b}2J',
+      ': hi\\e]0;pwned\\x07\\r\\n2026-01-01T00:00:00.000Z admin -> many_bob: fake\\u{202e}gnp.exe\\u{009b}2J',
     );
     const history = await cli(['history', 'many_bob', '--json'], 'alice.json');
     const last = history.stdout.trim().split('\n').at(-1) ?? '';

@@ -104,14 +104,14 @@ describe('pigeon CLI', () => {
     again.child.kill('SIGINT');
     const second = await again.done;
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/^\S+ cli_alice -> cli_bob: fence 1\n$/);
+    expect(second.stdout).toMatch(/^\S+ cli_alice -> cli_bob \[[0-9a-f-]{36}\]: fence 1\n$/);
 
     const convs = await cli(['conversations', '--json'], cliEnv('alice.json'));
     expect(convs.code).toBe(0);
     expect(JSON.parse(convs.stdout.trim())).toMatchObject({ with: 'cli_bob', last: { body: 'fence 1' } });
     const text = await cli(['history', 'cli_alice'], cliEnv('bob.json'));
     expect(text.stdout).toMatch(
-      /cli_alice -> cli_bob: hello from the cli\n\S+ cli_alice -> cli_bob: fence 1\n$/,
+      /cli_alice -> cli_bob \[[0-9a-f-]{36}\]: hello from the cli\n\S+ cli_alice -> cli_bob \[[0-9a-f-]{36}\]: fence 1\n$/,
     );
 
     // A body from stdin, with an idempotent id: sending it twice stores it once.

@@ -1,0 +1,119 @@
+import type { ConversationItem, SettingsFrame } from '@pigeon/protocol';
+import type { ChatSettings, ReadState, ReadStates } from './chat-types.js';
+import type { Entry } from './inbox.js';
+import { messageKey } from './message-state.js';
+import { observable } from './observable.js';
+
+const UNKNOWN: ChatSettings = { readReceipts: null, blocked: null };
+
+/**
+ * The signed-in user's chat state that is not a list of messages, kept observable for any UI:
+ * unread counts and read marks per conversation, exactly as the server reports them
+ * (conversation rows and `read` updates are the truth; a message arriving after that counts
+ * one more), the peer's read receipts, and the settings (`readReceipts`, `blocked`).
+ *
+ * Fed by processed entries only (an entry a listener refused is fed when it is finally
+ * processed, never twice), and by answers handled in inbox order, so a count taken by the
+ * server never meets an entry it already covered.
+ */
+export class ChatState {
+  readonly readStates = observable<ReadStates>({});
+  readonly settings = observable<ChatSettings>(UNKNOWN);
+  /**
+   * Per peer: the messages counted on top of the server's last count. A `hide` of one of them
+   * takes it off again; a hidden message the server had counted is corrected by the next
+   * `read` update or conversations row.
+   */
+  private readonly counted = new Map<string, Set<string>>();
+  private me: string | null = null;
+
+  /** A new user signed in (or nobody): everything known is theirs no more. */
+  reset(me: string | null): void {
+    this.me = me;
+    this.counted.clear();
+    this.readStates.set({});
+    this.settings.set(UNKNOWN);
+  }
+
+  private put(peer: string, change: Partial<ReadState>): void {
+    const all = this.readStates.get();
+    const prev = all[peer];
+    const next = { unread: 0, readUpto: null, seenUpto: null, ...prev, ...change };
+    // A conversation heard of for the first time is added even with nothing unread.
+    const same =
+      prev !== undefined &&
+      next.unread === prev.unread &&
+      next.readUpto === prev.readUpto &&
+      next.seenUpto === prev.seenUpto;
+    if (same) return;
+    this.readStates.set({ ...all, [peer]: next });
+  }
+
+  /** A processed mailbox entry. `counting`: the connection has `read`, so unread counts are kept. */
+  onEntry(e: Entry, counting: boolean): void {
+    if (e.t === 'msg') {
+      const me = this.me;
+      if (!counting || me === null || e.from === me || e.to !== me || e.read === true) return;
+      const key = messageKey(e);
+      let set = this.counted.get(e.from);
+      if (!set) {
+        set = new Set();
+        this.counted.set(e.from, set);
+      }
+      if (set.has(key)) return;
+      set.add(key);
+      this.put(e.from, { unread: (this.readStates.get()[e.from]?.unread ?? 0) + 1 });
+      return;
+    }
+    switch (e.kind) {
+      case 'read':
+        this.counted.delete(e.with);
+        this.put(e.with, { unread: e.unread, readUpto: e.upto });
+        return;
+      case 'seen':
+        this.put(e.with, { seenUpto: e.upto });
+        return;
+      case 'hide': {
+        const set = this.counted.get(e.with);
+        if (set?.delete(messageKey(e))) {
+          this.put(e.with, { unread: Math.max(0, (this.readStates.get()[e.with]?.unread ?? 0) - 1) });
+        }
+        return;
+      }
+      case 'settings':
+        this.settings.set({ ...this.settings.get(), readReceipts: e.readReceipts });
+        return;
+      case 'block': {
+        const blocked = this.settings.get().blocked;
+        // Unknown stays unknown: the settings answer after every `synced` brings the list.
+        if (blocked === null) return;
+        const others = blocked.filter((u) => u !== e.user);
+        const next = e.blocked ? [...others, e.user].sort() : others;
+        this.settings.set({ ...this.settings.get(), blocked: next });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Conversation rows (with `read`, each carries the server's count and my mark). */
+  onRows(rows: readonly ConversationItem[]): void {
+    for (const row of rows) {
+      if (row.unread === undefined) continue;
+      this.counted.delete(row.with);
+      this.put(row.with, { unread: row.unread, readUpto: row.readUpto ?? null });
+    }
+  }
+
+  /** A `settings` answer: the fields it carries are the truth; absent ones stay as they were. */
+  onSettings(frame: SettingsFrame): ChatSettings {
+    const prev = this.settings.get();
+    const next: ChatSettings = {
+      readReceipts: frame.readReceipts ?? prev.readReceipts,
+      blocked: frame.blocked ? [...frame.blocked].sort() : prev.blocked,
+    };
+    this.settings.set(next);
+    return next;
+  }
+}
