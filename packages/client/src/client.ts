@@ -1,12 +1,4 @@
-import {
-  type ConversationItem,
-  ErrorCode,
-  type Feature,
-  isMessageId,
-  LIMITS,
-  type MessageRef,
-  parseUserId,
-} from '@pigeon/protocol';
+import { type ConversationItem, type Feature, type MessageRef, parseUserId } from '@pigeon/protocol';
 import { type Account, presenceList } from './account.js';
 import { Accounts } from './accounts.js';
 import { ChatState } from './chat-state.js';
@@ -14,14 +6,15 @@ import type { ChatSettings, SearchOptions, SearchPage, WriteItem } from './chat-
 import { ChatWrites } from './chat-writes.js';
 import { ClientEmitter } from './client-events.js';
 import { ClientErrorCode, PigeonRequestError, StatusReason } from './errors.js';
+import type { DownloadOptions, DownloadResult } from './file-types.js';
 import { authenticate, isServerUrl } from './http.js';
 import { observable } from './observable.js';
-import { asks, type ClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type ClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { OutboxApi } from './outbox-api.js';
 import { OutboxSender } from './outbox-sender.js';
 import { Queries } from './queries.js';
 import { CLIENT_GAVE_UP } from './reconnecting-socket.js';
 import { Requests } from './requests.js';
-import { randomId } from './runtime.js';
 import { ProtocolSession } from './session.js';
 import type {
   AbortSignalLike,
@@ -72,6 +65,7 @@ class Client implements PigeonClient {
   private readonly sender: OutboxSender;
   private readonly writeSender: WriteSender;
   private readonly chatWrites: ChatWrites;
+  private readonly outboxApi: OutboxApi;
   private readonly session: ProtocolSession;
   private readonly queries: Queries;
   /** Sends and writes await answers: the link's watchdog runs faster while either does. */
@@ -97,6 +91,7 @@ class Client implements PigeonClient {
         this.emitWrites();
         this.sender.pump();
         this.writeSender.pump();
+        this.outboxApi.uploader.pump();
       },
       cleared: () => {
         this.ownedBy(null);
@@ -108,6 +103,7 @@ class Client implements PigeonClient {
     this.sender = new OutboxSender(this.o, {
       box: () => this.account?.box ?? null,
       online: () => this.session.online,
+      features: () => this.features.get(),
       write: (frame) => this.session.write(frame),
       changed: () => this.outboxChanged(),
       busy: (busy) => this.setBusy('sends', busy),
@@ -130,6 +126,12 @@ class Client implements PigeonClient {
           this.events.error(code, `the read mark in the conversation with ${peer} was refused: ${message}`),
       },
     );
+    this.outboxApi = new OutboxApi(this.o, {
+      account: () => this.account,
+      outboxChanged: () => this.outboxChanged(),
+      active: () => this.wanted && this.status.get().state !== 'waiting_for_network',
+      progress: (p) => this.events.emit('upload', p),
+    });
     this.chatWrites = new ChatWrites(this.o, this.writeSender, {
       account: () => this.account,
       writesChanged: () => this.writesChanged(),
@@ -175,6 +177,10 @@ class Client implements PigeonClient {
         this.unsubscribeNetwork = null;
       }
       this.events.emit('status', s);
+      // Uploads go with the connection: back online, a waiting retry goes at once; network
+      // gone, the one in progress stops (it resumes from the server's offset).
+      if (s.state === 'online') this.outboxApi.uploader.kick();
+      else if (s.state === 'waiting_for_network') this.outboxApi.uploader.stop();
     });
   }
 
@@ -246,6 +252,8 @@ class Client implements PigeonClient {
 
   async persisted(): Promise<void> {
     const account = this.account;
+    // Attachments handed to `send` are in their store before the outbox that names them counts as saved.
+    await this.outboxApi.uploader.held();
     if (account) await this.accounts.settle(account, 'persist client state');
   }
 
@@ -265,7 +273,10 @@ class Client implements PigeonClient {
     }
     // The stored outbox and cursor are read before the first hello.
     await this.accounts.loading;
-    if (this.wanted && this.account === account) this.session.socket.start();
+    if (this.wanted && this.account === account) {
+      this.session.socket.start();
+      this.outboxApi.uploader.kick();
+    }
   }
 
   stop(): void {
@@ -275,6 +286,7 @@ class Client implements PigeonClient {
     this.unsubscribeNetwork = null;
     this.sender.stop();
     this.writeSender.stop();
+    this.outboxApi.uploader.stop();
     this.session.stop();
     this.requests.rejectAll(ClientErrorCode.stopped, 'the client was stopped');
     if (wasActive || this.status.get().state !== 'unauthorized')
@@ -308,6 +320,9 @@ class Client implements PigeonClient {
   private outboxChanged(): void {
     this.account?.persistence.mark('outbox');
     this.emitOutbox();
+    this.outboxApi.releaseStored(this.account?.box.list() ?? []);
+    this.sender.pump();
+    this.outboxApi.uploader.pump();
     // A write about one of my messages waits until that message left the outbox's pending state.
     this.writeSender.pump();
   }
@@ -326,48 +341,21 @@ class Client implements PigeonClient {
   }
 
   send(to: string, body: string, options: SendOptions = {}): OutboxItem {
-    const account = this.account;
-    if (!account) throw new PigeonRequestError(ClientErrorCode.noSession, 'log in first');
-    if (options.id !== undefined && !isMessageId(options.id))
-      throw invalid('id must be 1-64 of A-Z a-z 0-9 _ -');
-    const replyTo = options.replyTo === undefined ? undefined : this.replyRef(options.replyTo);
-    const existing = options.id !== undefined ? account.box.get(options.id) : undefined;
-    if (existing) return existing;
-    const item = account.box.create(to, body, options.id ?? randomId(), this.o.now(), replyTo);
-    // A message ends the peer's "is typing" display, so the next keystroke must be able to
-    // show it again at once rather than wait out the throttle window.
-    account.typingSentAt.delete(item.to);
-    this.outboxChanged();
-    this.sender.pump();
-    return item;
-  }
-
-  private replyRef(ref: MessageRef): MessageRef {
-    if (!asks(this.o, 'reply')) {
-      throw new PigeonRequestError(
-        ClientErrorCode.unsupported,
-        "needs the 'reply' feature in options.features",
-      );
-    }
-    const from = parseUserId(ref.from);
-    if (!from || !isMessageId(ref.id)) throw invalid('replyTo must name a message: {from, id}');
-    return { from, id: ref.id };
+    return this.outboxApi.send(to, body, options);
   }
 
   retry(id: string): void {
-    const box = this.account?.box;
-    if (!box?.retry(id)) return;
-    const item = box.get(id);
-    // A message that can never pass stays failed.
-    if (item && item.body.length > LIMITS.bodyMaxLength) {
-      box.markFailed(id, ErrorCode.tooLarge, `body is ${item.body.length} UTF-16 units`);
-    }
-    this.outboxChanged();
-    this.sender.pump();
+    this.outboxApi.retry(id);
   }
 
   discard(id: string): void {
-    if (this.account?.box.discard(id)) this.outboxChanged();
+    this.outboxApi.discard(id);
+  }
+
+  download(fileId: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+    if (!this.account)
+      return Promise.reject(new PigeonRequestError(ClientErrorCode.noSession, 'log in first'));
+    return this.outboxApi.download(fileId, options);
   }
 
   flush(options: { signal?: AbortSignalLike } = {}): Promise<void> {

@@ -23,6 +23,10 @@ export const ClientErrorCode = {
   unsupported: 'unsupported',
   /** The caller's AbortSignal aborted the wait. */
   aborted: 'aborted',
+  /** An attachment's bytes are no longer in the `AttachmentStore` (and it was not uploaded yet). */
+  attachmentMissing: 'attachment_missing',
+  /** The upload API refused an attachment with a code this client does not know. */
+  uploadFailed: 'upload_failed',
   // Codes of the `error` event only:
   /** A `message` (or other) listener threw; a `message` entry is then not acknowledged. */
   listener: 'listener',

@@ -31,7 +31,7 @@ const ErrorBodySchema = v.object({
   message: v.fallback(v.optional(v.string()), undefined),
 });
 
-interface JsonAnswer {
+export interface JsonAnswer {
   status: number;
   /** The parsed body; undefined when there was none or it was not JSON. */
   body: unknown;
@@ -65,13 +65,7 @@ async function postJson(
       return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() };
     })();
     const { status, retryAfter, text } = await Promise.race([exchange, timeout]);
-    let parsed: unknown;
-    try {
-      parsed = text.length > 0 ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status, retryAfter, text, body: parsed };
+    return { status, retryAfter, text, body: parseJsonText(text) };
   } catch (err) {
     const reason =
       err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
@@ -81,8 +75,17 @@ async function postJson(
   }
 }
 
+/** Parses an answer's text as JSON (undefined when empty or not JSON). */
+export function parseJsonText(text: string): unknown {
+  try {
+    return text.length > 0 ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `PigeonHttpError` for an answer that is not a success. */
-function failure(url: string, answer: JsonAnswer, what: string): PigeonHttpError {
+export function failure(url: string, answer: JsonAnswer, what: string): PigeonHttpError {
   const { status, body } = answer;
   if (body === undefined && answer.text.length > 0) {
     // Not JSON at all: this is not a Pigeon server (or a proxy's error page).

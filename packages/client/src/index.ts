@@ -2,6 +2,8 @@ export { nextDelay } from './backoff.js';
 export type * from './chat-types.js';
 export { createClient } from './client.js';
 export { ClientErrorCode, PigeonHttpError, PigeonRequestError, StatusReason } from './errors.js';
+export { dispositionName } from './file-api.js';
+export type * from './file-types.js';
 export type { DeliveryState, ReactionCount } from './message-state.js';
 export {
   applyReceipt,
@@ -15,5 +17,7 @@ export {
 export type { BackoffOptions, ClientFeature, ClientOptions } from './options.js';
 export { CLIENT_FEATURES, DEFAULTS } from './options.js';
 export type { StorageLike } from './storage.js';
-export { localStorageAdapter, memoryStorage } from './storage.js';
+export { localStorageAdapter, memoryAttachments, memoryStorage } from './storage.js';
+export type { XhrLike } from './transports.js';
+export { fetchTransport, xhrTransport } from './transports.js';
 export * from './types.js';

@@ -1,6 +1,8 @@
 import type { Feature } from '@pigeon/protocol';
+import type { AttachmentStore, HttpTransport } from './file-types.js';
 import { globalFetch } from './runtime.js';
-import { memoryStorage } from './storage.js';
+import { memoryAttachments, memoryStorage } from './storage.js';
+import { fetchTransport } from './transports.js';
 import type { FetchLike, KeyValueStorage, NetworkOnlineSource, WebSocketConstructor } from './types.js';
 
 // Every option of `createClient`, its default (DEFAULTS) and its resolution, in one place.
@@ -23,6 +25,20 @@ export interface ClientOptions {
   storage?: KeyValueStorage;
   /** Default: `globalThis.fetch`. */
   fetch?: FetchLike;
+  /**
+   * `files`: where attachments wait until uploaded (the web app: IndexedDB, so a reload loses
+   * nothing). Default: in memory.
+   */
+  attachments?: AttachmentStore;
+  /**
+   * HTTP for uploads and downloads. Default `fetchTransport()` (upload progress only per chunk);
+   * browsers: `xhrTransport(XMLHttpRequest)`; Node: `nodeHttpTransport()`.
+   */
+  transport?: HttpTransport;
+  /** Bytes per upload request (a failure costs at most this much again). */
+  uploadChunkBytes?: number;
+  /** An upload or download request that makes no progress this long is given up (and resumed). */
+  uploadStallMs?: number;
   /** "Network is back" events trigger an immediate attempt (same as `setNetwork(true)`). Default: none. */
   onNetworkOnline?: NetworkOnlineSource;
   /** Prefix of every storage key. */
@@ -107,6 +123,7 @@ export const CLIENT_FEATURES = [
   'react',
   'block',
   'search',
+  'files',
 ] as const satisfies readonly Feature[];
 export type ClientFeature = (typeof CLIENT_FEATURES)[number];
 
@@ -132,6 +149,8 @@ export const DEFAULTS = {
   maxInFlight: 1,
   internalRetryMs: 1_000,
   readIntervalMs: 1_000,
+  uploadChunkBytes: 1_048_576,
+  uploadStallMs: 60_000,
   keepSettled: 200,
   dedupWindow: 5_000,
   maxListenerFailures: 3,
@@ -152,6 +171,10 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     WebSocket: options.WebSocket,
     storage: options.storage ?? memoryStorage(),
     fetch: options.fetch ?? globalFetch(),
+    attachments: options.attachments ?? memoryAttachments(),
+    transport: options.transport ?? fetchTransport(),
+    uploadChunkBytes: options.uploadChunkBytes ?? DEFAULTS.uploadChunkBytes,
+    uploadStallMs: options.uploadStallMs ?? DEFAULTS.uploadStallMs,
     onNetworkOnline: options.onNetworkOnline,
     storagePrefix: options.storagePrefix ?? DEFAULTS.storagePrefix,
     backoff: { ...DEFAULTS.backoff, ...options.backoff },

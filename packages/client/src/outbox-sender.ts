@@ -1,4 +1,5 @@
-import { ErrorCode, type ErrorFrame, type SendFrame } from '@pigeon/protocol';
+import { ErrorCode, type ErrorFrame, type Feature, type SendFrame } from '@pigeon/protocol';
+import { ClientErrorCode } from './errors.js';
 import type { Outbox } from './outbox.js';
 import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
 
@@ -7,6 +8,8 @@ export interface SenderHost {
   box(): Outbox | null;
   /** True while a connection is online (after `synced`). */
   online(): boolean;
+  /** What the server enabled on the current connection. */
+  features(): readonly Feature[];
   /** Writes on the online connection; false if that failed. */
   write(frame: SendFrame): boolean;
   /** The outbox changed: persist and tell the application. */
@@ -49,6 +52,16 @@ export class OutboxSender {
       const frame: SendFrame = { t: 'send', id: item.id, to: item.to, body: item.body };
       // A server without `reply` ignores the field: the message still goes, without its quote.
       if (item.replyTo) frame.replyTo = { ...item.replyTo };
+      if (item.files) {
+        // Without `files` the server would drop the field and store a caption alone (or
+        // refuse an empty one): the message fails instead, its attachments kept for a retry.
+        if (!this.host.features().includes('files')) {
+          box.markFailed(item.id, ClientErrorCode.unsupported, "the server did not enable 'files'");
+          this.host.changed();
+          continue;
+        }
+        frame.files = item.files.flatMap((f) => (f.file ? [f.file.id] : []));
+      }
       this.host.write(frame);
     }
     if (this.stallTimer === null) this.armStallTimer();
@@ -75,7 +88,7 @@ export class OutboxSender {
     if (!box) return;
     const action = box.onError(frame.id, frame.code, frame.message, frame.retryAfterMs);
     this.armStallTimer();
-    if (action.kind === 'failed') this.host.changed();
+    if (action.kind === 'failed' || action.kind === 'reupload') this.host.changed();
     else if (action.kind === 'pause') {
       const ms =
         action.code === ErrorCode.rateLimited ? (action.retryAfterMs ?? 1000) : this.o.internalRetryMs;

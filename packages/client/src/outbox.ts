@@ -1,4 +1,5 @@
-import { ErrorCode, LIMITS, type MessageRef, parseUserId } from '@pigeon/protocol';
+import { decodeUploadRequest, ErrorCode, LIMITS, type MessageRef, parseUserId } from '@pigeon/protocol';
+import type { OutboxFile } from './file-types.js';
 import type { OutboxErrorCode, OutboxItem } from './types.js';
 
 /** Codes after which resending the same message can never succeed: the item fails. */
@@ -9,6 +10,8 @@ export const SEND_FAIL_CODES: ReadonlySet<string> = new Set<OutboxErrorCode>([
   // a reply to a message that is not in the conversation, or deleted for everyone
   ErrorCode.noSuchMessage,
   ErrorCode.messageDeleted,
+  // an attachment that is no longer a complete upload, after one upload again
+  ErrorCode.noSuchFile,
 ]);
 
 function isFailCode(code: string): code is OutboxErrorCode {
@@ -19,8 +22,15 @@ function isFailCode(code: string): code is OutboxErrorCode {
 export type SendErrorAction =
   | { kind: 'ignored' }
   | { kind: 'failed' }
+  /** `no_such_file`: the attachments are uploaded again, then the message goes. */
+  | { kind: 'reupload' }
   /** Nothing was stored: wait (`retryAfterMs` for `rate_limited`), then resend in order. */
   | { kind: 'pause'; code: string; retryAfterMs: number | undefined };
+
+/** A copy the caller may keep: attachments are objects of their own. */
+function copy(item: OutboxItem): OutboxItem {
+  return item.files ? { ...item, files: item.files.map((f) => ({ ...f })) } : { ...item };
+}
 
 function settled(item: OutboxItem): boolean {
   return item.state === 'sent' || item.state === 'delivered';
@@ -35,6 +45,8 @@ export class Outbox {
   private readonly inFlight = new Set<string>();
   /** Ids this client discarded or pruned: never brought back from storage by `forStorage`. */
   private readonly removed = new Set<string>();
+  /** Items whose uploads were redone after `no_such_file` (at most once each). */
+  private readonly reuploaded = new Set<string>();
 
   constructor(
     private readonly keepSettled: number,
@@ -43,23 +55,23 @@ export class Outbox {
 
   /** Every item, oldest first (copies). */
   list(): OutboxItem[] {
-    return this.items.map((item) => ({ ...item }));
+    return this.items.map(copy);
   }
 
   get(id: string): OutboxItem | undefined {
     const item = this.items.find((i) => i.id === id);
-    return item ? { ...item } : undefined;
+    return item ? copy(item) : undefined;
   }
 
   /** Items read from storage go first; items added meanwhile (same id: the stored copy wins) follow. */
   load(stored: readonly OutboxItem[]): void {
     const ids = new Set(stored.map((i) => i.id));
-    this.items = [...stored.map((i) => ({ ...i })), ...this.items.filter((i) => !ids.has(i.id))];
+    this.items = [...stored.map(copy), ...this.items.filter((i) => !ids.has(i.id))];
     this.prune();
   }
 
   add(item: OutboxItem): void {
-    this.items.push({ ...item });
+    this.items.push(copy(item));
   }
 
   /**
@@ -67,18 +79,22 @@ export class Outbox {
    * would give (a bad recipient or an empty body is `bad_frame`, a long body `too_large`), which
    * saves a round trip.
    */
-  create(to: string, body: string, id: string, now: number, replyTo?: MessageRef): OutboxItem {
+  create(
+    to: string,
+    body: string,
+    id: string,
+    now: number,
+    extra: { replyTo?: MessageRef; files?: OutboxFile[] } = {},
+  ): OutboxItem {
     const recipient = parseUserId(to);
     const item: OutboxItem = { id, to: recipient ?? to, body, state: 'pending', createdAt: now };
-    if (replyTo) item.replyTo = { from: replyTo.from, id: replyTo.id };
+    if (extra.replyTo) item.replyTo = { from: extra.replyTo.from, id: extra.replyTo.id };
+    const files = extra.files ?? [];
+    if (files.length > 0) item.files = files.map((f) => ({ ...f }));
     this.add(item);
-    if (recipient === null) this.markFailed(id, ErrorCode.badFrame, `not a user id: ${to}`);
-    else if (typeof body !== 'string' || body.length === 0)
-      this.markFailed(id, ErrorCode.badFrame, 'empty body');
-    else if (body.length > LIMITS.bodyMaxLength) {
-      const why = `body is ${body.length} UTF-16 units; the limit is ${LIMITS.bodyMaxLength}`;
-      this.markFailed(id, ErrorCode.tooLarge, why);
-    }
+    const refusal = refuse(recipient === null ? null : item, files);
+    if (refusal) this.markFailed(id, refusal.code, refusal.message);
+    else if (recipient === null) this.markFailed(id, ErrorCode.badFrame, `not a user id: ${to}`);
     return this.get(id) ?? item;
   }
 
@@ -98,7 +114,7 @@ export class Outbox {
     const mine = new Set(this.items.map((i) => i.id));
     const foreign = stored.filter((i) => !mine.has(i.id) && !this.removed.has(i.id));
     if (foreign.length === 0) return this.list();
-    const merged = [...this.list(), ...foreign.map((i) => ({ ...i }))];
+    const merged = [...this.list(), ...foreign.map(copy)];
     // Stable sort: equal timestamps keep this client's order.
     merged.sort((a, b) => a.createdAt - b.createdAt);
     return keepNewestSettled(merged, this.keepSettled);
@@ -128,14 +144,18 @@ export class Outbox {
     return true;
   }
 
-  /** Pending items not yet in flight, in order, that may be sent now. */
+  /**
+   * Pending items not yet in flight, in order, that may be sent now. An item whose attachments
+   * are still uploading is passed over: text written after a large photo does not wait for it
+   * (the photo's message goes out, and gets its place, once its files are stored).
+   */
   takeSendable(): OutboxItem[] {
     const out: OutboxItem[] = [];
     for (const item of this.items) {
       if (this.inFlight.size >= this.maxInFlight) break;
-      if (item.state !== 'pending' || this.inFlight.has(item.id)) continue;
+      if (item.state !== 'pending' || this.inFlight.has(item.id) || !uploaded(item)) continue;
       this.inFlight.add(item.id);
-      out.push({ ...item });
+      out.push(copy(item));
     }
     return out;
   }
@@ -192,6 +212,7 @@ export class Outbox {
       this.inFlight.delete(id);
       return { kind: 'ignored' };
     }
+    if (code === ErrorCode.noSuchFile && this.reupload(id)) return { kind: 'reupload' };
     if (isFailCode(code)) {
       this.markFailed(id, code, message);
       return { kind: 'failed' };
@@ -219,6 +240,45 @@ export class Outbox {
     return this.items.length !== before;
   }
 
+  /** The first attachment (in outbox order) that still has to be uploaded. */
+  nextUpload(): { id: string; index: number } | null {
+    for (const item of this.items) {
+      if (item.state !== 'pending') continue;
+      const index = (item.files ?? []).findIndex((f) => f.file === undefined);
+      if (index >= 0) return { id: item.id, index };
+    }
+    return null;
+  }
+
+  /** Changes what is known of one attachment (upload id, bytes confirmed, the stored file). */
+  setFile(id: string, index: number, change: Partial<OutboxFile>): OutboxFile | null {
+    const file = this.items.find((i) => i.id === id)?.files?.[index];
+    if (!file) return null;
+    Object.assign(file, change);
+    for (const key of Object.keys(change) as (keyof OutboxFile)[]) {
+      if (change[key] === undefined) delete file[key];
+    }
+    return { ...file };
+  }
+
+  /**
+   * `no_such_file` for a message: its uploads expired (or were removed) before it went out.
+   * Once per item, its files are uploaded again from the bytes still held; true if so.
+   */
+  reupload(id: string): boolean {
+    const item = this.items.find((i) => i.id === id);
+    if (!item?.files || this.reuploaded.has(id)) return false;
+    this.reuploaded.add(id);
+    this.inFlight.delete(id);
+    for (const f of item.files) {
+      delete f.uploadId;
+      delete f.expiresAt;
+      delete f.file;
+      f.uploaded = 0;
+    }
+    return true;
+  }
+
   private prune(): void {
     const kept = keepNewestSettled(this.items, this.keepSettled);
     if (kept.length === this.items.length) return;
@@ -226,6 +286,46 @@ export class Outbox {
     for (const item of this.items) if (!ids.has(item.id)) this.removed.add(item.id);
     this.items = kept;
   }
+}
+
+/**
+ * What the server (or its upload API) would refuse in a new message, found before sending:
+ * an empty text without attachments or a long one, more than 10 attachments, an attachment
+ * the upload API would refuse (`decodeUploadRequest`: a bad name, type or placeholder, 0 bytes).
+ */
+function refuse(
+  item: OutboxItem | null,
+  files: readonly OutboxFile[],
+): { code: OutboxErrorCode; message: string } | null {
+  if (!item) return null;
+  const { body } = item;
+  if (typeof body !== 'string' || (body.length === 0 && files.length === 0)) {
+    return { code: ErrorCode.badFrame, message: 'empty body' };
+  }
+  if (body.length > LIMITS.bodyMaxLength) {
+    return {
+      code: ErrorCode.tooLarge,
+      message: `body is ${body.length} UTF-16 units; the limit is ${LIMITS.bodyMaxLength}`,
+    };
+  }
+  if (files.length > LIMITS.filesPerMessage) {
+    return { code: ErrorCode.badFrame, message: `at most ${LIMITS.filesPerMessage} attachments` };
+  }
+  for (const f of files) {
+    const checked = decodeUploadRequest({
+      name: f.name,
+      type: f.type,
+      size: f.size,
+      ...(f.thumb === undefined ? {} : { thumb: f.thumb }),
+    });
+    if (!checked.ok) return { code: checked.code, message: `${f.name}: ${checked.message}` };
+  }
+  return null;
+}
+
+/** Every attachment of the item is stored (a message without attachments is ready at once). */
+export function uploaded(item: OutboxItem): boolean {
+  return (item.files ?? []).every((f) => f.file !== undefined);
 }
 
 /** Keeps every unsettled item and only the newest `keep` settled ones, in order. */

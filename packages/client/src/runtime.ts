@@ -1,4 +1,17 @@
-import type { FetchLike } from './types.js';
+import type { TransportResponse } from './file-types.js';
+import type { AbortSignalLike, FetchLike } from './types.js';
+
+/** The global `fetch` as the file transport uses it (any body, a signal, a streamed answer). */
+export type RawFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: unknown; signal?: unknown },
+) => Promise<TransportResponse>;
+
+/** What the client needs of `AbortController` (browsers and Node 20 have it). */
+export interface AbortControllerLike {
+  readonly signal: AbortSignalLike;
+  abort(reason?: unknown): void;
+}
 
 // The core is compiled without DOM or Node types, so the few globals it needs (present in
 // browsers and Node 20 alike) are described here and read at call time, which also lets
@@ -8,7 +21,9 @@ interface RuntimeGlobals {
   clearTimeout(handle: unknown): void;
   /** Present in every browser context (secure or not) and Node 20; `randomUUID` is not (plain http). */
   crypto: { getRandomValues(array: Uint8Array): Uint8Array };
-  fetch?: FetchLike;
+  fetch?: FetchLike & RawFetch;
+  AbortController: new () => AbortControllerLike;
+  TextDecoder: new () => { decode(bytes: Uint8Array): string };
 }
 
 const g = globalThis as unknown as RuntimeGlobals;
@@ -38,4 +53,16 @@ export function randomId(): string {
 
 export function globalFetch(): FetchLike | undefined {
   return typeof g.fetch === 'function' ? g.fetch.bind(globalThis) : undefined;
+}
+
+export function globalRawFetch(): RawFetch | undefined {
+  return typeof g.fetch === 'function' ? g.fetch.bind(globalThis) : undefined;
+}
+
+export function abortController(): AbortControllerLike {
+  return new g.AbortController();
+}
+
+export function decodeUtf8(bytes: Uint8Array): string {
+  return new g.TextDecoder().decode(bytes);
 }

@@ -1,3 +1,4 @@
+import type { AttachmentStore, BlobLike } from './file-types.js';
 import type { KeyValueStorage } from './types.js';
 
 /** Keeps everything in a Map: for tests and short-lived bots (nothing survives a restart). */
@@ -30,5 +31,19 @@ export function localStorageAdapter(storage: StorageLike): KeyValueStorage {
     get: (key) => storage.getItem(key),
     set: (key, value) => storage.setItem(key, value),
     remove: (key) => storage.removeItem(key),
+  };
+}
+
+/** Attachments kept in a Map until uploaded: lost with the process (the default; the web app uses IndexedDB). */
+export function memoryAttachments(): AttachmentStore {
+  const map = new Map<string, BlobLike>();
+  return {
+    put: (key, blob) => {
+      map.set(key, blob);
+    },
+    get: (key) => map.get(key) ?? null,
+    remove: (key) => {
+      map.delete(key);
+    },
   };
 }

@@ -1,12 +1,55 @@
-import { ErrorCode } from '@pigeon/protocol';
+import { ErrorCode, HttpErrorCode } from '@pigeon/protocol';
 import * as v from 'valibot';
 import type { WriteItem, WriteOp } from './chat-types.js';
-import type { OutboxItem, Session } from './types.js';
+import { ClientErrorCode } from './errors.js';
+import type { OutboxErrorCode, OutboxItem, Session } from './types.js';
 import type { StoredWrites } from './writes.js';
 
 // Every JSON shape this package reads back from storage, checked through valibot (the codec's
 // schema library) instead of by hand: storage is written by older versions, other tabs and
 // other processes, and a user can edit a file, so nothing read back is trusted.
+
+/** Every `OutboxErrorCode`: an item stored with another code is dropped as malformed. */
+const OUTBOX_ERRORS = [
+  ErrorCode.badFrame,
+  ErrorCode.tooLarge,
+  ErrorCode.noSuchUser,
+  ErrorCode.noSuchMessage,
+  ErrorCode.messageDeleted,
+  ErrorCode.noSuchFile,
+  HttpErrorCode.invalidFile,
+  HttpErrorCode.emptyFile,
+  HttpErrorCode.fileTooLarge,
+  HttpErrorCode.quotaExceeded,
+  HttpErrorCode.typeMismatch,
+  HttpErrorCode.imageTooLarge,
+  HttpErrorCode.checksumMismatch,
+  ClientErrorCode.attachmentMissing,
+  ClientErrorCode.uploadFailed,
+  ClientErrorCode.unsupported,
+] as const satisfies readonly OutboxErrorCode[];
+
+const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const FileInfoSchema = v.object({
+  id: v.string(),
+  name: v.string(),
+  type: v.string(),
+  size: count,
+  width: v.optional(count),
+  height: v.optional(count),
+  thumb: v.optional(v.string()),
+});
+const OutboxFileSchema = v.object({
+  key: v.string(),
+  name: v.string(),
+  type: v.string(),
+  size: count,
+  thumb: v.optional(v.string()),
+  uploadId: v.optional(v.string()),
+  expiresAt: v.optional(v.number()),
+  uploaded: count,
+  file: v.optional(FileInfoSchema),
+});
 
 const OutboxItemSchema = v.object({
   id: v.string(),
@@ -15,17 +58,10 @@ const OutboxItemSchema = v.object({
   state: v.picklist(['pending', 'sent', 'delivered', 'failed']),
   createdAt: v.number(),
   ts: v.optional(v.number()),
-  error: v.optional(
-    v.picklist([
-      ErrorCode.badFrame,
-      ErrorCode.tooLarge,
-      ErrorCode.noSuchUser,
-      ErrorCode.noSuchMessage,
-      ErrorCode.messageDeleted,
-    ]),
-  ),
+  error: v.optional(v.picklist(OUTBOX_ERRORS)),
   errorMessage: v.optional(v.string()),
   replyTo: v.optional(v.object({ from: v.string(), id: v.string() })),
+  files: v.optional(v.array(OutboxFileSchema)),
 });
 
 const ref = { from: v.string(), id: v.string() };
@@ -55,6 +91,13 @@ const StoredSessionSchema = v.object({
 
 export type StoredSession = Session & { server?: string | undefined };
 
+/** The object without its `undefined` fields (valibot's optional fields come back as present-but-undefined). */
+function withoutUndefined<T extends object>(o: T): T {
+  const out = { ...o };
+  for (const key of Object.keys(out) as (keyof T)[]) if (out[key] === undefined) delete out[key];
+  return out;
+}
+
 function parseJson(text: string | null | undefined): unknown {
   if (!text) return undefined;
   try {
@@ -75,15 +118,16 @@ export function parseStoredOutbox(text: string | null | undefined): OutboxItem[]
   for (const entry of value) {
     const parsed = v.safeParse(OutboxItemSchema, entry);
     if (!parsed.success) continue;
-    const { ts, error, errorMessage, replyTo, ...rest } = parsed.output;
     // Optional fields that are absent stay absent (not `undefined`), as the outbox creates them.
-    items.push({
-      ...rest,
-      ...(ts === undefined ? {} : { ts }),
-      ...(error === undefined ? {} : { error }),
-      ...(errorMessage === undefined ? {} : { errorMessage }),
-      ...(replyTo === undefined ? {} : { replyTo }),
-    });
+    const { files, ...item } = withoutUndefined(parsed.output);
+    items.push(
+      files
+        ? {
+            ...item,
+            files: files.map((f) => withoutUndefined({ ...f, file: f.file && withoutUndefined(f.file) })),
+          }
+        : item,
+    );
   }
   return items;
 }

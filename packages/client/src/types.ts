@@ -15,6 +15,14 @@ import type {
   WriteFailure,
   WriteItem,
 } from './chat-types.js';
+import type {
+  AttachmentInput,
+  DownloadOptions,
+  DownloadResult,
+  OutboxFile,
+  UploadErrorCode,
+  UploadProgress,
+} from './file-types.js';
 
 // Public types of @pigeon/client. Everything here is framework-free and has no DOM or Node
 // types, so the same declarations serve the browser, Node and bots. Keep this file stable:
@@ -119,12 +127,14 @@ export type OutboxState = 'pending' | 'sent' | 'delivered' | 'failed';
 /**
  * Why a message failed: the server's code, or `bad_frame` / `too_large` found before sending.
  * `no_such_message` / `message_deleted`: the message it replies to is not in the conversation,
- * or was deleted for everyone.
+ * or was deleted for everyone. `no_such_file` and `UploadErrorCode`: its attachments.
  */
-export type OutboxErrorCode = Extract<
-  FrameErrorCode,
-  'bad_frame' | 'too_large' | 'no_such_user' | 'no_such_message' | 'message_deleted'
->;
+export type OutboxErrorCode =
+  | Extract<
+      FrameErrorCode,
+      'bad_frame' | 'too_large' | 'no_such_user' | 'no_such_message' | 'message_deleted' | 'no_such_file'
+    >
+  | UploadErrorCode;
 
 export interface OutboxItem {
   /** The message id (random, UUID v4 format, from `crypto.getRandomValues`), also the `id` of its `msg` entries. */
@@ -143,6 +153,11 @@ export interface OutboxItem {
   errorMessage?: string;
   /** `reply`: the message this one answers. */
   replyTo?: MessageRef;
+  /**
+   * `files`: the attachments, uploaded before the message is sent (`body` is then the
+   * caption, possibly empty). While one has no `file` yet, the item is uploading.
+   */
+  files?: OutboxFile[];
 }
 
 export interface SendOptions {
@@ -150,6 +165,8 @@ export interface SendOptions {
   id?: string;
   /** `reply`: the message this one answers, in the same conversation (mine or the peer's). */
   replyTo?: MessageRef;
+  /** `files`: 1-10 attachments, uploaded first; the text is then a caption and may be empty. */
+  files?: AttachmentInput[];
 }
 
 // ---------------------------------------------------------------- session and requests
@@ -227,6 +244,8 @@ export interface ClientEvents extends UpdateEvents {
    * `delete`, `hide`, `react`, `block`), typed with its own fields.
    */
   update: (update: UpdateFrame) => void | Promise<void>;
+  /** `files`: bytes of an attachment on their way to the server (per file of an outbox item). */
+  upload: (progress: UploadProgress) => void;
   /** A queued write (edit, delete, react, block...) was refused by the server; it left the queue. */
   writeFailed: (failure: WriteFailure) => void;
   /** The outbox changed; the argument is the whole outbox, oldest first. */
@@ -307,6 +326,13 @@ export interface PigeonClient {
    * with the same id stores nothing twice, which makes scripted retries idempotent.
    */
   send(to: string, body: string, options?: SendOptions): OutboxItem;
+  /**
+   * Downloads a file (`GET /api/files/ID` with the session token; no connection needed): the
+   * bytes are collected in `chunks` or handed to `onChunk`; `offset` resumes (Range). Throws
+   * `PigeonHttpError` (`not_found` for a file that is not yours to see, `unauthorized`,
+   * `unreachable`, `aborted`).
+   */
+  download(fileId: string, options?: DownloadOptions): Promise<DownloadResult>;
   /** Moves a `failed` message back to `pending`. */
   retry(id: string): void;
   /** Removes a message from the outbox (a pending one is not sent any more, unless already in flight). */
