@@ -265,6 +265,7 @@ export class FileApi {
       const from = res.status === 206 ? offset : 0;
       const size =
         res.status === 206 ? rangeSize(res) : Number(res.headers.get('content-length') ?? Number.NaN);
+      await options.onStart?.({ ...meta, size, from });
       const chunks: Uint8Array[] = [];
       let loaded = from;
       const reader = res.body?.getReader();

@@ -124,6 +124,8 @@ export interface DownloadOptions {
   /** With `offset`: the ETag of the bytes already held (`If-Range`), so a changed file restarts from 0. */
   etag?: string;
   signal?: AbortSignalLike;
+  /** Called once the answer's headers arrived, before any byte: where the bytes start, how many in all. */
+  onStart?: (info: Omit<DownloadResult, 'chunks'>) => void | Promise<void>;
   /** Receives the bytes as they arrive (in order) instead of collecting them in `chunks`. */
   onChunk?: (chunk: Uint8Array) => void | Promise<void>;
   onProgress?: (loaded: number, total: number) => void;

@@ -42,6 +42,9 @@ export function parseCli(argv: string[]) {
       'for-me': { type: 'boolean' },
       remove: { type: 'boolean' },
       'mark-read': { type: 'boolean' },
+      file: { type: 'string', multiple: true },
+      output: { type: 'string', short: 'o' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

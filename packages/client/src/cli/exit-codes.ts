@@ -19,6 +19,8 @@ export const ExitCode = {
   refused: 6,
   /** No saved session: run `pigeon login` or `pigeon register` first. */
   notLoggedIn: 7,
+  /** `download`: no such file, or not one of yours to see (the server answers both alike). */
+  noSuchFile: 8,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -54,7 +56,18 @@ export function exitCodeFor(code: string): ExitCode {
     case ErrorCode.messageDeleted:
     case ErrorCode.limitReached:
     case ClientErrorCode.unsupported:
+    case ErrorCode.noSuchFile:
+    case HttpErrorCode.invalidFile:
+    case HttpErrorCode.emptyFile:
+    case HttpErrorCode.fileTooLarge:
+    case HttpErrorCode.quotaExceeded:
+    case HttpErrorCode.typeMismatch:
+    case HttpErrorCode.imageTooLarge:
+    case HttpErrorCode.checksumMismatch:
+    case ClientErrorCode.uploadFailed:
       return ExitCode.refused;
+    case HttpErrorCode.notFound:
+      return ExitCode.noSuchFile;
     default:
       return ExitCode.internal;
   }

@@ -3,6 +3,7 @@ import type { OutboxItem, SendOptions } from '../types.js';
 import { CliError } from './cli-error.js';
 import type { CliContext } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { attachmentsFrom, progressPrinter } from './file-commands.js';
 import { formatMessage, formatSearchItem, formatUpdate, PLAIN_MARKS, TTY_MARKS } from './format.js';
 import { terminalSafeJson as json, terminalSafe as safe } from './terminal-text.js';
 import { connect, waitSettled } from './waits.js';
@@ -27,15 +28,29 @@ async function readAll(input: NodeJS.ReadableStream): Promise<string> {
 
 export async function send(ctx: CliContext, args: string[]): Promise<number> {
   const [to, ...words] = args;
-  if (!to || words.length === 0) throw new CliError(ExitCode.usage, 'usage: pigeon send TO TEXT');
+  const paths = ctx.values.file ?? [];
+  if (!to || (words.length === 0 && paths.length === 0)) {
+    throw new CliError(ExitCode.usage, 'usage: pigeon send TO TEXT [--file PATH]...');
+  }
   // TEXT "-" reads the body from stdin (one trailing newline dropped), for multi-line bodies.
   const body = words.length === 1 && words[0] === '-' ? await readAll(ctx.io.stdin) : words.join(' ');
+  const files = await attachmentsFrom(paths);
   const c = await ctx.online();
   const options: SendOptions = {};
   if (ctx.values.id !== undefined) options.id = ctx.values.id;
   if (ctx.values['reply-to'] !== undefined) options.replyTo = ctx.ref(ctx.values['reply-to'], c.user ?? '');
+  if (files.length > 0) options.files = files;
+  const offProgress = c.on(
+    'upload',
+    progressPrinter(
+      ctx,
+      files.map((f) => f.name),
+    ),
+  );
   const item = c.send(to, body, options);
-  const settled = await waitSettled(c, item.id, ctx.timeoutMs);
+  // --timeout bounds silence, not the whole upload: every byte that goes out restarts it.
+  const settled = await waitSettled(c, item.id, ctx.timeoutMs, (reset) => c.on('upload', reset));
+  offProgress();
   if (!settled) {
     c.discard(item.id);
     throw new CliError(

@@ -4,6 +4,7 @@ import * as chat from './chat-commands.js';
 import { CliError, describeError } from './cli-error.js';
 import { CliContext, type CliIo, line, parseCli } from './context.js';
 import { ExitCode } from './exit-codes.js';
+import { download } from './file-commands.js';
 import * as messages from './message-commands.js';
 import { terminalSafe as safe } from './terminal-text.js';
 
@@ -12,8 +13,10 @@ export type { CliIo } from './context.js';
 export const USAGE = `Usage:
   pigeon register --server URL --user ID     create an account and save the session
   pigeon login    --server URL --user ID     log in and save the session
-  pigeon send TO TEXT|- [--id ID] [--reply-to REF]
-                                             send (- reads stdin); exits 0 once stored
+  pigeon send TO [TEXT|-] [--file PATH]... [--id ID] [--reply-to REF]
+                                             send (- reads stdin; files are uploaded first);
+                                             exits 0 once stored
+  pigeon download FILE_ID [-o PATH] [--force] save an attachment (resumes an interrupted one)
   pigeon listen [--json] [--mark-read]       print messages and updates (acking them) until interrupted
   pigeon history WITH [--limit N] [--before CURSOR] [--json]
   pigeon conversations [--json]              one line per peer (with unread counts), newest first
@@ -33,7 +36,7 @@ Options: --timeout SECONDS (default 10) bounds connecting and waiting for the se
 The password comes from PIGEON_PASSWORD or a hidden prompt. The session is saved in
 PIGEON_CONFIG (default ~/.config/pigeon/config.json).
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad credentials / token refused, 4 no such user,
-5 server unreachable, 6 refused by the server, 7 not logged in.`;
+5 server unreachable, 6 refused by the server, 7 not logged in, 8 no such file (download).`;
 
 function dispatch(ctx: CliContext, command: string, args: string[]): Promise<number> {
   switch (command) {
@@ -54,6 +57,8 @@ function dispatch(ctx: CliContext, command: string, args: string[]): Promise<num
       return messages.conversations(ctx, args);
     case 'search':
       return messages.search(ctx, args);
+    case 'download':
+      return download(ctx, args);
     case 'read':
       return chat.read(ctx, args);
     case 'edit':

@@ -43,8 +43,16 @@ export async function connect(client: PigeonClient, timeoutMs: number): Promise<
   }
 }
 
-/** Resolves with the item once it is no longer pending, or null after `timeoutMs`. */
-export function waitSettled(client: PigeonClient, id: string, timeoutMs: number): Promise<OutboxItem | null> {
+/**
+ * Resolves with the item once it is no longer pending, or null after `timeoutMs` of silence;
+ * `activity` (optional) subscribes a callback that restarts the wait (e.g. upload progress).
+ */
+export function waitSettled(
+  client: PigeonClient,
+  id: string,
+  timeoutMs: number,
+  activity?: (reset: () => void) => () => void,
+): Promise<OutboxItem | null> {
   return new Promise((resolve) => {
     const check = (items: OutboxItem[]) => {
       const item = items.find((i) => i.id === id);
@@ -53,9 +61,14 @@ export function waitSettled(client: PigeonClient, id: string, timeoutMs: number)
       }
     };
     const off = client.on('outbox', check);
-    const timer = setTimeout(() => done(null), timeoutMs);
+    let timer = setTimeout(() => done(null), timeoutMs);
+    const offActivity = activity?.(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => done(null), timeoutMs);
+    });
     function done(value: OutboxItem | null) {
       off();
+      offActivity?.();
       clearTimeout(timer);
       resolve(value);
     }
