@@ -71,6 +71,7 @@ function makeFakeClient() {
     setReadReceipts: vi.fn(async (_on: boolean) => undefined),
     refreshSettings: vi.fn(async () => ({ readReceipts: null, blocked: null })),
     search: vi.fn(async () => ({ items: [], more: false })),
+    download: vi.fn(async () => ({ size: 0, from: 0, type: '', name: null, etag: null, chunks: [] })),
   } satisfies PigeonClient;
   /** Calls the listeners like the client does; a listener's throw reaches the caller (the client). */
   function emit<E extends ClientEventName>(event: E, ...arg: Parameters<ClientEvents[E]>): void {
