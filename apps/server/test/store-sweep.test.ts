@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { SendOp } from '../src/store/store.js';
+import { openStoreFor } from './engines/test-engine.js';
 import { type Frame, register, session, startServer } from './helpers.js';
 
 const ENTRIES = 200_000;
@@ -25,13 +25,9 @@ describe('retention sweep of a large mailbox', () => {
         await register(r.url),
       ];
       // Fill c → d through a second store on the same file (the server has not touched
-      // c's or d's mailbox, so nothing of theirs is cached in its writer).
-      const filler = await SqliteStore.open({
-        path: r.dbPath,
-        sync: 'normal',
-        mailboxMax: KEEP,
-        retentionDays: 0,
-      });
+      // c's or d's mailbox, so nothing of theirs is cached in its writer); on
+      // `npm run test:pg`, on the same PostgreSQL database.
+      const filler = await openStoreFor(r.dbPath, { mailboxMax: KEEP, retentionDays: 0 });
       try {
         for (let n = 0; n < ENTRIES; ) {
           const ops: SendOp[] = [];

@@ -45,9 +45,11 @@ export function redisFor(dbPath: string): { url: string; prefix: string } | null
  * Another node's view of the store a test server at `dbPath` uses: a second SqliteStore on
  * the same file, or in the postgres mode a PgStore on the same database.
  */
-export async function openStoreFor(dbPath: string): Promise<Store> {
-  const opts = { mailboxMax: 10_000, retentionDays: 30 };
+export async function openStoreFor(
+  dbPath: string,
+  opts: { mailboxMax: number; retentionDays: number } = { mailboxMax: 10_000, retentionDays: 30 },
+): Promise<Store> {
   const url = await databaseFor(dbPath);
   if (url) return PgStore.open({ url, poolSize: 2, ...opts });
-  return new SqliteStore({ path: dbPath, sync: 'full', ...opts });
+  return SqliteStore.open({ path: dbPath, sync: 'full', ...opts });
 }
