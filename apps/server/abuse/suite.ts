@@ -6,7 +6,7 @@
  * reported against, never asserted: they depend on the machine and its neighbours.
  */
 import { ATTACKS, type Attack, fuzz, type Scale } from './attacks.js';
-import { HonestPair, healthy, loopLag, RssSampler, type Server, startServer } from './harness.js';
+import { HonestPair, healthy, loopLag, RssSampler, type Server, sleep, startServer } from './harness.js';
 
 export interface Row {
   attack: string;
@@ -39,7 +39,11 @@ export async function runSuite(scale: Scale, say: (line: string) => void = () =>
       await loopLag(server);
       const rss = new RssSampler(server.child.proc.pid!);
       pair.begin();
-      const stats = await run(Date.now() + scale.seconds * 1000);
+      const until = Date.now() + scale.seconds * 1000;
+      const stats = await run(until);
+      // The pair chats for the whole window even when an attack is over sooner (the fuzzer
+      // counts frames, not seconds), so every row has enough honest messages to say something.
+      if (Date.now() < until) await sleep(until - Date.now());
       const report = await pair.end();
       const lag = await loopLag(server).catch(() => ({ p99: NaN, max: NaN }));
       const row: Row = {
