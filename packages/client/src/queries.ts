@@ -53,18 +53,22 @@ export class Queries {
    * client never asks for that feature, and when the connection it would go out on does not
    * have it (a server without the feature would only answer `bad_frame`).
    */
-  private request<T>(frame: RequestFrame, read: AnswerReader<T>, needs?: readonly Feature[]): Promise<T> {
+  private request<T>(
+    frame: RequestFrame,
+    read: AnswerReader<T>,
+    needs?: readonly [Feature, ...Feature[]],
+  ): Promise<T> {
     if (!this.host.running()) {
       return Promise.reject(new PigeonRequestError(ClientErrorCode.stopped, 'the client is not started'));
     }
     const asked = needs?.find((f) => asks(this.o, f));
-    if (needs && asked === undefined) return Promise.reject(unsupported(needs[0] ?? 'paging'));
+    if (needs && asked === undefined) return Promise.reject(unsupported(needs[0]));
     return this.requests.start(frame, read, (f) => {
       const generation = this.host.generation();
       const enabled = this.host.features();
       if (generation !== null && needs && !needs.some((n) => enabled.includes(n))) {
         // Not sent: answered at once, as the server would refuse it.
-        const error = unsupported(needs[0] ?? 'paging');
+        const error = unsupported(needs[0]);
         this.requests.answer(f.rid, { t: 'error', code: error.code, message: error.message, rid: f.rid });
         return generation;
       }
