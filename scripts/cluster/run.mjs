@@ -107,7 +107,7 @@ function start(name, file, args, opts = {}) {
     entry.exited = true;
     fs.closeSync(out);
     if (stopping) return;
-    say(`!! ${name} exited (${signal ?? code}); last lines of ${path.relative(process.cwd(), opts.log)}:`);
+    say(`!! ${name} exited (${signal ?? code}); last lines of ${opts.log}:`);
     say(tail(opts.log, 15));
     if (entry.critical) void shutdown(1);
   });

@@ -2,7 +2,8 @@ import type { Logger } from '../logger.js';
 import type { Presence, PresenceTarget } from './presence.js';
 import { type RedisLink, TIMED_OUT, withTimeout } from './redis-link.js';
 import type { RedisMetrics } from './redis-metrics.js';
-import { BEAT, DROP, JOIN, LEAVE, READ, REAP } from './redis-presence-scripts.js';
+import { BEAT, DROP, JOIN, LEAVE, REAP } from './redis-presence-scripts.js';
+import { PresenceViews } from './redis-presence-views.js';
 
 export interface RedisPresenceOptions {
   link: RedisLink;
@@ -26,26 +27,6 @@ const REAP_SLICES_PER_TICK = 20;
 /** An offline user's version is kept this long (see redis-presence-scripts.ts). */
 const OFFLINE_KEEP_MS = 3_600_000;
 
-interface View {
-  user: string;
-  online: boolean;
-  /** Version of the state held; events with a lower one are stale. */
-  version: number;
-  /** False until read from Redis (or answered locally because Redis did not answer). */
-  known: boolean;
-  /** True when `online` is this node's guess (Redis did not answer): the next resync corrects it. */
-  guessed: boolean;
-  loading: Promise<void> | null;
-  subscribed: Promise<void>;
-  readonly watchers: Set<PresenceTarget>;
-}
-
-interface Watch {
-  users: string[];
-  /** False until the target got the initial state of every user on its list. */
-  ready: boolean;
-}
-
 /**
  * Presence across nodes. Each node keeps a count of its open connections per user and
  * tells Redis when a user's first connection opens there and its last one closes (in one
@@ -61,10 +42,7 @@ export class RedisPresence implements Presence {
   private flushScheduled = false;
   /** A join or leave did not reach Redis: register everything again at the next beat. */
   private dirty = false;
-  private readonly views = new Map<string, View>();
-  private readonly watches = new Map<PresenceTarget, Watch>();
-  /** Per target, the answer still on its way (answers go out in the order of the watches). */
-  private readonly answering = new Map<PresenceTarget, Promise<void>>();
+  private readonly views: PresenceViews;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly link: RedisLink;
   private readonly log: Logger;
@@ -75,12 +53,13 @@ export class RedisPresence implements Presence {
   constructor(private readonly opts: RedisPresenceOptions) {
     this.link = opts.link;
     this.log = opts.log;
+    this.views = new PresenceViews({ ...opts, isLocal: (user) => this.local.has(user) });
     const beat = setInterval(() => void this.beat(), Math.max(250, Math.floor(opts.ttlMs / 4)));
     const reap = setInterval(() => void this.reap(), REAP_EVERY_MS);
     for (const t of [beat, reap]) t.unref();
     this.timers.push(beat, reap);
     this.link.onReconnected(() => void this.beat());
-    this.link.onResubscribed(() => void this.resync());
+    this.link.onResubscribed(() => void this.views.resync());
     void this.beat();
   }
 
@@ -91,8 +70,7 @@ export class RedisPresence implements Presence {
   }
 
   leave(target: PresenceTarget): void {
-    this.unwatch(target);
-    this.answering.delete(target);
+    this.views.forget(target);
     const n = this.local.get(target.user);
     if (n === undefined) return;
     if (n > 1) {
@@ -192,163 +170,8 @@ export class RedisPresence implements Presence {
     }
   }
 
-  /**
-   * Answers with the current state of each listed user, in list order, once every one of
-   * them is known (a user no node watched yet costs one subscription and one read). The
-   * promise resolves after the answer went out; the connection handles its next frame
-   * only then, so answers keep the order of the requests. A list replaced before its
-   * answer still gets it (it was applied), then the newer one's.
-   */
   watch(target: PresenceTarget, users: readonly string[]): Promise<void> | undefined {
-    this.unwatch(target);
-    const watch: Watch = { users: [...new Set(users)], ready: false };
-    this.watches.set(target, watch);
-    const views: View[] = [];
-    const unknown: View[] = [];
-    for (const user of watch.users) {
-      const view = this.views.get(user) ?? this.openView(user);
-      view.watchers.add(target);
-      views.push(view);
-      if (!view.known) unknown.push(view);
-    }
-    const earlier = this.answering.get(target);
-    if (unknown.length === 0 && !earlier) {
-      this.answer(target, watch, views);
-      return undefined;
-    }
-    const answered = Promise.all([earlier, unknown.length > 0 ? this.load(unknown) : undefined]).then(() =>
-      this.answer(target, watch, views),
-    );
-    this.answering.set(target, answered);
-    void answered.then(() => {
-      if (this.answering.get(target) === answered) this.answering.delete(target);
-    });
-    return answered;
-  }
-
-  /** The states of `views` as they are now; from then on the watch (if still current) gets changes. */
-  private answer(target: PresenceTarget, watch: Watch, views: View[]): void {
-    watch.ready = true;
-    for (const view of views) target.deliverPresence(view.user, view.online);
-  }
-
-  private openView(user: string): View {
-    const view: View = {
-      user,
-      online: false,
-      version: 0,
-      known: false,
-      guessed: false,
-      loading: null,
-      subscribed: Promise.resolve(),
-      watchers: new Set(),
-    };
-    view.subscribed = this.link.subscribe(this.link.key('pc', user), (m) => this.onChange(view, m));
-    view.subscribed.catch(() => {});
-    this.views.set(user, view);
-    return view;
-  }
-
-  private unwatch(target: PresenceTarget): void {
-    const watch = this.watches.get(target);
-    if (!watch) return;
-    this.watches.delete(target);
-    for (const user of watch.users) {
-      const view = this.views.get(user);
-      if (!view) continue;
-      view.watchers.delete(target);
-      if (view.watchers.size === 0) {
-        this.views.delete(user);
-        this.link.unsubscribe(this.link.key('pc', user));
-      }
-    }
-  }
-
-  /** Reads the views not being read already; resolves when all of `views` are known. */
-  private async load(views: View[]): Promise<void> {
-    const fresh = views.filter((v) => !v.loading);
-    if (fresh.length > 0) {
-      const loading = this.read(fresh, false);
-      for (const v of fresh) v.loading = loading;
-      void loading.finally(() => {
-        for (const v of fresh) if (v.loading === loading) v.loading = null;
-      });
-    }
-    await Promise.all(views.map((v) => v.loading));
-  }
-
-  /**
-   * Subscribed first (confirmed), then read: a change after the read arrives as an event
-   * with a higher version. Never rejects: when Redis does not answer within waitMs, a view
-   * not known yet takes this node's own knowledge (its local connections) as a guess.
-   * `reset`: take Redis's answer even when older (after a reconnect Redis may be new).
-   */
-  private async read(views: View[], reset: boolean): Promise<void> {
-    const deadline = Date.now() + this.opts.waitMs;
-    let answer: unknown = TIMED_OUT;
-    try {
-      const subscribed = await withTimeout(Promise.all(views.map((v) => v.subscribed)), this.opts.waitMs);
-      if (subscribed !== TIMED_OUT) {
-        const left = Math.max(1, deadline - Date.now());
-        answer = await withTimeout(
-          READ.run(this.link.cmd, [], [this.link.prefix, ...views.map((v) => v.user)]),
-          left,
-        );
-      }
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'presence read failed');
-    }
-    if (!Array.isArray(answer)) {
-      for (const view of views) {
-        if (view.known) continue;
-        view.known = true;
-        view.guessed = true;
-        view.online = this.local.has(view.user);
-      }
-      return;
-    }
-    views.forEach((view, i) => {
-      const online = Number(answer[2 * i]) === 1;
-      const version = Number(answer[2 * i + 1]);
-      if (!reset && view.known && !view.guessed && version < view.version) return;
-      if (!reset && !view.known && version < view.version) {
-        // An event newer than the read came first: it holds.
-        view.known = true;
-        return;
-      }
-      const changed = view.known && view.online !== online;
-      view.online = online;
-      view.version = version;
-      view.known = true;
-      view.guessed = false;
-      if (changed) this.notify(view);
-    });
-  }
-
-  private onChange(view: View, message: string): void {
-    const [v, b] = message.split(' ');
-    const version = Number(v);
-    if (!Number.isSafeInteger(version) || (b !== '0' && b !== '1')) {
-      this.opts.metrics.badMessages.inc();
-      return;
-    }
-    if (version <= view.version && !view.guessed) return;
-    const online = b === '1';
-    const changed = view.known && view.online !== online;
-    view.version = version;
-    view.online = online;
-    view.guessed = false;
-    if (changed) this.notify(view);
-  }
-
-  private notify(view: View): void {
-    for (const t of view.watchers) if (this.watches.get(t)?.ready) t.deliverPresence(view.user, view.online);
-  }
-
-  /** After the subscriptions came back: read every watched user again (events were missed). */
-  private async resync(): Promise<void> {
-    const views = [...this.views.values()].filter((v) => v.known && !v.loading);
-    for (let i = 0; i < views.length; i += SLICE) await this.read(views.slice(i, i + SLICE), true);
+    return this.views.watch(target, users);
   }
 
   /** Users with an open connection on this node (for tests and diagnostics). */
@@ -361,10 +184,7 @@ export class RedisPresence implements Presence {
     for (const t of this.timers) clearInterval(t);
     if (this.flushScheduled) await this.flush();
     this.closed = true;
-    for (const user of this.views.keys()) this.link.unsubscribe(this.link.key('pc', user));
-    this.views.clear();
-    this.watches.clear();
-    this.answering.clear();
+    this.views.close();
     // A clean shutdown takes this node's users offline now instead of after the TTL.
     try {
       const drop = async (): Promise<void> => {
