@@ -78,6 +78,8 @@ export const HttpErrorCode = {
   checksumMismatch: 'checksum_mismatch',
   /** Deleting an upload a message already refers to (409). */
   fileInUse: 'file_in_use',
+  /** A download's `Range` starts past the end of the file (416, with `Content-Range: bytes *\/SIZE`). */
+  rangeNotSatisfiable: 'range_not_satisfiable',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
