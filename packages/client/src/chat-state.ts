@@ -1,5 +1,5 @@
 import type { ConversationItem, SettingsFrame } from '@pigeon/protocol';
-import type { ChatSettings, ReadState, ReadStates } from './chat-types.js';
+import type { ChatSettings, ReadState, ReadStates, WriteOp } from './chat-types.js';
 import type { Entry } from './inbox.js';
 import { messageKey } from './message-state.js';
 import { observable } from './observable.js';
@@ -83,18 +83,29 @@ export class ChatState {
       case 'settings':
         this.settings.set({ ...this.settings.get(), readReceipts: e.readReceipts });
         return;
-      case 'block': {
-        const blocked = this.settings.get().blocked;
-        // Unknown stays unknown: the settings answer after every `synced` brings the list.
-        if (blocked === null) return;
-        const others = blocked.filter((u) => u !== e.user);
-        const next = e.blocked ? [...others, e.user].sort() : others;
-        this.settings.set({ ...this.settings.get(), blocked: next });
+      case 'block':
+        this.setBlocked(e.user, e.blocked);
         return;
-      }
       default:
         return;
     }
+  }
+
+  /**
+   * A write of mine was stored (`ok`): what it set is the truth now, so `settings` follows at
+   * once instead of when its update arrives (right after; applying that again changes nothing).
+   */
+  onStored(op: WriteOp): void {
+    if (op.t === 'receipts') this.settings.set({ ...this.settings.get(), readReceipts: op.on });
+    else if (op.t === 'block' || op.t === 'unblock') this.setBlocked(op.user, op.t === 'block');
+  }
+
+  private setBlocked(user: string, blocked: boolean): void {
+    const list = this.settings.get().blocked;
+    // Unknown stays unknown: the settings answer after every `synced` brings the whole list.
+    if (list === null) return;
+    const others = list.filter((u) => u !== user);
+    this.settings.set({ ...this.settings.get(), blocked: blocked ? [...others, user].sort() : others });
   }
 
   /** Conversation rows (with `read`, each carries the server's count and my mark). */

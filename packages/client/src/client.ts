@@ -122,6 +122,7 @@ class Client implements PigeonClient {
         waits: (op) =>
           'from' in op && op.from === this.user && this.account?.box.get(op.id)?.state === 'pending',
         failed: (failure) => this.events.emit('writeFailed', failure),
+        stored: (op) => this.chat.onStored(op),
         markFailed: (peer, code, message) =>
           this.events.error(code, `the read mark in the conversation with ${peer} was refused: ${message}`),
       },

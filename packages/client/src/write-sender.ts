@@ -23,6 +23,8 @@ export interface WriteSenderHost {
   failed(failure: WriteFailure): void;
   /** A read mark the server refused for good. */
   markFailed(peer: string, code: string, message: string): void;
+  /** The server stored this write (`ok`): state it decides (settings) may follow at once. */
+  stored(op: WriteOp): void;
 }
 
 export interface WriteSenderOptions {
@@ -177,6 +179,7 @@ export class WriteSender {
       const item = q.finish(rid);
       if (!item) return false;
       this.host.changed();
+      this.host.stored(item.op);
       for (const w of this.take(rid)) w.resolve();
     }
     this.armStallTimer();

@@ -220,6 +220,23 @@ describe('writes', () => {
   });
 });
 
+describe('settings follow a stored write at once', () => {
+  it('block, unblock and receipts change `settings` on their ok, before their update arrives', async () => {
+    const client = await startedClient({ features: ALL });
+    const sock = await online(); // settings answered: readReceipts true, blocked []
+    const block = client.block('Eve');
+    const off = client.setReadReceipts(false);
+    await tick();
+    sock.push({ t: 'ok', rid: ridOf(writes(sock)[0]) });
+    await block;
+    expect(client.settings.get()).toEqual({ readReceipts: true, blocked: ['eve'] });
+    await tick();
+    sock.push({ t: 'ok', rid: ridOf(writes(sock)[1]) });
+    await off;
+    expect(client.settings.get()).toEqual({ readReceipts: false, blocked: ['eve'] });
+  });
+});
+
 describe('read marks', () => {
   it('one per conversation at most every readIntervalMs; a newer mark replaces an unsent one and answers both calls', async () => {
     const client = await startedClient({ features: ALL, readIntervalMs: 1000 });
