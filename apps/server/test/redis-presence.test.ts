@@ -112,7 +112,10 @@ describe.skipIf(!hasRedis)('redis presence: nodes that die, a Redis that forgets
     await signal.until(() => w.presenceOf('xia').at(-1) === true, 'online');
     await b.close();
     await signal.until(() => w.presenceOf('xia').at(-1) === false, 'offline', 3000);
-    expect(w.presenceOf('xia')).toEqual([true, false]);
+    // The first answer may predate xia's join reaching Redis (false, then true): from the
+    // first true on, exactly one change, to offline.
+    const seen = w.presenceOf('xia');
+    expect(seen.slice(seen.indexOf(true))).toEqual([true, false]);
   });
 
   it('after Redis restarts empty, every node registers its users again and watchers converge', async () => {
