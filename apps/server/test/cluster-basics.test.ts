@@ -124,7 +124,7 @@ describe.skipIf(!ready)('a cluster of three nodes', () => {
     // all; the one shared bucket passes 2 × RATE plus what refills during the burst.
     const ids = Array.from({ length: RATE * 4 }, () => mid('b'));
     const started = Date.now();
-    ids.forEach((id, i) => (i % 2 ? c : a).send({ t: 'send', id, to: bob.id, body: 'burst' }));
+    for (const [i, id] of ids.entries()) (i % 2 ? c : a).send({ t: 'send', id, to: bob.id, body: 'burst' });
     const answers = await Promise.all(
       ids.map((id, i) =>
         (i % 2 ? c : a).waitFor((f) => (f.t === 'sent' || f.t === 'error') && f.id === id, `answer to ${id}`),
