@@ -254,7 +254,7 @@ async function startRelay(kind, nodeArgs = [], cpu = 0) {
         res();
       }
     });
-    p.exited.then(() => rej(new Error(`${kind} relay exited at start:\n${p.tail.join('\n')}`)));
+    void p.exited.then(() => rej(new Error(`${kind} relay exited at start:\n${p.tail.join('\n')}`)));
   });
   return { ...p, url: `ws://${HOST}:${port}` };
 }

@@ -61,7 +61,7 @@ http.listen(port, host, () => {
 });
 
 const stop = () => {
-  io.close(() => process.exit(0));
+  void io.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();
 };
 process.on('SIGTERM', stop);

@@ -82,7 +82,7 @@ describe.skipIf(!hasRedis)('redis presence: nodes that die, a Redis that forgets
     b.presence.join(vic);
     const w = new Recorder('watcher', signal);
     a.presence.join(w);
-    a.presence.watch(w, ['uma', 'vic']);
+    await a.presence.watch(w, ['uma', 'vic']);
     await signal.until(
       () => w.presenceOf('uma').at(-1) === true && w.presenceOf('vic').at(-1) === true,
       'online',
@@ -108,7 +108,7 @@ describe.skipIf(!hasRedis)('redis presence: nodes that die, a Redis that forgets
     a.presence.join(w);
     const xia = new Recorder('xia', signal);
     b.presence.join(xia);
-    a.presence.watch(w, ['xia']);
+    await a.presence.watch(w, ['xia']);
     await signal.until(() => w.presenceOf('xia').at(-1) === true, 'online');
     await b.close();
     await signal.until(() => w.presenceOf('xia').at(-1) === false, 'offline', 3000);
@@ -127,7 +127,7 @@ describe.skipIf(!hasRedis)('redis presence: nodes that die, a Redis that forgets
     const zed = new Recorder('zed', signal);
     b.presence.join(yan);
     b.presence.join(zed);
-    a.presence.watch(w, ['yan', 'zed']);
+    await a.presence.watch(w, ['yan', 'zed']);
     await signal.until(
       () => w.presenceOf('yan').at(-1) === true && w.presenceOf('zed').at(-1) === true,
       'online',
@@ -141,7 +141,7 @@ describe.skipIf(!hasRedis)('redis presence: nodes that die, a Redis that forgets
     await signal.until(() => w.presenceOf('yan').at(-1) === true, 'yan online', 15_000);
     const remote = new Recorder('late', signal);
     a.presence.join(remote);
-    a.presence.watch(remote, ['yan', 'zed']);
+    await a.presence.watch(remote, ['yan', 'zed']);
     await signal.until(() => remote.presence.length === 2, 'a fresh watch');
     expect(new Map(remote.presence)).toEqual(
       new Map([
@@ -160,7 +160,7 @@ describe.skipIf(!hasRedis)('redis presence: nodes that die, a Redis that forgets
     redis.signal('SIGSTOP');
     try {
       const started = Date.now();
-      a.presence.watch(w, ['ann', 'bob']);
+      await a.presence.watch(w, ['ann', 'bob']);
       await signal.until(() => w.presence.length === 2, 'a guessed answer', 3000);
       expect(Date.now() - started).toBeLessThan(2000);
       expect(new Map(w.presence)).toEqual(

@@ -16,7 +16,7 @@ export {
 } from './message-state.js';
 export type { BackoffOptions, ClientFeature, ClientOptions } from './options.js';
 export { CLIENT_FEATURES, DEFAULTS } from './options.js';
-export type { StorageLike } from './storage.js';
+export type { StorageLike, SyncStorage } from './storage.js';
 export { localStorageAdapter, memoryAttachments, memoryStorage } from './storage.js';
 export type { XhrLike } from './transports.js';
 export { fetchTransport, xhrTransport } from './transports.js';

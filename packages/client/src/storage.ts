@@ -1,10 +1,17 @@
 import type { AttachmentStore, BlobLike } from './file-types.js';
 import type { KeyValueStorage } from './types.js';
 
+/** A `KeyValueStorage` that answers at once (memory, localStorage): its calls never return a promise. */
+export interface SyncStorage extends KeyValueStorage {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  remove(key: string): void;
+}
+
 /** Keeps everything in a Map: for tests and short-lived bots (nothing survives a restart). */
 export function memoryStorage(
   initial?: Record<string, string>,
-): KeyValueStorage & { dump(): Record<string, string> } {
+): SyncStorage & { dump(): Record<string, string> } {
   const map = new Map<string, string>(Object.entries(initial ?? {}));
   return {
     get: (key) => map.get(key) ?? null,
@@ -26,7 +33,7 @@ export interface StorageLike {
 }
 
 /** Adapts `localStorage` (or `sessionStorage`) to `KeyValueStorage`. */
-export function localStorageAdapter(storage: StorageLike): KeyValueStorage {
+export function localStorageAdapter(storage: StorageLike): SyncStorage {
   return {
     get: (key) => storage.getItem(key),
     set: (key, value) => storage.setItem(key, value),

@@ -300,7 +300,9 @@ export class ClientConnection extends MailboxConnection {
     if (users) this.ctx.metrics.limitHits.labels('presence_rate').inc();
     this.presenceTimer ??= setTimeout(() => {
       this.presenceTimer = null;
-      if (this.isOpen) this.subscribePresence(null);
+      // Nothing waits on a list applied from the timer (no frame of this connection is behind it)
+      // and a watch's promise never rejects.
+      if (this.isOpen) void this.subscribePresence(null);
     }, wait);
   }
 
