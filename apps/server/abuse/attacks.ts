@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import WebSocket from 'ws';
-import { type Account, Conn, type Frame, register, type Server, session, sleep } from './harness.js';
+import { type Account, Conn, register, type Server, session, sleep } from './harness.js';
 
 export interface Scale {
   /** Seconds each attack runs (the honest pair's measuring window). */
@@ -36,7 +36,7 @@ export const SHORT: Scale = {
   serverEnv: { PIGEON_API_TIMEOUT: '1' },
 };
 
-export interface AttackContext {
+interface AttackContext {
   server: Server;
   scale: Scale;
   /** The honest pair's accounts (a victim for typing, a target for impersonation). */
@@ -283,5 +283,3 @@ export const ATTACKS: Attack[] = [
   slowHttp,
   legacyImpersonation,
 ];
-
-export type { Frame };

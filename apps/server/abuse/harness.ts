@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { type Child, startChild } from '../test/child.js';
 
-export const PASSWORD = 'abuse-password-1';
+const PASSWORD = 'abuse-password-1';
 
 export interface Server {
   child: Child;
@@ -56,7 +56,7 @@ export interface Account {
 }
 
 let counter = 0;
-export function uid(prefix: string): string {
+function uid(prefix: string): string {
   counter++;
   return `${prefix}${counter}${crypto.randomBytes(3).toString('hex')}`.slice(0, 32);
 }

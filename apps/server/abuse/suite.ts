@@ -25,7 +25,7 @@ export interface Row {
   serverUp: boolean;
 }
 
-export const GOALS = { p99Ms: 50, rssMb: 300 };
+const GOALS = { p99Ms: 50, rssMb: 300 };
 
 export async function runSuite(scale: Scale, say: (line: string) => void = () => {}): Promise<Row[]> {
   const server: Server = await startServer(scale.serverEnv);

@@ -7,7 +7,7 @@ import type { ResolvedOptions } from './options.js';
 import { parseStoredSession } from './stored-shapes.js';
 import type { LogoutOptions, Session } from './types.js';
 
-export function storageFailed(action: string, error: unknown): PigeonRequestError {
+function storageFailed(action: string, error: unknown): PigeonRequestError {
   if (error instanceof PigeonRequestError) return error;
   const why = error instanceof Error ? error.message : String(error);
   return new PigeonRequestError(ClientErrorCode.storageFailed, `cannot ${action}: ${why}`);

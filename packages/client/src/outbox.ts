@@ -3,7 +3,7 @@ import type { OutboxFile } from './file-types.js';
 import type { OutboxErrorCode, OutboxItem } from './types.js';
 
 /** Codes after which resending the same message can never succeed: the item fails. */
-export const SEND_FAIL_CODES: ReadonlySet<string> = new Set<OutboxErrorCode>([
+const SEND_FAIL_CODES: ReadonlySet<string> = new Set<OutboxErrorCode>([
   ErrorCode.noSuchUser,
   ErrorCode.tooLarge,
   ErrorCode.badFrame,
@@ -324,7 +324,7 @@ function refuse(
 }
 
 /** Every attachment of the item is stored (a message without attachments is ready at once). */
-export function uploaded(item: OutboxItem): boolean {
+function uploaded(item: OutboxItem): boolean {
   return (item.files ?? []).every((f) => f.file !== undefined);
 }
 

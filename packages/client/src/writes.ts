@@ -7,8 +7,6 @@ export interface StoredWrites {
   reads: Record<string, string>;
 }
 
-export const NO_WRITES: StoredWrites = { writes: [], reads: {} };
-
 /** A read mark on the wire: which peer, which mark, and which `markRead` calls it answers. */
 export interface MarkInFlight {
   rid: string;

@@ -27,7 +27,7 @@ export const EMOJI = [
   '🫠',
   '©️',
 ];
-export const emojiArb = fc.constantFrom(...EMOJI);
+const emojiArb = fc.constantFrom(...EMOJI);
 
 const replyQuoteArb = fc.record(
   {
@@ -41,7 +41,7 @@ const replyQuoteArb = fc.record(
 );
 
 /** Attachments as a message carries them. */
-export const fileInfoArb = fc.record(
+const fileInfoArb = fc.record(
   {
     id: messageIdArb,
     name: fc.constantFrom('report.pdf', 'IMG_0001.jpg', '中文.txt', 'a'),
@@ -75,7 +75,7 @@ export const fullMsgArb: fc.Arbitrary<MsgFrame> = fc
 const refArb = { from: userIdArb, id: messageIdArb };
 const opt = { requiredKeys: ['t', 'from', 'id'] as ('t' | 'from' | 'id')[] };
 /** Search queries: words, CJK runs, mixed case and punctuation; at least one word. */
-export const queryArb = fc
+const queryArb = fc
   .tuple(
     fc.array(fc.constantFrom('hello', 'Wörld', 'naïve', '中文', 'カタカナ', '한국어', 'x', '42', 'ÉCLAIR'), {
       minLength: 1,

@@ -3,7 +3,7 @@ import { HttpErrorCode, isWellFormedText, LIMITS, normalizeUserId, USER_ID_PATTE
 import * as v from 'valibot';
 
 /** Largest request body the API reads (a 256-char password and a 32-char id fit many times). */
-export const MAX_BODY_BYTES = 16 * 1024;
+const MAX_BODY_BYTES = 16 * 1024;
 
 /** An API failure with its HTTP status and typed code; `headers` go on the answer. */
 export class HttpError extends Error {
@@ -60,7 +60,7 @@ export function parseBody<S extends v.GenericSchema>(
 }
 
 /** `application/json`, with or without parameters (charset), in any letter case. */
-export function isJson(contentType: string | undefined): boolean {
+function isJson(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
 }
 

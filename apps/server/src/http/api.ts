@@ -21,7 +21,7 @@ import { clientAddress } from './client-address.js';
 import { sendError, sendJson } from './respond.js';
 
 /** Which open connections a revocation ends (those of `user` for which `drop` says true). */
-export type CloseRevoked = (user: string, drop: (tokenId: string | null) => boolean, epoch?: number) => void;
+type CloseRevoked = (user: string, drop: (tokenId: string | null) => boolean, epoch?: number) => void;
 
 export interface ApiDeps {
   store: Store;

@@ -5,7 +5,7 @@ import type { HttpErrorCode } from '@pigeon/protocol';
  * Headers every response carries. The CSP allows only same-origin resources and no inline
  * script or style element, which is what the built web app needs.
  */
-export const SECURITY_HEADERS: Record<string, string> = {
+const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy':
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',

@@ -132,7 +132,7 @@ export class StaticFiles {
 }
 
 /** Whether an Accept-Encoding header accepts `token` (present, and not with q=0). */
-export function acceptsEncoding(header: string, token: string): boolean {
+function acceptsEncoding(header: string, token: string): boolean {
   for (const part of header.split(',')) {
     const [name = '', ...params] = part.trim().toLowerCase().split(';');
     if (name.trim() !== token) continue;

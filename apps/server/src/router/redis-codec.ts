@@ -17,7 +17,7 @@ export interface BusBatch {
   p?: 1;
 }
 
-export interface BusMessage extends BusBatch {
+interface BusMessage extends BusBatch {
   origin: string;
 }
 

@@ -17,7 +17,7 @@ const MAX_PENDING = 5000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 
-export type ReadReason = 'gap' | 'catch_up';
+type ReadReason = 'gap' | 'catch_up';
 
 export interface FeedHooks {
   onRepeat(): void;

@@ -57,7 +57,7 @@ const RECEIPTS = `
   ORDER BY a.ord, m.rseq`;
 
 /** `lo\nhi` of an unordered pair of users. */
-export function pairKey(a: string, b: string): string {
+function pairKey(a: string, b: string): string {
   return a < b ? `${a}\n${b}` : `${b}\n${a}`;
 }
 

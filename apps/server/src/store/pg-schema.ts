@@ -34,7 +34,7 @@ import type { PgClient } from './pg-client.js';
 
 /** Advisory lock keys: (namespace, what). The namespace is 'pige' in ASCII. */
 export const LOCK_NAMESPACE = 0x70696765;
-export const LOCK_MIGRATE = 1;
+const LOCK_MIGRATE = 1;
 export const LOCK_RETENTION = 2;
 
 const MIGRATIONS: readonly string[] = [

@@ -24,7 +24,7 @@ import type { DbSync } from '../config.js';
  *   sequence and joins the replay's merge; message state (edited, deleted, reply-to,
  *   attachment refs) is columns or side tables keyed by message rowid.
  */
-export const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

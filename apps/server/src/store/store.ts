@@ -131,7 +131,7 @@ export interface SendOp {
   body: string;
 }
 
-export interface AckOp {
+interface AckOp {
   kind: 'ack';
   user: string;
   seq: number;

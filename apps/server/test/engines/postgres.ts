@@ -74,7 +74,7 @@ function postgresIds(): { uid: number; gid: number } | null {
  * Whether this machine can run PostgreSQL for tests, and if not, what to install. With
  * `CI=true` a missing engine is an error (the suite must not pass by skipping).
  */
-export function postgresAvailability(): { ok: true } | { ok: false; why: string } {
+function postgresAvailability(): { ok: true } | { ok: false; why: string } {
   const bin = findBinDir();
   if (!bin) return { ok: false, why: 'PostgreSQL server binaries not found: apt-get install postgresql' };
   if (isRoot && !postgresIds()) return { ok: false, why: 'no `postgres` user to run PostgreSQL as root' };

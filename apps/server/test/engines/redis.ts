@@ -10,10 +10,10 @@ import path from 'node:path';
  * keep), and the faults the cluster tests inject: kill -9 and restart on the same socket,
  * SIGSTOP / SIGCONT.
  */
-export const REDIS_HINT = 'install redis-server: apt-get install -y redis-server';
+const REDIS_HINT = 'install redis-server: apt-get install -y redis-server';
 
 /** Path of redis-server, or null when it is not installed. */
-export function findRedisServer(): string | null {
+function findRedisServer(): string | null {
   const candidates = [process.env.REDIS_SERVER, '/usr/bin/redis-server', '/usr/local/bin/redis-server'];
   for (const c of candidates) if (c && fs.existsSync(c)) return c;
   try {

@@ -16,7 +16,7 @@ export interface LiveContext {
   readonly rate: number;
 }
 
-export const CONTRACT_RATE = 5;
+const CONTRACT_RATE = 5;
 
 /**
  * The contract of the live parts (src/router/router.ts, presence.ts, limiter/limiter.ts)

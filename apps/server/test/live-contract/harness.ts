@@ -15,7 +15,7 @@ export interface LiveNode {
   sendLimiter: Limiter;
 }
 
-export interface LiveFactoryOptions {
+interface LiveFactoryOptions {
   /** The system of record every node reads from. */
   store: Store;
   nodes: number;

@@ -5,7 +5,7 @@ import { readsContract } from './reads.js';
 import { retentionContract } from './retention.js';
 import { sendsContract } from './sends.js';
 
-export type { StoreFactory, StoreFactoryOptions, StoreUnderTest } from './harness.js';
+export type { StoreFactory, StoreFactoryOptions } from './harness.js';
 
 /**
  * The Store contract (src/store/store.ts) as tests, the same for every engine: each engine

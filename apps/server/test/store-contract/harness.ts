@@ -12,7 +12,7 @@ export interface StoreFactoryOptions {
 }
 
 /** A fresh, empty store of one engine; `reopen` closes it and opens the same data again. */
-export interface StoreUnderTest {
+interface StoreUnderTest {
   /** The open store (after `reopen`, the new one). */
   readonly store: Store;
   reopen(): Promise<Store>;
@@ -23,7 +23,7 @@ export interface StoreUnderTest {
 export type StoreFactory = (opts: StoreFactoryOptions) => Promise<StoreUnderTest>;
 
 /** A hand-moved clock: starts at a fixed date so ts values are predictable. */
-export class Clock {
+class Clock {
   ms = Date.UTC(2026, 0, 1);
   readonly now = (): number => this.ms;
   advance(ms: number): void {
@@ -46,7 +46,7 @@ export function refuseAll(retryAfterMs = 250): Admit {
 
 let n = 0;
 /** A fresh message id. */
-export function msgId(prefix = 'm'): string {
+function msgId(prefix = 'm'): string {
   n++;
   return `${prefix}${n}`;
 }

@@ -20,7 +20,7 @@ interface PluralText {
   many?: string;
   other: string;
 }
-export type Text = string | PluralText;
+type Text = string | PluralText;
 export type StringKey = keyof typeof en;
 export type Strings = Record<StringKey, Text>;
 

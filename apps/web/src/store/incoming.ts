@@ -30,7 +30,7 @@ export function markThrough(mark: ReadMark | undefined, m: ChatMessage): ReadMar
   return mark;
 }
 
-export function counted(mark: ReadMark | undefined, m: ChatMessage): boolean {
+function counted(mark: ReadMark | undefined, m: ChatMessage): boolean {
   if (!mark) return false;
   return m.ts < mark.ts || (m.ts === mark.ts && mark.keys.includes(m.key));
 }

@@ -10,7 +10,7 @@ import { SESSION_KEY, storage } from './page-storage';
  * by peeking at the stored session key, without the client; with a session the splash stays
  * until the client has restored it.
  */
-export const loadBridge = () => import('./client-bridge');
+const loadBridge = () => import('./client-bridge');
 
 let booted = false;
 

@@ -10,7 +10,7 @@ import { terminalSafe as safe } from './terminal-text.js';
 
 export type { CliIo } from './context.js';
 
-export const USAGE = `Usage:
+const USAGE = `Usage:
   pigeon register --server URL --user ID     create an account and save the session
   pigeon login    --server URL --user ID     log in and save the session
   pigeon send TO [TEXT|-] [--file PATH]... [--id ID] [--reply-to REF]
