@@ -87,6 +87,8 @@ class Client implements PigeonClient {
       stop: () => this.stop(),
       loaded: () => {
         this.ownedBy(this.account?.user ?? null);
+        // Bytes of messages stored before a crash or reload are not needed any more.
+        this.outboxApi.releaseStored(this.account?.box.list() ?? []);
         this.emitOutbox();
         this.emitWrites();
         this.sender.pump();
