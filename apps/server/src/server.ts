@@ -444,13 +444,13 @@ class Server implements PigeonServer {
         return;
       }
       if (legacyUser) {
-        const conn = new LegacyConnection(ws, ctx, ip);
+        const conn = new LegacyConnection(ws, ctx, ip, socket);
         void conn.start(legacyUser).catch((err) => {
           this.log.error({ err }, 'legacy connect failed');
           conn.close(CloseCode.internalError, 'internal error');
         });
       } else {
-        new ClientConnection(ws, ctx, ip);
+        new ClientConnection(ws, ctx, ip, socket);
       }
     });
   }

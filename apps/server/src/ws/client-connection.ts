@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import {
   type ClientFrame,
   CloseCode,
@@ -81,8 +82,8 @@ export class ClientConnection extends MailboxConnection {
   /** Sends and acks of this connection not yet committed. */
   private inFlight = 0;
 
-  constructor(ws: WebSocket, ctx: ConnectionContext, ip: string) {
-    super(ws, ctx, ip);
+  constructor(ws: WebSocket, ctx: ConnectionContext, ip: string, socket: Duplex) {
+    super(ws, ctx, ip, socket);
     this.helloTimer = setTimeout(
       () => this.close(CloseCode.helloTimeout, 'no hello'),
       ctx.config.helloTimeoutMs,

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { LIMITS, parseUserId } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
 import type { Entry } from '../store/store.js';
@@ -53,8 +54,8 @@ export class LegacyConnection extends MailboxConnection {
   private ackSeq = 0;
   private ackScheduled = false;
 
-  constructor(ws: WebSocket, ctx: ConnectionContext, ip: string) {
-    super(ws, ctx, ip);
+  constructor(ws: WebSocket, ctx: ConnectionContext, ip: string, socket: Duplex) {
+    super(ws, ctx, ip, socket);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
   }
 

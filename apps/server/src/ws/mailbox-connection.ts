@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { CloseCode } from '@pigeon/protocol';
 import type { WebSocket } from 'ws';
 import type { RateLimiter } from '../auth/rate-limiter.js';
@@ -10,6 +10,7 @@ import type { Presence, PresenceTarget } from '../router/presence.js';
 import type { Router, RouteTarget } from '../router/router.js';
 import type { Entry, MailboxState, Receipt, Store } from '../store/store.js';
 import type { ConnectionLimits, UserConnection } from './connection-limits.js';
+import { FrameWriter } from './frame-writer.js';
 import type { ReadScheduler } from './read-scheduler.js';
 import type { Relay } from './relay.js';
 import type { TypingThrottle } from './typing-throttle.js';
@@ -67,15 +68,20 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
   readonly openedAt = Date.now();
   protected abstract readonly kind: 'ws' | 'legacy';
 
+  /** Frames out (see frame-writer.ts). */
+  private readonly out: FrameWriter;
+
   /**
    * `ip` is the client address, already counted against its cap by the server; it is
-   * released when the socket closes.
+   * released when the socket closes. `socket`: the one the upgrade came on.
    */
   constructor(
     readonly ws: WebSocket,
     protected readonly ctx: ConnectionContext,
     readonly ip: string,
+    socket: Duplex,
   ) {
+    this.out = new FrameWriter(ws, socket);
     ctx.connections.add(this);
     ws.on('pong', () => {
       this.alive = true;
@@ -90,73 +96,29 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     return this.state !== 'closed';
   }
 
-  /** Frames written in this turn, not yet on the socket. */
-  private outFrames: string[] = [];
-  /** Their length in UTF-16 code units (a lower bound of their bytes), for pacing the replay. */
-  private outChars = 0;
   private flushScheduled = false;
 
   /**
-   * Queues a text frame; everything written in one turn goes to the socket as one buffer in
-   * one write (see flushOut), instead of a header and a payload write per frame through
-   * `ws.send` and the stream machinery (3 frames per message on the hot path).
+   * Sends a text frame; the frames of one turn leave in one write (FrameWriter), and at
+   * the end of the turn the connection checks its unsent buffer (flushOut).
    */
   protected writeText(text: string): void {
     if (this.state === 'closed') return;
-    this.outFrames.push(text);
-    this.outChars += text.length;
+    this.out.text(text);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(() => this.flushOut());
     }
   }
 
-  /**
-   * Frames the queued texts as unmasked, unfragmented WebSocket text frames (a server never
-   * masks; permessage-deflate is never negotiated, so `ws` keeps no queue of its own that
-   * these could overtake) and writes them at once. Control frames that `ws` writes itself
-   * (ping, pong, close) go between whole writes, so they never split a frame. Runs before
-   * any close so that close comes after every frame written before it.
-   */
+  /** Writes what this turn sent so far; runs before any close so that close comes after it. */
   private writeOut(): void {
-    const frames = this.outFrames;
-    if (frames.length === 0) return;
-    this.outFrames = [];
-    this.outChars = 0;
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (!socket || socket.destroyed || this.ws.readyState !== this.ws.OPEN) return;
-    const lengths = new Array<number>(frames.length);
-    let total = 0;
-    for (let i = 0; i < frames.length; i++) {
-      const n = Buffer.byteLength(frames[i]!);
-      lengths[i] = n;
-      total += n + (n < 126 ? 2 : n < 65_536 ? 4 : 10);
-    }
-    const buf = Buffer.allocUnsafe(total);
-    let at = 0;
-    for (let i = 0; i < frames.length; i++) {
-      const n = lengths[i]!;
-      buf[at++] = 0x81; // FIN + text
-      if (n < 126) {
-        buf[at++] = n;
-      } else if (n < 65_536) {
-        buf[at++] = 126;
-        buf.writeUInt16BE(n, at);
-        at += 2;
-      } else {
-        buf[at++] = 127;
-        buf.writeUInt32BE(0, at);
-        buf.writeUInt32BE(n, at + 4);
-        at += 8;
-      }
-      at += buf.write(frames[i]!, at);
-    }
-    socket.write(buf);
+    this.out.flush();
   }
 
   /** Bytes written to this connection and not on the wire yet (queued frames counted by their length). */
   unsent(): number {
-    return this.state === 'closed' ? 0 : this.ws.bufferedAmount + this.outChars;
+    return this.state === 'closed' ? 0 : this.out.unsent;
   }
 
   private flushOut(): void {
@@ -230,21 +192,24 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
 
   /**
    * Counts a request whose answer is pending: a send's `sent` and echo will be about
-   * `bytes`. Past a quarter of the unsent-buffer bound the socket is not read until answers
-   * come back: the store answers a whole batch in one turn, and a client that pipelines
-   * faster than the store commits must not queue more echoes than its buffer bound holds.
+   * `bytes`. Past a quarter of the tighter unsent bound (this connection's, or its user's)
+   * the socket is not read until answers come back: the store answers a whole batch in
+   * one turn, and a client that pipelines faster than the store commits must not queue
+   * more echoes than its bounds hold.
    */
   protected noteRequest(bytes: number): void {
     this.unansweredBytes += bytes;
-    if (this.unansweredBytes > this.ctx.config.maxBufferedBytes / 4) this.pauseInput();
+    if (this.unansweredBytes > this.unansweredBound()) this.pauseInput();
   }
 
   /** The answer to a request counted by noteRequest was written. */
   protected noteAnswer(bytes: number): void {
     this.unansweredBytes -= bytes;
-    if (this.inputPaused && this.unansweredBytes <= this.ctx.config.maxBufferedBytes / 4) {
-      this.resumeInputWhenDrained();
-    }
+    if (this.inputPaused && this.unansweredBytes <= this.unansweredBound()) this.resumeInputWhenDrained();
+  }
+
+  private unansweredBound(): number {
+    return Math.min(this.ctx.config.maxBufferedBytes, this.ctx.config.maxBufferedUserBytes) / 4;
   }
 
   private pauseInput(): void {
@@ -318,10 +283,9 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
   private resumeInputWhenDrained(): void {
     if (!this.inputPaused || this.state === 'closed' || this.inboxHeld || this.budgetHeld) return;
     // Still waiting for answers: noteAnswer resumes.
-    if (this.unansweredBytes > this.ctx.config.maxBufferedBytes / 4) return;
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (socket && this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes / 4) {
-      socket.once('drain', () => this.resumeInputWhenDrained());
+    if (this.unansweredBytes > this.unansweredBound()) return;
+    if (this.out.unsent > this.ctx.config.maxBufferedBytes / 4) {
+      this.out.onDrain(() => this.resumeInputWhenDrained());
       return;
     }
     this.inputPaused = false;
@@ -449,9 +413,8 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
         this.emit(entry);
         replayed++;
         // Pace the replay by what the client reads, well below the slow-consumer bound.
-        if (this.ws.bufferedAmount + this.outChars > highWater) {
-          this.writeOut();
-          await this.drainBelow(highWater / 2);
+        if (this.out.unsent > highWater) {
+          await this.out.drainBelow(highWater / 2);
           if (this.isClosed()) return false;
         }
       }
@@ -470,33 +433,6 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
 
   private isClosed(): boolean {
     return this.state === 'closed';
-  }
-
-  /**
-   * Waits until the socket has fewer than `bytes` unsent: on its `drain` (or close) rather
-   * than polling every 2 ms, so the replay resumes the moment the kernel took the buffer.
-   */
-  private async drainBelow(bytes: number): Promise<void> {
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    while (this.state !== 'closed' && this.ws.bufferedAmount > bytes) {
-      if (!socket || socket.destroyed) {
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        continue;
-      }
-      // `drain` only comes after a write found the buffer over the socket's high-water
-      // mark; the timer covers a bound set below it.
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        const timer = setTimeout(done, 10);
-        socket.on('drain', done);
-        socket.on('close', done);
-      });
-    }
   }
 
   private emit(entry: Entry): void {
