@@ -115,17 +115,28 @@ describe.skipIf(!hasRedis)('redis router: publications are hints', () => {
     expect(ben.handedLive).toEqual([1, 2]);
   });
 
-  it('a publisher that lost its own connection to Redis delivers late, not never', async () => {
+  it('a publisher whose publication failed pokes the mailbox once it is connected again', async () => {
     const a = node();
     const b = node();
     const ben = new Recorder('ben', signal);
     await ben.open(a.node, store);
-    // Node b's command connection fails every command while node a stays subscribed:
-    // a one-sided outage that no reconnect of node a would reveal.
-    b.link.cmd.disconnect(true);
-    await relay(b.node, store, [send('cat', 'ben')]);
-    await signal.until(() => ben.emitted.length === 1, 'the entry after b reconnected', 10_000);
-    expect(ben.handedLive).toEqual([1]);
+    // Only node b loses Redis (its command connection is closed for good until connect()):
+    // node a stays subscribed, so no reconnect of node a would reveal what b committed.
+    b.link.cmd.disconnect();
+    await new Promise<void>((resolve) => {
+      const check = (): void => (b.link.commandsUp ? void setImmediate(check) : resolve());
+      check();
+    });
+    await relay(b.node, store, [send('cat', 'ben'), send('cat', 'ben')]);
+    const failures = (): Promise<number> => b.metric('pigeon_redis_publish_failures_total');
+    // The publication of this turn fails at once (the connection is closed, not reconnecting).
+    for (let i = 0; i < 100 && (await failures()) === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(await failures()).toBeGreaterThanOrEqual(1);
+    expect(ben.emitted).toEqual([]);
+    await b.link.cmd.connect();
+    await signal.until(() => ben.emitted.length === 2, 'the entries, through the poke', 10_000);
+    expect(ben.handedLive).toEqual([1, 2]);
+    expect(await a.metric('pigeon_redis_received_total', { kind: 'poke' })).toBe(1);
   });
 
   it('Redis killed with -9 and restarted empty: every entry of the outage arrives once, in order', async () => {
