@@ -59,6 +59,8 @@ export async function openEngines(config: Config, deps: EngineDeps): Promise<Eng
     sync: config.dbSync,
     mailboxMax: config.mailboxMax,
     retentionDays: config.retentionDays,
+    // Message times and the edit window follow the server's clock (tests move it by hand).
+    now: config.clock,
   });
   const live = memoryParts(config);
   return {
@@ -107,6 +109,7 @@ async function openPostgres(config: Config, url: string, deps: EngineDeps): Prom
     poolSize: config.databasePool,
     mailboxMax: config.mailboxMax,
     retentionDays: config.retentionDays,
+    now: config.clock,
     registry: deps.metrics.registry,
     onConnectionError: (err) => deps.log.warn({ err: err.message }, 'PostgreSQL connection error'),
   });

@@ -83,7 +83,7 @@ describe('WAL checkpoints', () => {
       const box = await again.mailbox('b3');
       expect(box?.headSeq).toBe(50);
       const entries = await again.readRange('b3', 0, 50, 100);
-      expect(entries.map((e) => e.frame.id)).toEqual(
+      expect(entries.map((e) => (e.frame.t === 'msg' ? e.frame.id : e.frame.kind))).toEqual(
         Array.from({ length: 5 }, (_, b) =>
           Array.from({ length: 10 }, (_, k) => `c-${b}-${k * 10 + 3}`),
         ).flat(),

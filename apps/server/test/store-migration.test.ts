@@ -2,6 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { encodeCursor } from '../src/store/cursor.js';
+import { SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { tempDir } from './helpers.js';
 
@@ -29,7 +30,7 @@ INSERT INTO entries VALUES ('a', 2, 'b', 2, 1002), ('a', 3, 'a', 3, 1003), ('a',
 `;
 
 describe('schema migration', () => {
-  it('a version-2 database opens as version 4 with every entry, position, mark and record kept', async () => {
+  it('a version-2 database opens as the current version with every entry, position, mark and record kept, indexed for search', async () => {
     const file = path.join(tempDir(), 'old.db');
     const old = new Database(file);
     old.exec(V2);
@@ -54,6 +55,8 @@ describe('schema migration', () => {
         body,
         ts,
         delivered,
+        // No read marks existed before version 5; a note to oneself is always read.
+        read: from === to,
       });
       expect(await store.mailbox('a')).toMatchObject({
         headSeq: 4,
@@ -85,6 +88,9 @@ describe('schema migration', () => {
       ]);
       expect(await conv('b')).toEqual([['a', 'm3']]);
       expect(await conv('c')).toEqual([]);
+      // Version 5 indexed the messages it found for search.
+      const found = await store.search('b', { q: 'THREE', with: null, beforeSeq: null, limit: 5 });
+      expect(found.items.map((i) => i.msg.id)).toEqual(['m3']);
       // The (from, id) records survive, and new entries continue each mailbox's sequence.
       const admit = async (s: readonly unknown[]) => s.map(() => null);
       const results = await store.commit(
@@ -129,7 +135,9 @@ describe('schema migration', () => {
     }
     const after = new Database(file, { readonly: true });
     try {
-      expect(after.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe('4');
+      expect(after.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe(
+        String(SCHEMA_VERSION),
+      );
       expect(after.prepare("SELECT name FROM sqlite_master WHERE name = 'entries'").get()).toBeUndefined();
     } finally {
       after.close();

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { AdmitOp } from '../src/store/store.js';
 import { tempDir } from './helpers.js';
-import { ack, admitAll, mailboxIds, send } from './store-contract/harness.js';
+import { ack, admitAll, mailboxIds, readMsgs, send } from './store-contract/harness.js';
 
 /**
  * The SQLite store pipelines commits (the relay keeps several batches under way): batches
@@ -25,8 +26,8 @@ describe('sqlite: pipelined commits', () => {
   it('applies commits called before earlier ones resolved in call order, a duplicate across them included', async () => {
     expect(store.pipelinesCommits).toBe(true);
     const asked: string[][] = [];
-    const admit = async (sends: readonly { id: string }[]) => {
-      asked.push(sends.map((s) => s.id));
+    const admit = async (sends: readonly AdmitOp[]) => {
+      asked.push(sends.map((s) => (s.kind === 'send' ? s.id : s.kind)));
       return sends.map(() => null);
     };
     const first = store.commit([send('a', 'b', 'p1'), send('a', 'b', 'p2')], admit);
@@ -44,7 +45,7 @@ describe('sqlite: pipelined commits', () => {
     expect(r2[1]!.kind).toBe('stored');
     expect(r3[0]).toMatchObject({ kind: 'acked', changed: true });
     expect(await mailboxIds(store, 'b')).toEqual(['p1', 'p2', 'p3', 'p4']);
-    const entries = await store.readRange('b', 0, 10, 10);
+    const entries = await readMsgs(store, 'b', 0, 10, 10);
     expect(entries.map((e) => [e.seq, e.frame.body])).toEqual([
       [1, 'body of p1'],
       [2, 'body of p2'],

@@ -1,3 +1,4 @@
+import type { BlockChange } from '../store/feature-types.js';
 import type { Entry, Receipt } from '../store/store.js';
 import type { Router, RouteTarget } from './router.js';
 
@@ -39,6 +40,13 @@ export class MemoryRouter implements Router {
   publishTyping(from: string, to: string): void {
     const set = this.targets.get(to);
     if (set) for (const t of set) t.deliverTyping(from);
+  }
+
+  publishBlock(change: BlockChange): void {
+    for (const user of new Set([change.blocker, change.target])) {
+      const set = this.targets.get(user);
+      if (set) for (const t of set) t.deliverBlock(change);
+    }
   }
 
   async close(): Promise<void> {

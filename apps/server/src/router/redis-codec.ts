@@ -1,19 +1,21 @@
-import type { MsgFrame } from '@pigeon/protocol';
+import type { MsgFrame, UpdateFrame } from '@pigeon/protocol';
 import * as v from 'valibot';
+import type { BlockChange } from '../store/feature-types.js';
 import type { Entry, Receipt } from '../store/store.js';
 
 /**
  * What nodes publish on a user's channel (`<prefix>u:<user>`): `<origin node>\n<JSON>`,
  * one message per user per event-loop turn holding whatever that turn produced for the
  * user: entries of their mailbox (`e`), receipts for them as a sender (`r`), typing
- * notices to them (`t`), and a poke (`p`: read the mailbox head from the store and catch
- * up). The origin comes first and in clear so that a node drops its own publications (it
+ * notices to them (`t`), blocks between them and someone (`b`), and a poke (`p`: read
+ * the mailbox head from the store and catch up). The origin comes first and in clear so that a node drops its own publications (it
  * handed them to its connections already) without parsing them.
  */
 export interface BusBatch {
-  e?: { s: number; f: MsgFrame }[];
+  e?: { s: number; f: MsgFrame | UpdateFrame }[];
   r?: Receipt[];
   t?: string[];
+  b?: BlockChange[];
   p?: 1;
 }
 
@@ -28,6 +30,7 @@ const schema = v.object({
   e: v.optional(v.array(v.object({ s: v.pipe(v.number(), v.integer(), v.minValue(1)), f: frame }))),
   r: v.optional(v.array(v.object({ sender: v.string(), id: v.string(), to: v.string() }))),
   t: v.optional(v.array(v.string())),
+  b: v.optional(v.array(v.object({ blocker: v.string(), target: v.string(), blocked: v.boolean() }))),
   p: v.optional(v.literal(1)),
 });
 

@@ -1,5 +1,6 @@
-import type { MsgFrame } from '@pigeon/protocol';
+import type { MsgFrame, UpdateFrame } from '@pigeon/protocol';
 import type { Logger } from '../logger.js';
+import type { BlockChange } from '../store/feature-types.js';
 import type { Entry, Receipt } from '../store/store.js';
 import { addEntries, type BusBatch, busOrigin, decodeBus, encodeBus } from './redis-codec.js';
 import { MailboxFeed, type MailboxReader, ReadGate } from './redis-feed.js';
@@ -138,7 +139,7 @@ export class RedisRouter implements Router {
     const m = decoded.message;
     if (m.e) {
       this.metrics.received.labels('entry').inc(m.e.length);
-      for (const e of m.e) feed.offer({ owner: feed.user, seq: e.s, frame: e.f as MsgFrame });
+      for (const e of m.e) feed.offer({ owner: feed.user, seq: e.s, frame: e.f as MsgFrame | UpdateFrame });
     }
     if (m.r) {
       this.metrics.received.labels('receipt').inc(m.r.length);
@@ -147,6 +148,13 @@ export class RedisRouter implements Router {
     if (m.t) {
       this.metrics.received.labels('typing').inc(m.t.length);
       for (const from of m.t) for (const t of feed.targets) t.deliverTyping(from);
+    }
+    if (m.b) {
+      this.metrics.received.labels('block').inc(m.b.length);
+      for (const b of m.b) {
+        if (b.blocker === feed.user || b.target === feed.user)
+          for (const t of feed.targets) t.deliverBlock(b);
+      }
     }
     if (m.p) {
       this.metrics.received.labels('poke').inc();
@@ -220,6 +228,18 @@ export class RedisRouter implements Router {
     batch.t.push(from);
   }
 
+  publishBlock(change: BlockChange): void {
+    for (const user of new Set([change.blocker, change.target])) {
+      const feed = this.feeds.get(user);
+      if (feed) for (const t of feed.targets) t.deliverBlock(change);
+      // Ephemeral like typing: a connection opened later reads the block state from the store.
+      if (!this.link.commandsUp) continue;
+      const batch = this.batch(user);
+      batch.b ??= [];
+      batch.b.push({ blocker: change.blocker, target: change.target, blocked: change.blocked });
+    }
+  }
+
   /**
    * The batch of `user` for this turn. Everything a turn produces for one user (a group
    * commit hands over many entries of the same mailboxes) goes out as one publication at
@@ -250,6 +270,7 @@ export class RedisRouter implements Router {
     if (batch.e) this.metrics.published.labels('entry').inc(batch.e.length);
     if (batch.r) this.metrics.published.labels('receipt').inc(batch.r.length);
     if (batch.t) this.metrics.published.labels('typing').inc(batch.t.length);
+    if (batch.b) this.metrics.published.labels('block').inc(batch.b.length);
     if (batch.p) this.metrics.published.labels('poke').inc();
     // Only what a store read can bring back is worth a poke after a failure (not typing).
     const remember = batch.e !== undefined || batch.r !== undefined || batch.p !== undefined;

@@ -1,3 +1,4 @@
+import type { BlockChange } from '../store/feature-types.js';
 import type { Entry, Receipt } from '../store/store.js';
 
 /** A live connection as the router sees it: something entries and events can be pushed to. */
@@ -6,6 +7,8 @@ export interface RouteTarget {
   deliverEntry(entry: Entry): void;
   deliverReceipt(receipt: Receipt): void;
   deliverTyping(from: string): void;
+  /** A block between this target's user and another one began or ended (presence and typing follow it). */
+  deliverBlock(change: BlockChange): void;
 }
 
 /**
@@ -31,5 +34,11 @@ export interface Router {
   publishReceipt(receipt: Receipt): void;
   /** Hands a typing notice to every target of `to`, on every node. */
   publishTyping(from: string, to: string): void;
+  /**
+   * Hands a block or unblock to every target of the blocker and of the blocked user, on
+   * every node: presence and typing between them stop or resume at once. Not durable (the
+   * blocker's mailbox has the `block` entry; a connection opened later reads the state).
+   */
+  publishBlock(change: BlockChange): void;
   close(): Promise<void>;
 }

@@ -56,8 +56,16 @@ export async function sweepRetention(db: PgClient, opts: RetentionOptions): Prom
         if (boxes.length === 0) break;
         for (const box of boxes) {
           after = box.id;
-          // Keep the newest `keep` entries and everything younger than the cutoff.
-          const keepAbove = box.head_seq - opts.keep;
+          // Keep the newest `keep` message entries (updates do not count, issue 10) and
+          // everything younger than the cutoff.
+          const keep = await conn.query({
+            name: 'pigeon_retention_keep_from',
+            text: KEEP_FROM,
+            values: [box.id, box.head_seq, opts.keep - 1],
+          });
+          const keepFrom = (keep.rows[0]?.seq as number | undefined) ?? null;
+          if (keepFrom === null) continue;
+          const keepAbove = keepFrom - 1;
           for (;;) {
             const n = await removeSlice(conn, box.id, keepAbove, opts.cutoff, slice);
             if (n === 0) break;
@@ -81,6 +89,21 @@ const LAST_OLD = `
     UNION ALL
     SELECT sseq FROM messages WHERE sender = $1 AND sseq > (SELECT f FROM box)
       AND sseq <= LEAST($2::bigint, (SELECT f FROM box) + $4) AND ts < $3) s) AS upto`;
+// The seq of the mailbox's ($3 + 1)-th newest message up to the head $2 (read when the
+// sweep began): what retention keeps from.
+const KEEP_FROM = `
+  SELECT seq FROM (
+    SELECT rseq AS seq FROM messages WHERE recipient = $1 AND rseq > 0 AND rseq <= $2
+    UNION ALL
+    SELECT sseq FROM messages WHERE sender = $1 AND recipient <> $1 AND sseq <= $2) s
+  ORDER BY seq DESC OFFSET $3 LIMIT 1`;
+// The mailbox's first message after $2, and its ts.
+const NEXT_MESSAGE = `
+  SELECT seq, ts FROM (
+    SELECT rseq AS seq, ts FROM messages WHERE recipient = $1 AND rseq > $2
+    UNION ALL
+    SELECT sseq, ts FROM messages WHERE sender = $1 AND sseq > $2 AND recipient <> $1) s
+  ORDER BY seq LIMIT 1`;
 // A message goes once both of its entries are dead: the other mailbox's mark passed it.
 const DELETE_RECEIVED = `
   DELETE FROM messages m WHERE m.recipient = $1 AND m.rseq > $2 AND m.rseq <= $3
@@ -117,27 +140,36 @@ async function removeSlice(
       await conn.query('COMMIT');
       return 0;
     }
-    // Round trip 2: both kinds of entries, the mark, COMMIT.
-    const [, , , done] = await Promise.all([
+    // Updates have no age of their own: when the next message stays, the cut goes up to
+    // it, so the updates before the oldest message kept go with the messages before them.
+    let upto = row.upto;
+    const next = (
+      await conn.query({ name: 'pigeon_retention_next', text: NEXT_MESSAGE, values: [owner, upto] })
+    ).rows[0] as { seq: number; ts: number } | undefined;
+    if (next && (next.seq > keepAbove || next.ts >= cutoff)) upto = next.seq - 1;
+    // Round trip 2: both kinds of message entries, the updates, the mark, COMMIT.
+    const [, , , , done] = await Promise.all([
       conn.query({
         name: 'pigeon_retention_received',
         text: DELETE_RECEIVED,
-        values: [owner, row.from_seq, row.upto],
+        values: [owner, row.from_seq, upto],
       }),
       conn.query({
         name: 'pigeon_retention_sent',
         text: DELETE_SENT,
-        values: [owner, row.from_seq, row.upto],
+        values: [owner, row.from_seq, upto],
       }),
-      conn.query('UPDATE users SET removed_upto = GREATEST(removed_upto, $2) WHERE id = $1', [
+      conn.query('DELETE FROM updates WHERE owner = $1 AND seq > $2 AND seq <= $3', [
         owner,
-        row.upto,
+        row.from_seq,
+        upto,
       ]),
+      conn.query('UPDATE users SET removed_upto = GREATEST(removed_upto, $2) WHERE id = $1', [owner, upto]),
       conn.query('COMMIT'),
     ]);
     if (done.command !== 'COMMIT') throw new Error(`retention slice rolled back (${done.command})`);
     // Seqs are dense: every seq in (from, upto] was an entry of this mailbox.
-    return row.upto - row.from_seq;
+    return upto - row.from_seq;
   } catch (err) {
     await conn.query('ROLLBACK').catch(() => {});
     throw err;

@@ -1,4 +1,5 @@
-import type { PgClient } from './pg-client.js';
+import type { PgClient, PgConn } from './pg-client.js';
+import { migrateTo3 } from './pg-feature-schema.js';
 
 /**
  * The PostgreSQL schema, as numbered migrations. `migrate` brings a database to the newest
@@ -21,10 +22,9 @@ import type { PgClient } from './pg-client.js';
  *   also the key a full-text index can use (issue 10).
  * - `conversations`: one row per (owner, peer) with the pair's `conv` id (from the
  *   `conv_ids` sequence) and the seq of the newest message: the newest-first list.
- * - Room for issue 10: mailbox entries that are not messages (read marks, edits, deletions,
- *   reactions) go in a table keyed (owner, seq) sharing the mailbox's sequence; message
- *   state (edited, deleted, reply-to, attachment refs) is columns or side tables keyed by
- *   message rowid.
+ * - Issue 10 (version 3, pg-feature-schema.ts): mailbox entries that are not messages
+ *   (read marks, edits, deletions, reactions) are in `updates`, keyed (owner, seq) in the
+ *   mailbox's sequence; message state is columns of the message row.
  *
  * Sequence numbers are assigned from `users.head_seq` under the user row's lock, never
  * from a sequence: a sequence hands out numbers in one order and transactions commit in
@@ -37,7 +37,8 @@ export const LOCK_NAMESPACE = 0x70696765;
 const LOCK_MIGRATE = 1;
 export const LOCK_RETENTION = 2;
 
-const MIGRATIONS: readonly string[] = [
+/** SQL, or code for a step that needs it (it runs inside the migration's transaction). */
+const MIGRATIONS: readonly (string | ((conn: PgConn) => Promise<void>))[] = [
   // 1: the baseline.
   `
   CREATE TABLE users (
@@ -121,6 +122,8 @@ const MIGRATIONS: readonly string[] = [
     SELECT sender, recipient, MIN(conv), MAX(sseq) FROM messages WHERE sender <> recipient GROUP BY sender, recipient
     ON CONFLICT (owner, peer) DO UPDATE SET last_seq = GREATEST(conversations.last_seq, EXCLUDED.last_seq);
   `,
+  // 3: the chat features (issue 10); see pg-feature-schema.ts.
+  migrateTo3,
 ];
 
 /** The schema version this build writes and reads. */
@@ -154,7 +157,11 @@ export async function migrate(db: PgClient, upto = PG_SCHEMA_VERSION): Promise<n
     }[];
     const found = rows[0] ? Number(rows[0].value) : 0;
     if (found > PG_SCHEMA_VERSION) throw new SchemaTooNewError(found);
-    for (let v = found; v < upto; v++) await conn.query(MIGRATIONS[v]!);
+    for (let v = found; v < upto; v++) {
+      const step = MIGRATIONS[v]!;
+      if (typeof step === 'string') await conn.query(step);
+      else await step(conn);
+    }
     if (found < upto) {
       await conn.query(
         `INSERT INTO meta (key, value) VALUES ('schema', $1)

@@ -1,10 +1,22 @@
 import crypto from 'node:crypto';
-import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
+import type { ConversationItem, MsgFrame, UpdateKind } from '@pigeon/protocol';
 import type { Registry } from 'prom-client';
 import { encodeCursor } from './cursor.js';
+import type { BlockRelations, SearchQuery, SearchResult, UserSettings } from './feature-types.js';
 import { PgClient } from './pg-client.js';
 import { type CommitCache, groupCommit } from './pg-commit.js';
+import { blockRelations, search, settings, viewHead } from './pg-feature-reads.js';
 import { sweepRetention } from './pg-retention.js';
+import {
+  type EntryRow,
+  entryFrame,
+  QUOTE_JOIN,
+  REMOVED,
+  ROW,
+  type UpdateRow,
+  updateRowFrame,
+  VISIBLE,
+} from './pg-rows.js';
 import { migrate } from './pg-schema.js';
 import type {
   Admit,
@@ -44,60 +56,56 @@ interface UserRow {
   token_epoch: number;
 }
 
-interface EntryRow {
-  seq: number;
-  sender: string;
-  id: string;
-  recipient: string;
-  body: string;
-  ts: number;
-  delivered: boolean;
-}
-
 /*
  * The reads, on the one-row-per-message layout (pg-schema.ts), mirroring sqlite-reader.ts.
- * `$1` is always the mailbox's owner. An entry's seq in that mailbox is `rseq` when the
- * owner received it, else `sseq`; `delivered` compares the recipient's delivered mark.
+ * `$1` is always the mailbox's owner; pg-rows.ts has a message's columns (with its state,
+ * issue 10) and what a mailbox shows of it.
  */
-const OWN_SEQ = 'CASE WHEN m.recipient = $1 THEN m.rseq ELSE m.sseq END';
-const ROW = `${OWN_SEQ} AS seq, m.sender, m.id, m.recipient, m.body, m.ts,
-  (SELECT r.delivered_seq FROM users r WHERE r.id = m.recipient) >= m.rseq AS delivered`;
-/** The owner's removed_upto: entries at or below it are gone. */
-const REMOVED = '(SELECT removed_upto FROM users WHERE id = $1)';
 
-// A mailbox's entries in seq order: its received messages merged with its sent ones.
+// A mailbox's messages in seq order: its received ones merged with its sent ones, hidden
+// ones left out (the owner hid them: nothing sent to them shows them again).
 const READ_RANGE = `
   SELECT * FROM (
-    SELECT m.rseq AS seq, m.sender, m.id, m.recipient, m.body, m.ts,
-      (SELECT delivered_seq FROM users WHERE id = $1) >= m.rseq AS delivered
-    FROM messages m WHERE m.recipient = $1 AND m.rseq > GREATEST($2, ${REMOVED}) AND m.rseq <= $3
+    SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
+    WHERE m.recipient = $1 AND m.rseq > GREATEST($2, ${REMOVED}) AND m.rseq <= $3 AND m.hidden & 1 = 0
     UNION ALL
-    SELECT m.sseq, m.sender, m.id, m.recipient, m.body, m.ts,
-      (SELECT r.delivered_seq FROM users r WHERE r.id = m.recipient) >= m.rseq
-    FROM messages m WHERE m.sender = $1 AND m.sseq > GREATEST($2, ${REMOVED}) AND m.sseq <= $3 AND m.recipient <> $1
+    SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
+    WHERE m.sender = $1 AND m.sseq > GREATEST($2, ${REMOVED}) AND m.sseq <= $3 AND m.recipient <> $1
+      AND m.hidden & 2 = 0
   ) x ORDER BY seq LIMIT $4`;
+// …and its update entries, merged with them by seq (PROTOCOL.md "Updates").
+const READ_UPDATES = `SELECT seq, ts, data FROM updates
+  WHERE owner = $1 AND seq > GREATEST($2, ${REMOVED}) AND seq <= $3 ORDER BY seq LIMIT $4`;
 // History pages the pair's conversation by rowid (rowid order is seq order in a mailbox):
 // the bound is the rowid of the mailbox's last entry before `$3` (first after, forward).
 const CONV = '(SELECT conv FROM conversations WHERE owner = $1 AND peer = $2)';
 const HISTORY = `
-  SELECT ${ROW} FROM messages m
-  WHERE m.conv = ${CONV} AND ${OWN_SEQ} > ${REMOVED}
+  SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
+  WHERE m.conv = ${CONV} AND ${VISIBLE}
     AND m.rowid <= GREATEST(
-      (SELECT rowid FROM messages WHERE recipient = $1 AND rseq < $3 ORDER BY rseq DESC LIMIT 1),
+      (SELECT rowid FROM messages WHERE recipient = $1 AND rseq > 0 AND rseq < $3 ORDER BY rseq DESC LIMIT 1),
       (SELECT rowid FROM messages WHERE sender = $1 AND sseq < $3 ORDER BY sseq DESC LIMIT 1))
   ORDER BY m.rowid DESC LIMIT $4`;
 const HISTORY_AFTER = `
-  SELECT ${ROW} FROM messages m
-  WHERE m.conv = ${CONV} AND ${OWN_SEQ} > ${REMOVED}
+  SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
+  WHERE m.conv = ${CONV} AND ${VISIBLE}
     AND m.rowid >= LEAST(
       (SELECT rowid FROM messages WHERE recipient = $1 AND rseq > $3 ORDER BY rseq LIMIT 1),
       (SELECT rowid FROM messages WHERE sender = $1 AND sseq > $3 ORDER BY sseq LIMIT 1))
   ORDER BY m.rowid LIMIT $4`;
-// Newest first from the conversations table, each row with the message at its newest seq.
+// Newest first from the conversations table, each row with the message at its newest seq,
+// the read mark and what is unread after it (PROTOCOL.md "Read").
 const CONVERSATIONS = `
-  SELECT c.peer, x.* FROM conversations c
+  SELECT c.peer, COALESCE(k.read_upto, 0) AS read_upto,
+    CASE WHEN c.peer = $1 THEN 0 ELSE (
+      SELECT count(*)::int FROM messages u
+      WHERE u.conv = c.conv AND u.recipient = $1 AND u.sender = c.peer
+        AND u.rseq > GREATEST(COALESCE(k.read_upto, 0), ${REMOVED}) AND u.hidden & 1 = 0) END AS unread,
+    x.*
+  FROM conversations c
+  LEFT JOIN marks k ON k.owner = $1 AND k.peer = c.peer
   CROSS JOIN LATERAL (
-    SELECT ${ROW} FROM messages m
+    SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
     WHERE (m.recipient = $1 AND m.rseq = c.last_seq) OR (m.sender = $1 AND m.sseq = c.last_seq AND m.recipient <> $1)
     LIMIT 1
   ) x
@@ -259,28 +267,32 @@ export class PgStore implements Store {
   }
 
   private frame(tag: string, r: EntryRow): MsgFrame {
-    return {
-      t: 'msg',
-      cursor: encodeCursor(tag, r.seq),
-      id: r.id,
-      from: r.sender,
-      to: r.recipient,
-      body: r.body,
-      ts: r.ts,
-      delivered: r.delivered,
-    };
+    return entryFrame(tag, r);
   }
 
   async readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Entry[]> {
-    const [tag, rows] = await Promise.all([
+    const values = [user, afterSeq, uptoSeq, limit];
+    const [tag, rows, updates] = await Promise.all([
       this.tagOf(user),
-      this.db.query<EntryRow>({
-        name: 'pigeon_read_range',
-        text: READ_RANGE,
-        values: [user, afterSeq, uptoSeq, limit],
-      }),
+      this.db.query<EntryRow>({ name: 'pigeon_read_range', text: READ_RANGE, values }),
+      this.db.query<UpdateRow>({ name: 'pigeon_read_updates', text: READ_UPDATES, values }),
     ]);
-    return rows.map((r) => ({ owner: user, seq: r.seq, frame: this.frame(tag, r) }));
+    // Both are in seq order: merge them, the first `limit` in all.
+    const entries: Entry[] = [];
+    let i = 0;
+    let j = 0;
+    while (entries.length < limit && (i < rows.length || j < updates.length)) {
+      const r = rows[i];
+      const u = updates[j];
+      if (r && (!u || r.seq < u.seq)) {
+        entries.push({ owner: user, seq: r.seq, frame: this.frame(tag, r) });
+        i++;
+      } else if (u) {
+        entries.push({ owner: user, seq: u.seq, frame: updateRowFrame(tag, u) });
+        j++;
+      }
+    }
+    return entries;
   }
 
   async history(
@@ -329,7 +341,7 @@ export class PgStore implements Store {
   ): Promise<{ items: ConversationItem[]; more: boolean }> {
     const [tag, rows] = await Promise.all([
       this.tagOf(user),
-      this.db.query<EntryRow & { peer: string }>({
+      this.db.query<EntryRow & { peer: string; read_upto: number; unread: number }>({
         name: 'pigeon_conversations',
         text: CONVERSATIONS,
         values: [user, page.beforeSeq ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
@@ -337,9 +349,30 @@ export class PgStore implements Store {
     ]);
     const more = rows.length > page.limit;
     return {
-      items: rows.slice(0, page.limit).map((r) => ({ with: r.peer, last: this.frame(tag, r) })),
+      items: rows.slice(0, page.limit).map((r) => ({
+        with: r.peer,
+        last: this.frame(tag, r),
+        unread: r.unread,
+        readUpto: r.read_upto > 0 ? encodeCursor(tag, r.read_upto) : null,
+      })),
       more,
     };
+  }
+
+  viewHead(user: string, uptoSeq: number, kinds: readonly UpdateKind[]): Promise<number> {
+    return viewHead(this.db, user, uptoSeq, kinds);
+  }
+
+  settings(user: string): Promise<UserSettings> {
+    return settings(this.db, user);
+  }
+
+  blockRelations(user: string): Promise<BlockRelations> {
+    return blockRelations(this.db, user);
+  }
+
+  async search(user: string, query: SearchQuery): Promise<SearchResult> {
+    return search(this.db, user, await this.tagOf(user), query);
   }
 
   /** The sweep this node is running, if any. */

@@ -1,4 +1,6 @@
+import type { ReplyQuote } from '@pigeon/protocol';
 import type { DbSync } from '../config.js';
+import type { FeatureOp, FeatureRefusalCode, FeatureResult } from './feature-types.js';
 
 /*
  * What the main thread and the SQLite worker threads say to each other. Ops and answers
@@ -6,15 +8,28 @@ import type { DbSync } from '../config.js';
  * structured clone, and short arrays of strings and numbers are the cheapest to copy.
  */
 
-/** A send `['s', from, id, to, body]` or an ack `['a', user, seq]`. */
-export type WireOp = ['s', string, string, string, string] | ['a', string, number];
+/**
+ * A send `['s', from, id, to, body]` (a reply adds the original's from and id), an ack
+ * `['a', user, seq]`, or a chat-feature write `['f', op]` (rare: an object is fine).
+ */
+export type WireOp =
+  | ['s', string, string, string, string]
+  | ['s', string, string, string, string, string, string]
+  | ['a', string, number]
+  | ['f', FeatureOp];
 
 /**
- * The answer to one op: stored `['s', ts, rseq, sseq]`, duplicate `['d', ts]`,
- * no such user `['n']`, refused `['r', retryAfterMs]`, ack `['a', changed, [sender, id][]]`.
+ * The answer to one op: stored `['s', ts, rseq, sseq]` (rseq 0: the recipient blocks the
+ * sender, so only the sender's mailbox has it; a reply adds its quote as each mailbox
+ * shows it), duplicate `['d', ts]`, no such user `['n']`, refused `['r', retryAfterMs]`,
+ * a reply refused `['x', code]`, ack `['a', changed, [sender, id][]]`, a feature write
+ * `['f', result]`.
  */
 export type OpReply =
   | ['s', number, number, number]
+  | ['s', number, number, number, ReplyQuote, ReplyQuote]
+  | ['x', FeatureRefusalCode]
+  | ['f', FeatureResult]
   | ['d', number]
   | ['n']
   | ['r', number]

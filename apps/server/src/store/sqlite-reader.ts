@@ -1,7 +1,10 @@
 import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
 import { encodeCursor } from './cursor.js';
-import type { Checked, OpReply, WireOp } from './sqlite-protocol.js';
+import { BatchChecks } from './sqlite-batch-check.js';
+import { LAST_ROWID_BELOW, UNREAD } from './sqlite-feature-sql.js';
+import type { Checked, WireOp } from './sqlite-protocol.js';
+import { QUOTE_JOIN, ROW, type Row, rowFrame, storedUpdate, VISIBLE } from './sqlite-rows.js';
 import type { ConversationsPage, Entry, MailboxState, UserRecord } from './store.js';
 
 interface UserRow {
@@ -14,23 +17,6 @@ interface UserRow {
   token_epoch: number;
 }
 
-/** A message row as the reads select it: the owner's seq first, `delivered` computed. */
-type Row = [
-  seq: number,
-  sender: string,
-  id: string,
-  recipient: string,
-  body: string,
-  ts: number,
-  delivered: number,
-];
-
-/** The columns of a Row for mailbox `@u`, from `messages m`. */
-const ROW = `CASE WHEN m.recipient = @u THEN m.rseq ELSE m.sseq END, m.sender, m.id, m.recipient, m.body, m.ts,
-  (SELECT delivered_seq FROM users r WHERE r.id = m.recipient) >= m.rseq`;
-/** The owner's seq of a message of mailbox `@u`. */
-const OWN_SEQ = 'CASE WHEN m.recipient = @u THEN m.rseq ELSE m.sseq END';
-
 /**
  * The reads, on a read-only connection of their own in the reader worker thread: WAL lets
  * them run while the writer commits, and a read of thousands of rows (a replay page, a
@@ -38,31 +24,33 @@ const OWN_SEQ = 'CASE WHEN m.recipient = @u THEN m.rseq ELSE m.sseq END';
  */
 export class SqliteReader {
   private readonly q;
+  private readonly checks: BatchChecks;
 
   constructor(db: Database.Database) {
+    this.checks = new BatchChecks(db);
     const raw = <T extends unknown[]>(sql: string) => db.prepare<Record<string, unknown>, T>(sql).raw();
     this.q = {
       user: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
-      // A mailbox's entries in seq order: its received messages merged with its sent ones.
+      // A mailbox's messages in seq order: its received ones merged with its sent ones,
+      // hidden ones left out (the owner hid them: nothing sent to them shows them again).
       range: raw<Row>(
-        `SELECT m.rseq, m.sender, m.id, m.recipient, m.body, m.ts, @delivered >= m.rseq
-           FROM messages m WHERE m.recipient = @u AND m.rseq > @after AND m.rseq <= @upto
+        `SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
+           WHERE m.recipient = @u AND m.rseq > @after AND m.rseq <= @upto AND m.hidden & 1 = 0
          UNION ALL
-         SELECT m.sseq, m.sender, m.id, m.recipient, m.body, m.ts,
-           (SELECT delivered_seq FROM users r WHERE r.id = m.recipient) >= m.rseq
-           FROM messages m WHERE m.sender = @u AND m.sseq > @after AND m.sseq <= @upto AND m.recipient <> @u
+         SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
+           WHERE m.sender = @u AND m.sseq > @after AND m.sseq <= @upto AND m.recipient <> @u AND m.hidden & 2 = 0
          ORDER BY 1 LIMIT @limit`,
+      ),
+      // …and its update entries, merged with them by seq.
+      updates: raw<[number, number, string]>(
+        `SELECT seq, ts, data FROM updates WHERE owner = @u AND seq > @after AND seq <= @upto
+         ORDER BY seq LIMIT @limit`,
       ),
       conv: db
         .prepare<[string, string], number>('SELECT conv FROM conversations WHERE owner = ? AND peer = ?')
         .pluck(),
       // Rowid bounds: within one mailbox, rowid order is seq order.
-      lastRowidBelow: raw<[number]>(
-        `SELECT MAX(r) FROM (
-           SELECT (SELECT rowid FROM messages WHERE recipient = @u AND rseq < @seq ORDER BY rseq DESC LIMIT 1) AS r
-           UNION ALL
-           SELECT (SELECT rowid FROM messages WHERE sender = @u AND sseq < @seq ORDER BY sseq DESC LIMIT 1))`,
-      ),
+      lastRowidBelow: raw<[number]>(LAST_ROWID_BELOW),
       firstRowidAbove: raw<[number]>(
         `SELECT MIN(r) FROM (
            SELECT (SELECT rowid FROM messages WHERE recipient = @u AND rseq > @seq ORDER BY rseq LIMIT 1) AS r
@@ -70,75 +58,41 @@ export class SqliteReader {
            SELECT (SELECT rowid FROM messages WHERE sender = @u AND sseq > @seq ORDER BY sseq LIMIT 1))`,
       ),
       historyBack: raw<Row>(
-        `SELECT ${ROW} FROM messages m
-         WHERE m.conv = @conv AND m.rowid <= @bound AND ${OWN_SEQ} > @removed
+        `SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
+         WHERE m.conv = @conv AND m.rowid <= @bound AND ${VISIBLE}
          ORDER BY m.rowid DESC LIMIT @limit`,
       ),
       historyForward: raw<Row>(
-        `SELECT ${ROW} FROM messages m
-         WHERE m.conv = @conv AND m.rowid >= @bound AND ${OWN_SEQ} > @removed
+        `SELECT ${ROW} FROM messages m ${QUOTE_JOIN}
+         WHERE m.conv = @conv AND m.rowid >= @bound AND ${VISIBLE}
          ORDER BY m.rowid LIMIT @limit`,
       ),
       recent: db
-        .prepare<Record<string, unknown>, [string, number]>(
-          `SELECT peer, last_seq FROM conversations
+        .prepare<Record<string, unknown>, [string, number, number]>(
+          `SELECT peer, last_seq, conv FROM conversations
            WHERE owner = @u AND last_seq < @before AND last_seq > @removed
            ORDER BY last_seq DESC LIMIT @limit`,
         )
         .raw(),
       at: raw<Row>(
-        `SELECT ${ROW} FROM messages m WHERE m.recipient = @u AND m.rseq = @seq
+        `SELECT ${ROW} FROM messages m ${QUOTE_JOIN} WHERE m.recipient = @u AND m.rseq = @seq
          UNION ALL
-         SELECT ${ROW} FROM messages m WHERE m.sender = @u AND m.sseq = @seq AND m.recipient <> @u`,
+         SELECT ${ROW} FROM messages m ${QUOTE_JOIN} WHERE m.sender = @u AND m.sseq = @seq AND m.recipient <> @u`,
       ),
-      findMessage: db
-        .prepare<[string, string], number>('SELECT ts FROM messages WHERE sender = ? AND id = ?')
+      readMark: db
+        .prepare<[string, string], number>('SELECT read_upto FROM marks WHERE owner = ? AND peer = ?')
         .pluck(),
-      tag: db.prepare<[string], string>('SELECT tag FROM users WHERE id = ?').pluck(),
+      unread: db.prepare<Record<string, unknown>, number>(UNREAD).pluck(),
+
       revoked: db
         .prepare<[string, number], number>('SELECT 1 FROM revoked_tokens WHERE id = ? AND expires_at > ?')
         .pluck(),
     };
   }
 
-  /**
-   * The checks of a send in the spec's order that need the database, before the rate
-   * limit: a stored (from, id) answers `duplicate` with its ts, a missing recipient
-   * `no_such_user`; the others go on to the limiter. They run here, in parallel with the
-   * writer's commit of the batch before; the writer catches a duplicate that batch made.
-   * `need`: users whose mailbox tag the main thread asks for.
-   */
-  check(ops: readonly WireOp[], need: readonly string[]): Checked {
-    const early: (OpReply | null)[] = new Array(ops.length).fill(null);
-    const eligible: number[] = [];
-    const twins: [number, number][] = [];
-    const firstOf = new Map<string, number>();
-    // Users are never deleted: a user seen once exists.
-    const exists = new Set<string>();
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      if (op[0] !== 's') continue;
-      const key = `${op[1]}\n${op[2]}`;
-      const first = firstOf.get(key);
-      if (first !== undefined) {
-        twins.push([i, first]);
-        continue;
-      }
-      const ts = this.q.findMessage.get(op[1], op[2]);
-      if (ts !== undefined) early[i] = ['d', ts];
-      else if (!exists.has(op[3]) && this.q.tag.get(op[3]) === undefined) early[i] = ['n'];
-      else {
-        exists.add(op[3]);
-        firstOf.set(key, i);
-        eligible.push(i);
-      }
-    }
-    const tags: [string, string][] = [];
-    for (const user of need) {
-      const tag = this.q.tag.get(user);
-      if (tag !== undefined) tags.push([user, tag]);
-    }
-    return { early, eligible, twins, tags };
+  /** A batch's checks before the rate limit (sqlite-batch-check.ts). */
+  check(ops: readonly WireOp[], need: readonly string[], now: number): Checked {
+    return this.checks.check(ops, need, now);
   }
 
   getUser(id: string): UserRecord | null {
@@ -166,17 +120,33 @@ export class SqliteReader {
   readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Entry[] {
     const box = this.q.user.get(user);
     if (!box) return [];
-    const rows = this.q.range.all({
+    const range = {
       u: user,
       after: Math.max(afterSeq, box.removed_upto),
       upto: uptoSeq,
       limit,
-      delivered: box.delivered_seq,
-    });
-    const entries: Entry[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      entries[i] = { owner: user, seq: r[0], frame: frame(box.tag, r) };
+      removed: box.removed_upto,
+    };
+    const rows = this.q.range.all(range);
+    const updates = this.q.updates.all(range);
+    // Both are in seq order: merge them, the first `limit` in all.
+    const entries: Entry[] = [];
+    let i = 0;
+    let j = 0;
+    while (entries.length < limit && (i < rows.length || j < updates.length)) {
+      const r = rows[i];
+      const u = updates[j];
+      if (r && (!u || r[0] < u[0])) {
+        entries.push({ owner: user, seq: r[0], frame: rowFrame(box.tag, r) });
+        i++;
+      } else if (u) {
+        entries.push({
+          owner: user,
+          seq: u[0],
+          frame: storedUpdate(encodeCursor(box.tag, u[0]), u[1], u[2]),
+        });
+        j++;
+      }
     }
     return entries;
   }
@@ -204,7 +174,7 @@ export class SqliteReader {
     });
     const more = rows.length > limit;
     const items = rows.slice(0, limit).reverse();
-    return { items: items.map((r) => frame(box.tag, r)), more };
+    return { items: items.map((r) => rowFrame(box.tag, r)), more };
   }
 
   historyAfter(
@@ -226,7 +196,7 @@ export class SqliteReader {
       limit: limit + 1,
     });
     const more = rows.length > limit;
-    return { items: rows.slice(0, limit).map((r) => frame(box.tag, r)), more };
+    return { items: rows.slice(0, limit).map((r) => rowFrame(box.tag, r)), more };
   }
 
   conversations(user: string, page: ConversationsPage): { items: ConversationItem[]; more: boolean } {
@@ -240,23 +210,26 @@ export class SqliteReader {
     });
     const more = rows.length > page.limit;
     const items: ConversationItem[] = [];
-    for (const [peer, seq] of rows.slice(0, page.limit)) {
-      const row = this.q.at.get({ u: user, seq });
-      if (row) items.push({ with: peer, last: frame(box.tag, row) });
+    for (const [peer, seq, conv] of rows.slice(0, page.limit)) {
+      const row = this.q.at.get({ u: user, seq, removed: box.removed_upto });
+      if (!row) continue;
+      // `read`: my read mark there and what is left unread (a new device shows the same counts).
+      const mark = this.q.readMark.get(user, peer) ?? 0;
+      const item: ConversationItem = {
+        with: peer,
+        last: rowFrame(box.tag, row),
+        unread: this.unread(user, peer, conv, mark, box.removed_upto),
+        readUpto: mark > 0 ? encodeCursor(box.tag, mark) : null,
+      };
+      items.push(item);
     }
     return { items, more };
   }
-}
 
-function frame(tag: string, r: Row): MsgFrame {
-  return {
-    t: 'msg',
-    cursor: encodeCursor(tag, r[0]),
-    id: r[2],
-    from: r[1],
-    to: r[3],
-    body: r[4],
-    ts: r[5],
-    delivered: r[6] === 1,
-  };
+  /** Messages from `peer` after my read mark, not hidden (messages to oneself are never unread). */
+  private unread(user: string, peer: string, conv: number, mark: number, removed: number): number {
+    if (peer === user) return 0;
+    const bound = this.q.lastRowidBelow.get({ u: user, seq: mark + 1 })?.[0] ?? 0;
+    return this.q.unread.get({ conv, bound, u: user, peer, mark, removed }) ?? 0;
+  }
 }

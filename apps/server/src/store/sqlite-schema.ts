@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { DbSync } from '../config.js';
+import { migrateTo5 } from './sqlite-feature-schema.js';
 
 /*
  * Layout (version 4): one row per message. A message sits in two mailboxes, the
@@ -19,12 +20,12 @@ import type { DbSync } from '../config.js';
  *   retention moves that mark and deletes a message row once both of its entries are dead.
  * - `conversations`: one row per (owner, peer) with the pair's `conv` id and the seq of the
  *   newest message, written once per pair per batch; it serves the newest-first list.
- * - Room for issue 10 (phase 2): mailbox entries that are not messages (read marks, edits,
- *   deletions, reactions) go in a table keyed (owner, seq) that shares the mailbox's
- *   sequence and joins the replay's merge; message state (edited, deleted, reply-to,
- *   attachment refs) is columns or side tables keyed by message rowid.
+ * - Issue 10 (version 5, sqlite-feature-schema.ts): mailbox entries that are not messages
+ *   (read marks, edits, deletions, reactions) are in `updates`, keyed (owner, seq) in the
+ *   mailbox's sequence and merged into replay; message state is columns of the message row.
  */
-const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
+// Version 5 (issue 10, chat features): see sqlite-feature-schema.ts.
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -128,11 +129,12 @@ INSERT INTO conversations (owner, peer, conv, last_seq)
   ON CONFLICT (owner, peer) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq);
 `;
 
-/** version → the SQL that takes a database from it to the next version. */
-const MIGRATIONS = new Map<number, string>([
+/** version → what takes a database from it to the next version (SQL, or code for steps that need it). */
+const MIGRATIONS = new Map<number, string | ((db: Database.Database) => void)>([
   [1, MIGRATE_1_TO_2],
   [2, MIGRATE_2_TO_3],
   [3, MIGRATE_3_TO_4],
+  [4, migrateTo5],
 ]);
 
 export interface OpenOptions {
@@ -162,6 +164,9 @@ export function openDatabase(opts: OpenOptions): Database.Database {
   db.pragma(`cache_size = -${CACHE_KIB}`);
   if (opts.readonly) return db;
   db.pragma(`wal_autocheckpoint = ${opts.walMaxPages}`);
+  // A body deleted for everyone must be gone from the file, not just unlinked: FAST zeroes
+  // freed cell content in pages that are written anyway (no extra I/O).
+  db.pragma('secure_delete = FAST');
   // After a checkpoint that reset the WAL, truncate the file back to this size.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   migrate(db);
@@ -176,6 +181,7 @@ function migrate(db: Database.Database): void {
   if (version === undefined) {
     db.transaction(() => {
       db.exec(SCHEMA);
+      migrateTo5(db);
       db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
     })();
     return;
@@ -188,7 +194,8 @@ function migrate(db: Database.Database): void {
   for (let sql = MIGRATIONS.get(v); sql !== undefined; sql = MIGRATIONS.get(v)) {
     const step = v;
     db.transaction(() => {
-      db.exec(sql as string);
+      if (typeof sql === 'string') db.exec(sql);
+      else sql(db);
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(step + 1));
     })();
     v = step + 1;

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
+import type { ConversationItem, MsgFrame, UpdateKind } from '@pigeon/protocol';
 import type { DbSync } from '../config.js';
 import { encodeCursor } from './cursor.js';
+import type { BlockRelations, SearchQuery, SearchResult, UserSettings } from './feature-types.js';
 import type {
   Checked,
   CheckpointResult,
@@ -13,9 +14,11 @@ import type {
 } from './sqlite-protocol.js';
 import type {
   Admit,
+  AdmitOp,
   ConversationsPage,
   Entry,
   MailboxState,
+  MsgEntry,
   OpResult,
   SendOp,
   Store,
@@ -273,6 +276,22 @@ export class SqliteStore implements Store {
     return this.read('conversations', user, page);
   }
 
+  viewHead(user: string, uptoSeq: number, kinds: readonly UpdateKind[]): Promise<number> {
+    return this.read('viewHead', user, uptoSeq, kinds);
+  }
+
+  settings(user: string): Promise<UserSettings> {
+    return this.read('settings', user);
+  }
+
+  blockRelations(user: string): Promise<BlockRelations> {
+    return this.read('blockRelations', user);
+  }
+
+  search(user: string, query: SearchQuery): Promise<SearchResult> {
+    return this.read('search', user, query);
+  }
+
   sweepRetention(now: number): Promise<number> {
     if (this.closing) return Promise.resolve(0);
     return this.writer.call<number>('sweepRetention', now);
@@ -285,6 +304,8 @@ export class SqliteStore implements Store {
 
   /** Resolves once the last commit's batch was posted to the writer (batches go in call order). */
   private posted: Promise<void> = Promise.resolve();
+  /** Settles once the last commit's batch was applied by the writer (or failed). */
+  private applied: Promise<unknown> = Promise.resolve();
 
   /**
    * A group commit in three steps: the reader thread runs the duplicate and recipient
@@ -296,6 +317,7 @@ export class SqliteStore implements Store {
   async commit(ops: readonly StoreOp[], admit: Admit): Promise<OpResult[]> {
     if (this.closing) throw new Error('store is closed');
     const previous = this.posted;
+    const appliedBefore = this.applied;
     let posted = (): void => {};
     this.posted = new Promise((resolve) => {
       posted = resolve;
@@ -303,26 +325,32 @@ export class SqliteStore implements Store {
     try {
       const wire: WireOp[] = new Array(ops.length);
       const need = new Set<string>();
+      let judged = false;
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i]!;
+        wire[i] = toWire(op);
         if (op.kind === 'send') {
-          wire[i] = ['s', op.from, op.id, op.to, op.body];
           if (!this.tags.has(op.to)) need.add(op.to);
           if (!this.tags.has(op.from)) need.add(op.from);
-        } else wire[i] = ['a', op.user, op.seq];
+          if (op.replyTo) judged = true;
+        } else if (op.kind !== 'ack') judged = true;
       }
+      // Feature writes and replies are judged on the state the batches before left (a
+      // reaction removed right after it was set, a reply to the message just sent): their
+      // checks wait until those batches are applied. Plain sends keep the pipeline.
+      if (judged) await appliedBefore;
       const now = this.now();
       const reader = await this.reader;
       const checked = await reader.requestNow<Checked>((id) => ({
         t: 'call',
         id,
         method: 'check',
-        args: [wire, [...need]],
+        args: [wire, [...need], now],
       }));
       for (const [user, tag] of checked.tags) this.tags.set(user, tag);
       const waits: [number, number][] = [];
       if (checked.eligible.length > 0) {
-        const refusals = await admit(checked.eligible.map((i) => ops[i] as SendOp));
+        const refusals = await admit(checked.eligible.map((i) => ops[i] as AdmitOp));
         for (let k = 0; k < checked.eligible.length; k++) {
           const refusal = refusals[k];
           waits.push([checked.eligible[k]!, refusal ? Math.max(1, refusal.retryAfterMs) : 0]);
@@ -336,6 +364,7 @@ export class SqliteStore implements Store {
         batch: { ops: wire, early: checked.early, twins: checked.twins, waits, now },
       }));
       posted();
+      this.applied = reply.catch(() => {});
       const answers = await reply;
       const results: OpResult[] = new Array(ops.length);
       for (let i = 0; i < ops.length; i++) results[i] = this.toResult(ops[i]!, answers[i]!);
@@ -349,7 +378,7 @@ export class SqliteStore implements Store {
     switch (r[0]) {
       case 's': {
         const send = op as SendOp;
-        const [, ts, rseq, sseq] = r;
+        const [, ts, rseq, sseq, toQuote, fromQuote] = r;
         const base = {
           t: 'msg' as const,
           id: send.id,
@@ -358,19 +387,27 @@ export class SqliteStore implements Store {
           body: send.body,
           ts,
           delivered: false,
+          // Nobody's read mark covers a new message; one to oneself is always read.
+          read: send.from === send.to,
         };
-        const entries: Entry[] = [
-          { owner: send.to, seq: rseq, frame: { ...base, cursor: encodeCursor(this.tagOf(send.to), rseq) } },
-        ];
+        const entries: MsgEntry[] = [];
+        // rseq 0: the recipient blocks the sender, only the sender's mailbox has it.
+        if (rseq > 0) {
+          const frame: MsgFrame = { ...base, cursor: encodeCursor(this.tagOf(send.to), rseq) };
+          if (toQuote) frame.replyTo = toQuote;
+          entries.push({ owner: send.to, seq: rseq, frame });
+        }
         if (send.from !== send.to) {
-          entries.push({
-            owner: send.from,
-            seq: sseq,
-            frame: { ...base, cursor: encodeCursor(this.tagOf(send.from), sseq) },
-          });
+          const frame: MsgFrame = { ...base, cursor: encodeCursor(this.tagOf(send.from), sseq) };
+          if (fromQuote) frame.replyTo = fromQuote;
+          entries.push({ owner: send.from, seq: sseq, frame });
         }
         return { kind: 'stored', ts, entries };
       }
+      case 'x':
+        return { kind: 'rejected', code: r[1] };
+      case 'f':
+        return r[1];
       case 'd':
         return { kind: 'duplicate', ts: r[1] };
       case 'n':
@@ -410,5 +447,18 @@ export class SqliteStore implements Store {
       await channel.exited;
       clearTimeout(timer);
     }
+  }
+}
+
+function toWire(op: StoreOp): WireOp {
+  switch (op.kind) {
+    case 'send':
+      return op.replyTo
+        ? ['s', op.from, op.id, op.to, op.body, op.replyTo.from, op.replyTo.id]
+        : ['s', op.from, op.id, op.to, op.body];
+    case 'ack':
+      return ['a', op.user, op.seq];
+    default:
+      return ['f', op];
   }
 }

@@ -1,5 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import type { UpdateKind } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
+import type { SearchQuery } from './feature-types.js';
+import { SqliteFeatureReader } from './sqlite-feature-reader.js';
 import type { ApplyRequest, FromWorker, ToWorker, WireOp, WorkerConfig } from './sqlite-protocol.js';
 import { SqliteReader } from './sqlite-reader.js';
 import { Retention } from './sqlite-retention.js';
@@ -33,8 +36,13 @@ let closing = false;
 
 if (config.role === 'reader') {
   const reader = new SqliteReader(db);
+  const features = new SqliteFeatureReader(db);
   const methods: Record<string, Handler> = {
-    check: (ops: WireOp[], need: string[]) => reader.check(ops, need),
+    check: (ops: WireOp[], need: string[], now: number) => reader.check(ops, need, now),
+    viewHead: (user: string, upto: number, kinds: UpdateKind[]) => features.viewHead(user, upto, kinds),
+    settings: (user: string) => features.settings(user),
+    blockRelations: (user: string) => features.blockRelations(user),
+    search: (user: string, query: SearchQuery) => features.search(user, query),
     getUser: (id: string) => reader.getUser(id),
     isTokenRevoked: (id: string, now: number) => reader.isTokenRevoked(id, now),
     mailbox: (user: string) => reader.mailbox(user),
@@ -149,7 +157,8 @@ function startWriter(): void {
       let removed = 0;
       const overfull = closing ? [] : retention.overfull(config.mailboxMax);
       for (const [user, head] of overfull) {
-        const keepAbove = head - config.mailboxMax;
+        // Only messages count (PROTOCOL.md "Updates"): keep from the mailboxMax-th newest one.
+        const keepAbove = (await queued(() => retention.keepFrom(user, config.mailboxMax, head))) - 1;
         for (;;) {
           const n = await queued(() =>
             closing ? 0 : retention.sweepSlice(user, keepAbove, cutoff, config.sweepSlice),

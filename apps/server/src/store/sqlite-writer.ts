@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { FeatureOp } from './feature-types.js';
+import { SqliteFeatureWriter } from './sqlite-feature-writer.js';
 import type { ApplyRequest, CheckpointResult, OpReply, WireOp } from './sqlite-protocol.js';
 
 type Last = [owner: string, peer: string, conv: number, seq: number];
@@ -30,6 +32,8 @@ export class SqliteWriter {
   private nextConv: number;
   /** Something was committed since the last checkpoint. */
   written = false;
+  /** The chat features' writes (issue 10). */
+  private readonly features: SqliteFeatureWriter;
 
   constructor(private readonly db: Database.Database) {
     this.q = {
@@ -46,7 +50,8 @@ export class SqliteWriter {
       // The reader checked for duplicates; one committed since (the same id in a batch that
       // was still in flight then) is answered as a duplicate here.
       insertMessage: db.prepare(
-        `INSERT INTO messages (sender, id, recipient, conv, body, ts, sseq, rseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO messages (sender, id, recipient, conv, body, ts, sseq, rseq, reply_from, reply_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (sender, id) DO NOTHING`,
       ),
       conv: db
@@ -79,6 +84,7 @@ export class SqliteWriter {
       sweepRevoked: db.prepare('DELETE FROM revoked_tokens WHERE expires_at <= ?'),
     };
     this.nextConv = (this.q.maxConv.get() ?? 0) + 1;
+    this.features = new SqliteFeatureWriter(db);
   }
 
   // ---------------------------------------------------------------- accounts
@@ -153,9 +159,14 @@ export class SqliteWriter {
         const first = results[twin]!;
         results.push(first[0] === 's' ? ['d', first[1]] : first);
       } else if (op[0] === 'a') results.push(this.applyAck(op[1], op[2], tx));
+      else if (op[0] === 'f') results.push(this.applyFeature(op[1], now, waits.get(i) ?? 0, tx));
       else {
         const wait = waits.get(i) ?? 0;
-        results.push(wait > 0 ? ['r', wait] : this.applySend(op, now, tx));
+        // Checked again: an earlier op may have stored or deleted the original since the check.
+        const refusal =
+          op.length === 7 ? this.features.judge.replyCheck(op[1], op[3], { from: op[5], id: op[6] }) : null;
+        if (refusal) results.push(['x', refusal]);
+        else results.push(wait > 0 ? ['r', wait] : this.applySend(op, now, tx));
       }
     }
     return results;
@@ -187,18 +198,54 @@ export class SqliteWriter {
   }
 
   private applySend(op: Extract<WireOp, { 0: 's' }>, now: number, tx: TxState): OpReply {
-    const [, from, id, to, body] = op;
-    const rseq = this.head(to, tx) + 1;
+    const [, from, id, to, body, replyFrom, replyId] = op;
+    // A message to someone who blocks the sender is stored in the sender's mailbox only
+    // (PROTOCOL.md "Block"): rseq 0 is no entry.
+    const delivered = from === to || !this.features.judge.blocks(to, from);
+    const rseq = delivered ? this.head(to, tx) + 1 : 0;
     const sseq = from === to ? rseq : this.head(from, tx) + 1;
     const conv = this.convOf(from, to, tx);
-    if (this.q.insertMessage.run(from, id, to, conv, body, now, sseq, rseq).changes === 0) {
-      return ['d', this.q.findMessage.get(from, id) ?? now];
+    const inserted = this.q.insertMessage.run(
+      from,
+      id,
+      to,
+      conv,
+      body,
+      now,
+      sseq,
+      rseq,
+      replyFrom ?? null,
+      replyId ?? null,
+    );
+    if (inserted.changes === 0) return ['d', this.q.findMessage.get(from, id) ?? now];
+    this.features.indexMessage(Number(inserted.lastInsertRowid), from, to, delivered, conv, body);
+    if (delivered) {
+      tx.heads.set(to, rseq);
+      tx.lasts.set(`${to}\n${from}`, [to, from, conv, rseq]);
     }
-    tx.heads.set(to, rseq);
     tx.heads.set(from, sseq);
-    tx.lasts.set(`${to}\n${from}`, [to, from, conv, rseq]);
     if (from !== to) tx.lasts.set(`${from}\n${to}`, [from, to, conv, sseq]);
-    return ['s', now, rseq, sseq];
+    if (replyFrom === undefined || replyId === undefined) return ['s', now, rseq, sseq];
+    const ref = { from: replyFrom, id: replyId };
+    return ['s', now, rseq, sseq, this.features.quoteFor(to, ref), this.features.quoteFor(from, ref)];
+  }
+
+  /** A chat-feature write: answered from the state as the batches before it left it. */
+  private applyFeature(op: FeatureOp, now: number, wait: number, tx: TxState): OpReply {
+    const verdict = this.features.judge.verdict(op, now);
+    if (verdict === 'unchanged') return ['f', { kind: 'unchanged' }];
+    if (verdict !== 'go') return ['f', { kind: 'rejected', code: verdict.code }];
+    if (wait > 0) return ['r', wait];
+    // Conversation rows the transaction moved so far go in now: hiding a message may move
+    // its row back, which must not be overwritten at the end by a send before it.
+    for (const [owner, peer, conv, seq] of tx.lasts.values()) this.q.setLast.run(owner, peer, conv, seq);
+    tx.lasts.clear();
+    const next = (owner: string): number => {
+      const seq = this.head(owner, tx) + 1;
+      tx.heads.set(owner, seq);
+      return seq;
+    };
+    return ['f', this.features.apply(op, now, next)];
   }
 
   private applyAck(user: string, seq: number, tx: TxState): OpReply {

@@ -1,4 +1,5 @@
-import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
+import type { ConversationItem, MessageRef, MsgFrame, UpdateFrame } from '@pigeon/protocol';
+import type { FeatureOp, FeatureReads, FeatureResult } from './feature-types.js';
 
 /**
  * The durable side of Pigeon: accounts, token revocation, mailboxes, the delivered mark and
@@ -7,7 +8,7 @@ import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
  * every method is asynchronous because neither engine may make the event loop wait on a
  * disk or a network. `test/store-contract/` is the executable form of this contract.
  */
-export interface Store {
+export interface Store extends FeatureReads {
   /**
    * True when `commit` may be called again before an earlier call resolved, the batches
    * still being applied in call order (SQLite: one writer thread). The relay then keeps a
@@ -80,8 +81,19 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Decides the rate limit for the sends of a batch that passed the other checks, in op order. */
-export type Admit = (sends: readonly SendOp[]) => Promise<readonly (SendRefusal | null)[]>;
+/**
+ * Decides the rate limit for the sends and feature writes of a batch that passed their
+ * other checks, in op order (PROTOCOL.md: every write takes a token from the send bucket).
+ */
+export type Admit = (ops: readonly AdmitOp[]) => Promise<readonly (SendRefusal | null)[]>;
+
+/** An op that takes a token of its user's send bucket. */
+export type AdmitOp = SendOp | FeatureOp;
+
+/** Whose bucket an op takes its token from. */
+export function actorOf(op: AdmitOp): string {
+  return op.kind === 'send' ? op.from : op.user;
+}
 
 export interface ConversationsPage {
   /** Rows per page, at least 1. */
@@ -114,14 +126,21 @@ export interface MailboxState {
   tag: string;
 }
 
-/** One mailbox entry as the relay routes it: its owner, its position and its frame. */
-export interface Entry {
+/**
+ * One mailbox entry as the relay routes it: its owner, its position and its frame, a
+ * message (with its state when read back: `read`, `edited`, …, projected per connection)
+ * or an update (PROTOCOL.md "Updates").
+ */
+export interface Entry<F extends MsgFrame | UpdateFrame = MsgFrame | UpdateFrame> {
   owner: string;
   seq: number;
-  frame: MsgFrame;
+  frame: F;
   /** `encode(frame)` once a connection wrote it (shared by every connection of the mailbox). */
   text?: string;
 }
+
+/** A message entry (what a send appends). */
+export type MsgEntry = Entry<MsgFrame>;
 
 export interface SendOp {
   kind: 'send';
@@ -129,6 +148,8 @@ export interface SendOp {
   id: string;
   to: string;
   body: string;
+  /** `reply`: the message this one answers, in the sender's mailbox. */
+  replyTo?: MessageRef;
 }
 
 interface AckOp {
@@ -137,7 +158,7 @@ interface AckOp {
   seq: number;
 }
 
-export type StoreOp = SendOp | AckOp;
+export type StoreOp = SendOp | AckOp | FeatureOp;
 
 export interface SendRefusal {
   code: 'rate_limited';
@@ -145,12 +166,14 @@ export interface SendRefusal {
 }
 
 export type OpResult =
-  | { kind: 'stored'; ts: number; entries: Entry[] }
+  | { kind: 'stored'; ts: number; entries: MsgEntry[] }
   | { kind: 'duplicate'; ts: number }
   | { kind: 'no_such_user' }
   | { kind: 'refused'; refusal: SendRefusal }
   /** An ack; `receipts` lists the messages it newly covers that others sent (one receipt each). */
-  | { kind: 'acked'; changed: boolean; receipts: Receipt[] };
+  | { kind: 'acked'; changed: boolean; receipts: Receipt[] }
+  /** Feature writes; `rejected` also answers a reply whose original is missing or deleted. */
+  | FeatureResult;
 
 export interface Receipt {
   /** Who sent the message (gets the receipt frame). */

@@ -15,10 +15,13 @@ import {
 } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
 import { RateLimiter } from '../auth/rate-limiter.js';
-import { cursorSeq } from '../store/cursor.js';
-import { msgText } from '../store/msg-text.js';
-import type { Entry, Receipt } from '../store/store.js';
+import { cursorSeq, encodeCursor } from '../store/cursor.js';
+import type { BlockChange } from '../store/feature-types.js';
+import type { Entry, MailboxState, Receipt, StoreOp } from '../store/store.js';
+import { BlockFilter } from './block-filter.js';
 import { fitAnswer } from './bounded-answer.js';
+import { ChatFrames, refusalError } from './chat-frames.js';
+import { entryText, V1_VIEW, type View, viewMsg, viewOf, viewRow } from './entry-view.js';
 import { OFFERED_FEATURES } from './features.js';
 import { LEGACY_PASSWORD_MARK } from './legacy-connection.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
@@ -55,6 +58,16 @@ const KNOWN_TYPES = new Set([
   'typing',
   'presence',
   'ping',
+  'read',
+  'receipts',
+  'settings',
+  'edit',
+  'delete',
+  'hide',
+  'react',
+  'block',
+  'unblock',
+  'search',
 ]);
 
 interface ErrorExtras {
@@ -143,6 +156,14 @@ export class ClientConnection extends MailboxConnection {
 
   /** Features enabled by the hello (one Set per connection: the codec caches by identity). */
   private features: FeatureSet = NO_FEATURES;
+  /** What this connection is sent of the mailbox, given its features. */
+  private view: View = V1_VIEW;
+  /** welcome.head: the newest entry this connection would be sent (set before welcome). */
+  private viewHead: string | null = null;
+  /** Presence and typing between this user and users a block separates them from. */
+  private blocks: BlockFilter | null = null;
+  /** The chat features' frames (issue 10), once the hello said who and what. */
+  private chat: ChatFrames | null = null;
   private yieldScheduled = false;
 
   private pump(): void {
@@ -216,6 +237,19 @@ export class ClientConnection extends MailboxConnection {
     // Negotiation: what the hello asked for and this server offers; absent = version 1.
     const enabled = decoded.frame.features?.filter((f) => OFFERED_FEATURES.has(f));
     if (enabled !== undefined) this.features = new Set(enabled);
+    this.view = viewOf(this.features);
+    this.blocks = new BlockFilter(user, (u, online) => this.writePresence(u, online));
+    this.chat = new ChatFrames({
+      ctx: this.ctx,
+      user,
+      view: this.view,
+      isOpen: () => this.isOpen,
+      write: (frame) => this.write(frame),
+      error: (code, message, extras) => this.error(code, message, extras),
+      submit: (op, done) => this.submitWrite(op, done),
+      afterOwnWrites: () => this.afterOwnWrites(),
+      failed: (err, rid) => this.failed(err, rid),
+    });
     const opened = await this.openMailbox(
       user,
       (mailbox) => {
@@ -229,9 +263,9 @@ export class ClientConnection extends MailboxConnection {
         gap = sinceSeq < mailbox.removedUpto;
         return sinceSeq;
       },
-      (mailbox) => {
-        welcomeHead = mailbox.head;
-        const welcome: ServerFrame = { t: 'welcome', v: 1, user, head: mailbox.head };
+      () => {
+        welcomeHead = this.viewHead;
+        const welcome: ServerFrame = { t: 'welcome', v: 1, user, head: this.viewHead };
         if (enabled !== undefined) welcome.features = enabled;
         this.write(welcome);
       },
@@ -256,12 +290,27 @@ export class ClientConnection extends MailboxConnection {
   /** Cursor of the last entry this connection emitted. */
   private lastCursor: string | null = null;
 
+  /**
+   * The view's head (PROTOCOL.md "What a connection sees": a mailbox holding only updates
+   * is empty for a version-1 connection) and the block relations, before welcome.
+   */
+  protected override async prepareView(mailbox: MailboxState): Promise<void> {
+    const [seq, relations] = await Promise.all([
+      this.ctx.store.viewHead(this.user, mailbox.headSeq, this.view.kinds),
+      this.ctx.store.blockRelations(this.user),
+    ]);
+    this.viewHead = seq > 0 ? encodeCursor(mailbox.tag, seq) : null;
+    this.blocks?.load(relations);
+  }
+
   protected emitEntry(entry: Entry): void {
+    // Several connections of one user share the entry: encoded once per view.
+    const text = entryText(entry, this.view);
+    // An update this connection's features do not cover is skipped: never sent, never its head.
+    if (text === null) return;
     this.lastCursor = entry.frame.cursor;
-    this.ctx.metrics.frameOut('msg');
-    // Several connections of one user share the entry: encode it once.
-    entry.text ??= msgText(entry.frame);
-    this.writeText(entry.text);
+    this.ctx.metrics.frameOut(entry.frame.t);
+    this.writeText(text);
   }
 
   deliverReceipt(receipt: Receipt): void {
@@ -295,6 +344,7 @@ export class ClientConnection extends MailboxConnection {
       this.pendingPresence = null;
       if (this.presenceTimer) clearTimeout(this.presenceTimer);
       this.presenceTimer = null;
+      this.blocks?.resubscribed();
       // With Redis the answer may take a round trip: the next frame waits for it.
       return this.ctx.presence.watch(this, pending);
     }
@@ -308,13 +358,24 @@ export class ClientConnection extends MailboxConnection {
   }
 
   deliverTyping(from: string): void {
-    if (this.state !== 'live') return;
+    if (this.state !== 'live' || this.blocks?.hides(from)) return;
     this.write({ t: 'typing', from });
   }
 
   deliverPresence(user: string, online: boolean): void {
     if (this.state === 'closed') return;
+    // Someone a block separates this user from is reported offline (PROTOCOL.md "Block").
+    if (this.blocks) this.blocks.presence(user, online);
+    else this.writePresence(user, online);
+  }
+
+  private writePresence(user: string, online: boolean): void {
+    if (this.state === 'closed') return;
     this.write({ t: 'presence', user, online });
+  }
+
+  deliverBlock(change: BlockChange): void {
+    this.blocks?.change(change);
   }
 
   private error(code: FrameErrorCode, message: string, extras: ErrorExtras = {}): void {
@@ -370,7 +431,7 @@ export class ClientConnection extends MailboxConnection {
       case 'typing':
         // Invalid ids and oneself are dropped; unknown users have no connections to reach;
         // past the throttle (one per recipient per 2 s) extras are dropped too.
-        if (isUserId(frame.to) && frame.to !== this.user) {
+        if (isUserId(frame.to) && frame.to !== this.user && !this.blocks?.hides(frame.to)) {
           if (this.ctx.typing.allow(this.user, frame.to)) this.ctx.router.publishTyping(this.user, frame.to);
           else this.ctx.metrics.limitHits.labels('typing_rate').inc();
         }
@@ -380,7 +441,19 @@ export class ClientConnection extends MailboxConnection {
       case 'ping':
         this.write(frame.rid === undefined ? { t: 'pong' } : { t: 'pong', rid: frame.rid });
         return;
+      default:
+        // Only frames of negotiated features decode, and only after the hello.
+        return this.chat?.handle(frame);
     }
+  }
+
+  /** A chat-feature write, counted like a send (reads after it wait for it). */
+  private submitWrite(op: StoreOp, done: (outcome: Outcome) => void): void {
+    this.inFlight++;
+    this.ctx.relay.submit(op, (outcome) => {
+      this.inFlight--;
+      done(outcome);
+    });
   }
 
   private failed(err: unknown, rid?: string): void {
@@ -405,7 +478,9 @@ export class ClientConnection extends MailboxConnection {
     this.inFlight++;
     this.noteRequest(answerBytes);
     this.ctx.relay.submit(
-      { kind: 'send', from: this.user, id, to: frame.to, body: frame.body },
+      frame.replyTo
+        ? { kind: 'send', from: this.user, id, to: frame.to, body: frame.body, replyTo: frame.replyTo }
+        : { kind: 'send', from: this.user, id, to: frame.to, body: frame.body },
       (outcome) => {
         this.noteAnswer(answerBytes);
         this.sendOutcome(id, outcome);
@@ -433,7 +508,13 @@ export class ClientConnection extends MailboxConnection {
       case 'failed':
         this.error(ErrorCode.internal, 'the store failed; nothing was stored, resend', { id });
         return;
-      case 'acked':
+      case 'rejected': {
+        // A reply whose original is not in the conversation or was deleted.
+        const [code, message] = refusalError(outcome.code);
+        this.error(code, message, { id });
+        return;
+      }
+      default:
         return;
     }
   }
@@ -492,11 +573,12 @@ export class ClientConnection extends MailboxConnection {
       true,
     );
     if (!this.isOpen) return;
-    const answer = { t: 'history' as const, with: frame.with, items: page.items, more: page.more };
+    const items = page.items.map((m) => viewMsg(m, this.view));
+    const answer = { t: 'history' as const, with: frame.with, items, more: page.more };
     if (rid !== undefined) Object.assign(answer, { rid });
     // Items run oldest first. Backwards the page ends at `before`: keep the newest; forwards
     // it starts after `after`: keep the oldest. Either way `more` points at what was cut.
-    const fitted = fitAnswer(answer, page.items, forward ? 'start' : 'end');
+    const fitted = fitAnswer(answer, items, forward ? 'start' : 'end');
     answer.items = fitted.items;
     answer.more = page.more || fitted.cut;
     this.write(answer);
@@ -524,9 +606,10 @@ export class ClientConnection extends MailboxConnection {
       true,
     );
     if (!this.isOpen) return;
-    const answer: Extract<ServerFrame, { t: 'conversations' }> = { t: 'conversations', items: page.items };
+    const items = page.items.map((row) => viewRow(row, this.view));
+    const answer: Extract<ServerFrame, { t: 'conversations' }> = { t: 'conversations', items };
     if (rid !== undefined) answer.rid = rid;
-    const fitted = fitAnswer(answer, page.items, 'start');
+    const fitted = fitAnswer(answer, items, 'start');
     answer.items = fitted.items;
     // Paging connections always learn whether older rows exist; version 1 sees no new field.
     if (paging) answer.more = page.more || fitted.cut;

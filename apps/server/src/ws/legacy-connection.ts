@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { LIMITS, parseUserId } from '@pigeon/protocol';
+import { LIMITS, NO_FEATURES, parseUserId, projectMsg } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
 import type { Entry } from '../store/store.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
@@ -74,9 +74,10 @@ export class LegacyConnection extends MailboxConnection {
   protected emitEntry(entry: Entry): void {
     const frame = entry.frame;
     // Its own sends to others are not echoed; a message to itself is one entry, shown once.
-    if (frame.to === this.user) {
+    // Updates are not for it (it sees exactly version 1), but its ack covers them.
+    if (frame.t === 'msg' && frame.to === this.user) {
       this.ctx.metrics.frameOut('legacy');
-      this.writeText(frame.body);
+      this.writeText(projectMsg(frame, NO_FEATURES).body);
     }
     this.scheduleAck(entry.seq);
   }
@@ -94,6 +95,7 @@ export class LegacyConnection extends MailboxConnection {
   deliverReceipt(): void {}
   deliverTyping(): void {}
   deliverPresence(): void {}
+  deliverBlock(): void {}
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (!this.isOpen || this.user === '') return;

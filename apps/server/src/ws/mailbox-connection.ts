@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Presence, PresenceTarget } from '../router/presence.js';
 import type { Router, RouteTarget } from '../router/router.js';
+import type { BlockChange } from '../store/feature-types.js';
 import type { Entry, MailboxState, Receipt, Store } from '../store/store.js';
 import type { ConnectionLimits, UserConnection } from './connection-limits.js';
 import { FrameWriter } from './frame-writer.js';
@@ -395,6 +396,8 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     // Read the head only now: whatever is stored later reaches us through the router.
     const mailbox = await this.ctx.store.mailbox(user);
     if (!mailbox || this.isClosed()) return false;
+    await this.prepareView(mailbox);
+    if (this.isClosed()) return false;
     beforeReplay(mailbox);
     this.lastSeq = start(mailbox);
     let replayed = 0;
@@ -443,10 +446,17 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
   /** Puts one entry on the wire. */
   protected abstract emitEntry(entry: Entry): void;
 
+  /**
+   * Reads what this connection's view of the mailbox needs before `welcome` (its head, the
+   * block relations: PROTOCOL.md "What a connection sees"), after the mailbox's head was read.
+   */
+  protected async prepareView(_mailbox: MailboxState): Promise<void> {}
+
   deliverEntry(entry: Entry): void {
     if (this.state === 'replaying') {
       this.liveBuffer.push(entry);
-      this.liveBufferBytes += entry.frame.body.length * 3 + 200;
+      const f = entry.frame;
+      this.liveBufferBytes += (f.t === 'msg' || f.kind === 'edit' ? f.body.length * 3 : 0) + 200;
       if (this.liveBufferBytes > this.ctx.config.maxBufferedBytes) {
         this.close(CloseCode.policy, 'too slow: backlog and live entries over the bound');
       }
@@ -458,4 +468,5 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
   abstract deliverReceipt(receipt: Receipt): void;
   abstract deliverTyping(from: string): void;
   abstract deliverPresence(user: string, online: boolean): void;
+  abstract deliverBlock(change: BlockChange): void;
 }

@@ -3,7 +3,14 @@ import type { Limiter } from '../limiter/limiter.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Router } from '../router/router.js';
-import type { OpResult, SendOp, SendRefusal, Store, StoreOp } from '../store/store.js';
+import {
+  type AdmitOp,
+  actorOf,
+  type OpResult,
+  type SendRefusal,
+  type Store,
+  type StoreOp,
+} from '../store/store.js';
 
 /** What a submitter learns about its op: the store's answer, or `failed` when the commit failed. */
 export type Outcome = OpResult | { kind: 'failed' };
@@ -102,12 +109,12 @@ export class Relay {
     setImmediate(() => this.flush());
   }
 
-  /** The store's admission callback for one batch: one token per send, in op order. */
-  private admitter(granted: Set<SendOp>) {
-    return async (sends: readonly SendOp[]): Promise<(SendRefusal | null)[]> => {
+  /** The store's admission callback for one batch: one token per send or feature write, in op order. */
+  private admitter(granted: Set<AdmitOp>) {
+    return async (sends: readonly AdmitOp[]): Promise<(SendRefusal | null)[]> => {
       const now = this.now();
       // Called in op order, so one user's takes reach the limiter in the order of the sends.
-      const taken = await Promise.allSettled(sends.map((op) => this.limiter.take(op.from, now)));
+      const taken = await Promise.allSettled(sends.map((op) => this.limiter.take(actorOf(op), now)));
       const refusals: (SendRefusal | null)[] = [];
       let failure: unknown = null;
       for (let i = 0; i < sends.length; i++) {
@@ -134,7 +141,7 @@ export class Relay {
     const batch = this.queue;
     this.queue = [];
     this.inFlight++;
-    const granted = new Set<SendOp>();
+    const granted = new Set<AdmitOp>();
     const started = performance.now();
     const committed = this.store.commit(
       batch.map((p) => p.op),
@@ -172,6 +179,10 @@ export class Relay {
         if (result.kind === 'stored') {
           this.metrics.messagesStored.inc();
           this.router.publishEntries(result.entries);
+        } else if (result.kind === 'applied') {
+          // Update entries travel like messages: in the mailbox order, to every node.
+          this.router.publishEntries(result.entries);
+          if (result.block) this.router.publishBlock(result.block);
         } else if (result.kind === 'acked') {
           for (const receipt of result.receipts) this.router.publishReceipt(receipt);
         }
@@ -187,15 +198,17 @@ export class Relay {
     }
   }
 
-  /** A token stays taken only by a send that was stored. */
-  private refundUnstored(batch: readonly Pending[], results: OpResult[] | null, granted: Set<SendOp>): void {
+  /** A token stays taken only by a send that was stored or a feature write that changed something. */
+  private refundUnstored(batch: readonly Pending[], results: OpResult[] | null, granted: Set<AdmitOp>): void {
     if (granted.size === 0) return;
     const now = this.now();
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!.op;
-      if (op.kind !== 'send' || !granted.has(op) || results?.[i]?.kind === 'stored') continue;
+      if (op.kind === 'ack' || !granted.has(op)) continue;
+      const kind = results?.[i]?.kind;
+      if (kind === 'stored' || kind === 'applied') continue;
       try {
-        const refunded = this.limiter.refund(op.from, now);
+        const refunded = this.limiter.refund(actorOf(op), now);
         if (refunded) void refunded.catch((err) => this.log.warn({ err }, 'limiter refund failed'));
       } catch (err) {
         this.log.warn({ err }, 'limiter refund failed');

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { Store } from '../../src/store/store.js';
+import { featuresContract } from './features.js';
 import { type LiveFactory, type LiveNode, type LiveUnderTest, Signal, sqliteStore } from './harness.js';
 import { limiterContract } from './limiter.js';
 import { presenceContract } from './presence.js';
@@ -57,5 +58,6 @@ export function describeLiveContract(impl: string, factory: LiveFactory): void {
     routerContract(ctx);
     presenceContract(ctx);
     limiterContract(ctx);
+    featuresContract(ctx);
   });
 }

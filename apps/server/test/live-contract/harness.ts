@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Limiter } from '../../src/limiter/limiter.js';
 import type { Presence, PresenceTarget } from '../../src/router/presence.js';
 import type { Router, RouteTarget } from '../../src/router/router.js';
+import type { BlockChange } from '../../src/store/feature-types.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Entry, OpResult, Receipt, SendOp, Store, StoreOp } from '../../src/store/store.js';
 import { tempDir } from '../helpers.js';
@@ -65,10 +66,13 @@ export class Signal {
 export class Recorder implements RouteTarget, PresenceTarget {
   /** What the connection put on the wire, in order (backlog, then live). */
   readonly emitted: number[] = [];
+  /** …and what each was: `msg`, or the kind of an update (issue 10). */
+  readonly kinds: string[] = [];
   /** Sequences the router handed over while live (must be increasing: in order, never twice). */
   readonly handedLive: number[] = [];
   readonly receipts: Receipt[] = [];
   readonly typing: string[] = [];
+  readonly blocks: BlockChange[] = [];
   readonly presence: [string, boolean][] = [];
   private state: 'opening' | 'replaying' | 'live' = 'opening';
   private buffer: Entry[] = [];
@@ -105,6 +109,7 @@ export class Recorder implements RouteTarget, PresenceTarget {
   private emit(e: Entry): void {
     this.lastSeq = e.seq;
     this.emitted.push(e.seq);
+    this.kinds.push(e.frame.t === 'msg' ? 'msg' : e.frame.kind);
   }
 
   deliverEntry(entry: Entry): void {
@@ -124,6 +129,11 @@ export class Recorder implements RouteTarget, PresenceTarget {
 
   deliverTyping(from: string): void {
     this.typing.push(from);
+    this.signal.notify();
+  }
+
+  deliverBlock(change: BlockChange): void {
+    this.blocks.push(change);
     this.signal.notify();
   }
 
@@ -164,12 +174,16 @@ export function send(from: string, to: string): SendOp {
 
 /**
  * What the relay does on `node`: commit the ops in one transaction, then hand the new
- * entries and receipts to that node's router.
+ * entries (messages and updates), receipts and blocks to that node's router.
  */
 export async function relay(node: LiveNode, store: Store, ops: StoreOp[]): Promise<OpResult[]> {
   const results = await store.commit(ops, async (sends) => sends.map(() => null));
   for (const r of results) {
     if (r.kind === 'stored') node.router.publishEntries(r.entries);
+    if (r.kind === 'applied') {
+      node.router.publishEntries(r.entries);
+      if (r.block) node.router.publishBlock(r.block);
+    }
     if (r.kind === 'acked') for (const receipt of r.receipts) node.router.publishReceipt(receipt);
   }
   return results;

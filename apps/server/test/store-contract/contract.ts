@@ -1,5 +1,8 @@
 import { describe } from 'vitest';
 import { accountsContract } from './accounts.js';
+import { featureMarksContract } from './features-marks.js';
+import { featureMessagesContract } from './features-messages.js';
+import { featureSearchContract } from './features-search.js';
 import type { StoreFactory } from './harness.js';
 import { readsContract } from './reads.js';
 import { retentionContract } from './retention.js';
@@ -17,5 +20,8 @@ export function describeStoreContract(engine: string, factory: StoreFactory): vo
     sendsContract(factory);
     readsContract(factory);
     retentionContract(factory);
+    featureMessagesContract(factory);
+    featureMarksContract(factory);
+    featureSearchContract(factory);
   });
 }

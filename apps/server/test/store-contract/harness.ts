@@ -1,5 +1,14 @@
 import { expect } from 'vitest';
-import type { Admit, OpResult, SendOp, SendRefusal, Store, StoreOp } from '../../src/store/store.js';
+import type {
+  Admit,
+  AdmitOp,
+  MsgEntry,
+  OpResult,
+  SendOp,
+  SendRefusal,
+  Store,
+  StoreOp,
+} from '../../src/store/store.js';
 
 /** What a store engine is made with in the contract suite. */
 export interface StoreFactoryOptions {
@@ -32,7 +41,7 @@ class Clock {
 }
 
 /** Admits everything, recording what it was asked about. */
-export function admitAll(asked: SendOp[][] = []): Admit {
+export function admitAll(asked: AdmitOp[][] = []): Admit {
   return async (sends) => {
     asked.push([...sends]);
     return sends.map(() => null);
@@ -86,8 +95,22 @@ export async function storeAll(
 export async function mailboxIds(store: Store, user: string): Promise<string[]> {
   const box = await store.mailbox(user);
   if (!box) throw new Error(`no mailbox for ${user}`);
-  const entries = await store.readRange(user, 0, box.headSeq, 1_000_000);
+  const entries = await readMsgs(store, user, 0, box.headSeq, 1_000_000);
   return entries.map((e) => e.frame.id);
+}
+
+/** `readRange` of a mailbox that holds messages only (no updates): its entries as message entries. */
+export async function readMsgs(
+  store: Store,
+  user: string,
+  afterSeq: number,
+  uptoSeq: number,
+  limit: number,
+): Promise<MsgEntry[]> {
+  const entries = await store.readRange(user, afterSeq, uptoSeq, limit);
+  for (const e of entries)
+    if (e.frame.t !== 'msg') throw new Error(`expected messages only, got ${e.frame.kind}`);
+  return entries as MsgEntry[];
 }
 
 /** Per-test store: a fresh one before each test, destroyed after it. */

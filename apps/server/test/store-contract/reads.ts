@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cursorSeq } from '../../src/store/cursor.js';
-import { makeContext, type StoreFactory, send, storeAll } from './harness.js';
+import { makeContext, readMsgs, type StoreFactory, send, storeAll } from './harness.js';
 
 export function readsContract(factory: StoreFactory): void {
   describe('history', () => {
@@ -31,7 +31,7 @@ export function readsContract(factory: StoreFactory): void {
       expect(exact.items.map((m) => m.id)).toEqual(withB.slice(0, 4));
       expect(exact.more).toBe(false);
       // The frames are the mailbox's own entries (its cursors).
-      const entries = await store.readRange('a', 0, box.headSeq, 100);
+      const entries = await readMsgs(store, 'a', 0, box.headSeq, 100);
       expect(p1.items).toEqual(
         entries.filter((e) => withB.slice(4).includes(e.frame.id)).map((e) => e.frame),
       );
@@ -94,7 +94,7 @@ export function readsContract(factory: StoreFactory): void {
         ['p2', 'x2'],
       ]);
       expect(all.more).toBe(false);
-      const entries = await store.readRange('me', 0, 100, 100);
+      const entries = await readMsgs(store, 'me', 0, 100, 100);
       expect(all.items[1]!.last).toEqual(entries.find((e) => e.frame.id === 'x5')!.frame);
 
       const box = (await store.mailbox('me'))!;

@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SendOp } from '../../src/store/store.js';
-import { commitAll, mailboxIds, makeContext, type StoreFactory, send, storeAll } from './harness.js';
+import {
+  commitAll,
+  mailboxIds,
+  makeContext,
+  readMsgs,
+  type StoreFactory,
+  send,
+  storeAll,
+} from './harness.js';
 
 const DAY = 86_400_000;
 
@@ -71,7 +79,7 @@ export function retentionContract(factory: StoreFactory): void {
       // a's entry still holds the message: a resend is a duplicate; its frame is whole.
       const [dup] = await commitAll(store, [fromA[0]!]);
       expect(dup!.kind).toBe('duplicate');
-      const aEntries = await store.readRange('a', 0, 10, 10);
+      const aEntries = await readMsgs(store, 'a', 0, 10, 10);
       expect(aEntries[0]!.frame).toMatchObject({
         id: fromA[0]!.id,
         body: fromA[0]!.body,

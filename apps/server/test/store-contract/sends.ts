@@ -7,6 +7,7 @@ import {
   commitAll,
   mailboxIds,
   makeContext,
+  readMsgs,
   refuseAll,
   type StoreFactory,
   send,
@@ -31,6 +32,7 @@ export function sendsContract(factory: StoreFactory): void {
         body: 'hello',
         ts: clock.now(),
         delivered: false,
+        read: false,
       };
       expect(r).toEqual({
         kind: 'stored',
@@ -42,7 +44,7 @@ export function sendsContract(factory: StoreFactory): void {
       });
       expect(a).toMatchObject({ headSeq: 1, head: encodeCursor(a.tag, 1), deliveredSeq: 0 });
       expect(b).toMatchObject({ headSeq: 1, head: encodeCursor(b.tag, 1), deliveredSeq: 0 });
-      expect(await store.readRange('b', 0, 1, 10)).toEqual([r!.entries[0]]);
+      expect(await readMsgs(store, 'b', 0, 1, 10)).toEqual([r!.entries[0]]);
     });
 
     it('a note to oneself is one entry', async () => {
@@ -113,11 +115,13 @@ export function sendsContract(factory: StoreFactory): void {
       await ctx.users('a', 'b');
       const ops = [send('a', 'b', 's1'), send('a', 'b', 's2'), send('a', 'b', 's3')];
       const results = await commitAll(store, ops, async (sends) =>
-        sends.map((s) => (s.id === 's2' ? { code: 'rate_limited', retryAfterMs: 7 } : null)),
+        sends.map((s) =>
+          s.kind === 'send' && s.id === 's2' ? { code: 'rate_limited', retryAfterMs: 7 } : null,
+        ),
       );
       expect(results.map((r) => r.kind)).toEqual(['stored', 'refused', 'stored']);
       expect(await mailboxIds(store, 'b')).toEqual(['s1', 's3']);
-      expect((await store.readRange('b', 0, 10, 10)).map((e) => e.seq)).toEqual([1, 2]);
+      expect((await readMsgs(store, 'b', 0, 10, 10)).map((e) => e.seq)).toEqual([1, 2]);
     });
 
     it('when admit rejects, the commit rejects and stores nothing', async () => {
@@ -141,7 +145,7 @@ export function sendsContract(factory: StoreFactory): void {
       expect(asked).toEqual([[ops[0], ops[1]]]);
       expect(results[0]!.kind).toBe('stored');
       expect(results[2]).toEqual({ kind: 'duplicate', ts: (results[0] as { ts: number }).ts });
-      const entries = await store.readRange('b', 0, 10, 10);
+      const entries = await readMsgs(store, 'b', 0, 10, 10);
       expect(entries.map((e) => e.frame.body)).toEqual(['one', 'body of other']);
     });
 
@@ -168,7 +172,7 @@ export function sendsContract(factory: StoreFactory): void {
       expect(results[0]!.kind).toBe('stored');
       expect(results[1]).toEqual({ kind: 'duplicate', ts: first!.ts });
       expect(await mailboxIds(store, 'c')).toEqual(['shared']);
-      expect((await store.readRange('c', 0, 10, 10))[0]!.frame.from).toBe('c');
+      expect((await readMsgs(store, 'c', 0, 10, 10))[0]!.frame.from).toBe('c');
     });
 
     it('seqs are consecutive per mailbox across batches; cursors sort as they grow', async () => {
@@ -189,7 +193,7 @@ export function sendsContract(factory: StoreFactory): void {
       for (const user of ['a', 'b', 'c']) {
         const box = (await store.mailbox(user))!;
         expect(box.headSeq).toBe(32);
-        const entries = await store.readRange(user, 0, box.headSeq, 100);
+        const entries = await readMsgs(store, user, 0, box.headSeq, 100);
         expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
         expect(entries.map((e) => e.frame.id)).toEqual(expected[user]);
         const cursors = entries.map((e) => e.frame.cursor);
@@ -204,11 +208,11 @@ export function sendsContract(factory: StoreFactory): void {
       const ops = Array.from({ length: 10 }, () => send('a', 'b'));
       await storeAll(store, ops);
       const ids = ops.map((o) => o.id);
-      expect((await store.readRange('b', 3, 7, 100)).map((e) => e.frame.id)).toEqual(ids.slice(3, 7));
-      expect((await store.readRange('b', 3, 7, 2)).map((e) => e.frame.id)).toEqual(ids.slice(3, 5));
-      expect((await store.readRange('b', 9, 10, 1)).map((e) => e.frame.id)).toEqual(ids.slice(9));
-      expect(await store.readRange('b', 10, 10, 5)).toEqual([]);
-      expect(await store.readRange('b', 0, 0, 5)).toEqual([]);
+      expect((await readMsgs(store, 'b', 3, 7, 100)).map((e) => e.frame.id)).toEqual(ids.slice(3, 7));
+      expect((await readMsgs(store, 'b', 3, 7, 2)).map((e) => e.frame.id)).toEqual(ids.slice(3, 5));
+      expect((await readMsgs(store, 'b', 9, 10, 1)).map((e) => e.frame.id)).toEqual(ids.slice(9));
+      expect(await readMsgs(store, 'b', 10, 10, 5)).toEqual([]);
+      expect(await readMsgs(store, 'b', 0, 0, 5)).toEqual([]);
     });
 
     it('a commit on a closed store rejects', async () => {
@@ -270,7 +274,7 @@ export function sendsContract(factory: StoreFactory): void {
       await storeAll(store, [send('a', 'b', 'd1'), send('a', 'b', 'd2')]);
       await commitAll(store, [ack('b', 1)]);
       const flags = async (user: string) =>
-        (await store.readRange(user, 0, 10, 10)).map((e) => [e.frame.id, e.frame.delivered]);
+        (await readMsgs(store, user, 0, 10, 10)).map((e) => [e.frame.id, e.frame.delivered]);
       expect(await flags('b')).toEqual([
         ['d1', true],
         ['d2', false],
