@@ -151,6 +151,31 @@ describe.skipIf(!hasRedis)('redis presence: nodes that die, a Redis that forgets
     );
   });
 
+  it('a node started while Redis is down serves its users, and joins the cluster once Redis is up', async () => {
+    await redis.kill();
+    let a: TestParts;
+    try {
+      a = node();
+      const ann = new Recorder('ann', signal);
+      a.presence.join(ann);
+      // Works without Redis: the send bucket decides locally, a watch answers what it knows.
+      expect(await a.sendLimiter.take('ann', Date.now())).toBe(0);
+      const w = new Recorder('w', signal);
+      a.presence.join(w);
+      await a.presence.watch(w, ['ann']);
+      expect(w.presenceOf('ann')).toEqual([true]);
+    } finally {
+      await redis.restart();
+    }
+    // Once Redis is there, the node registers its users: another node sees ann online.
+    const b = node();
+    const w2 = new Recorder('w2', signal);
+    b.presence.join(w2);
+    void b.presence.watch(w2, ['ann']);
+    await signal.until(() => w2.presenceOf('ann').at(-1) === true, 'ann online from node b', 10_000);
+    expect(a.link.commandsUp).toBe(true);
+  });
+
   it('a watch answers from what this node knows when Redis does not answer', async () => {
     const a = node({ waitMs: 300 });
     const ann = new Recorder('ann', signal);

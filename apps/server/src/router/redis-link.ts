@@ -116,12 +116,15 @@ export class RedisLink {
     let everReady = false;
     conn.on('ready', () => {
       metrics.up.labels(name).set(1);
-      if (this.down[name]) {
+      const wasDown = this.down[name];
+      if (wasDown) {
         this.log.info({ connection: name }, 'redis connection is back');
         metrics.reconnects.labels(name).inc();
       }
       this.down[name] = false;
-      if (everReady) onReconnect();
+      // A first connection after failed attempts (Redis was down when the node started)
+      // is a reconnect too: things were published or registered without it meanwhile.
+      if (everReady || wasDown) onReconnect();
       everReady = true;
     });
     conn.on('close', () => {
