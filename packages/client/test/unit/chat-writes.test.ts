@@ -1,4 +1,4 @@
-import type { Feature, ServerFrame } from '@pigeon/protocol';
+import type { Feature } from '@pigeon/protocol';
 import { ErrorCode, LIMITS } from '@pigeon/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
