@@ -198,11 +198,23 @@ export class Client {
   }
 
   /** Any frame so far (from the first) matching `pred`; waits for one. */
-  async waitFor(pred: (f: Frame) => boolean, what = 'a frame', timeoutMs = 5000): Promise<Frame> {
+  waitFor(pred: (f: Frame) => boolean, what = 'a frame', timeoutMs = 5000): Promise<Frame> {
+    return this.waitFrom(0, pred, what, timeoutMs);
+  }
+
+  /** The first frame at index `start` or later (`frames.length` before a request: its answer) matching `pred`. */
+  async waitFrom(
+    start: number,
+    pred: (f: Frame) => boolean,
+    what = 'a frame',
+    timeoutMs = 5000,
+  ): Promise<Frame> {
     let found: Frame | undefined;
+    let next = start;
     await this.until(
       () => {
-        found = this.frames.find(pred);
+        for (; next < this.frames.length && !found; next++)
+          if (pred(this.frames[next]!)) found = this.frames[next];
         return found !== undefined;
       },
       what,
@@ -257,10 +269,14 @@ export function mid(prefix = 'm'): string {
   return `${prefix}${msgCounter}_${crypto.randomBytes(4).toString('hex')}`;
 }
 
-/** Sends one message and waits for its `sent` (or error). */
+/**
+ * Sends one message and waits for its `sent` (or error): the answer to THIS send, so a
+ * resend of an id is not answered by the `sent` of its first send.
+ */
 export async function sendAndWait(c: Client, to: string, body: string, id = mid()): Promise<Frame> {
+  const start = c.frames.length;
   c.send({ t: 'send', id, to, body });
-  return c.waitFor((f) => (f.t === 'sent' || f.t === 'error') && f.id === id, `answer to send ${id}`);
+  return c.waitFrom(start, (f) => (f.t === 'sent' || f.t === 'error') && f.id === id, `answer to send ${id}`);
 }
 
 export function sleep(ms: number): Promise<void> {
