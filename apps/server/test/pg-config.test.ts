@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { openEngines } from '../src/engines.js';
 import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';
@@ -10,7 +10,6 @@ const DB = 'postgres://pigeon@127.0.0.1:5432/pigeon';
 
 describe('PostgreSQL configuration', () => {
   it('PIGEON_DATABASE_URL selects PostgreSQL; unset (or empty) keeps SQLite', () => {
-    expect(DEFAULTS.databaseUrl).toBeNull();
     expect(loadConfig({}).databaseUrl).toBeNull();
     expect(loadConfig({ PIGEON_DATABASE_URL: '' }).databaseUrl).toBeNull();
     expect(loadConfig({ PIGEON_DATABASE_URL: DB }).databaseUrl).toBe(DB);
