@@ -28,4 +28,24 @@ export const DEFAULTS = {
   /** Kept for a reload without network: the newest messages of the most recent conversations. */
   recentConversations: 50,
   recentMessagesEach: 20,
+  /** Messages loaded above a position opened in the middle (first unread, search result, quoted original). */
+  contextAbove: 20,
+  /** Search results per page (the protocol allows 1..LIMITS.searchMaxLimit). */
+  searchPageSize: Math.min(20, LIMITS.searchMaxLimit),
+  /** Without forward paging, a message to show is looked for this many history pages back. */
+  searchBackPages: 20,
+  /** Photos are scaled to at most this many pixels on their longer side (unless sent as the original file). */
+  imageMaxSide: 2560,
+  /** The placeholder drawn before upload is at most this many pixels on its longer side. */
+  thumbSide: 32,
+  /** Downloaded files kept as blob: URLs for this page (the oldest is let go beyond this). */
+  fileCacheEntries: 200,
+  /** A notice (a refused edit, "Copied") shows this long. */
+  toastMs: 4_000,
+  /** A finger held this long on a message opens its menu (touch screens). */
+  longPressMs: 500,
+  /** A message brought into view (search result, quoted original) stays marked this long. */
+  focusMarkMs: 2_000,
+  /** The reactions offered in the message menu; any emoji may arrive from others. */
+  quickReactions: ['👍', '❤️', '😂', '😮', '😢', '🙏'],
 } as const;

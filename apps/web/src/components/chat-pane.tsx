@@ -1,10 +1,13 @@
-import { useEffect, useRef } from 'react';
+import { type DragEvent, useEffect, useRef, useState } from 'react';
 import { useT } from '../i18n/use-strings';
 import { navigateTo } from '../lib/navigation';
+import { addFiles } from '../store/attachment-actions';
 import { useChatStore } from '../store/chat-store';
 import { selectActiveConversation } from '../store/selectors';
 import { Avatar } from './avatar';
+import { ChatOptions } from './chat-options';
 import { Composer } from './composer';
+import { ImageViewer } from './image-viewer';
 import { MessageLog } from './message-log';
 
 export function ChatPane() {
@@ -15,6 +18,11 @@ export function ChatPane() {
   const typing = useChatStore((s) => (s.activePeer ? s.typingUntil.has(s.activePeer) : false));
   const titleRef = useRef<HTMLHeadingElement>(null);
   const peerId = conversation?.peer;
+  const canAttach = useChatStore(
+    (s) => s.features.has('files') && !(s.activePeer && s.blocked?.includes(s.activePeer)),
+  );
+  const viewing = useChatStore((s) => s.viewer !== null && s.viewer.peer === s.activePeer);
+  const [dropping, setDropping] = useState(false);
 
   // Opening a chat from the list moves the focus into it: to the composer where there is room
   // for both panes, to the chat's title on a phone (the list just disappeared, and focusing
@@ -35,8 +43,36 @@ export function ChatPane() {
     );
   }
   const peer = conversation.peer;
+  // Files dragged onto the conversation join its composer's tray.
+  const hasFiles = (e: DragEvent) => canAttach && [...e.dataTransfer.types].includes('Files');
   return (
-    <section className="chat-pane" aria-labelledby="chat-title">
+    <section
+      className={`chat-pane${dropping ? ' is-dropping' : ''}`}
+      aria-labelledby="chat-title"
+      onDragEnter={(e) => {
+        if (hasFiles(e)) setDropping(true);
+      }}
+      onDragOver={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
+      }}
+      onDragLeave={(e) => {
+        // Leaving for a child is not leaving the conversation.
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+      }}
+      onDrop={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        setDropping(false);
+        addFiles(peer, [...e.dataTransfer.files]);
+      }}
+    >
+      {dropping && (
+        <div className="drop-overlay" aria-hidden="true">
+          <p>{t('dropFiles')}</p>
+        </div>
+      )}
       <div className="chat-header">
         <button
           type="button"
@@ -55,6 +91,7 @@ export function ChatPane() {
             {typing ? t('typing', { user: peer }) : online ? t('online') : '\u00a0'}
           </p>
         </div>
+        <ChatOptions peer={peer} />
       </div>
       <MessageLog key={`log-${peer}`} conversation={conversation} />
       {/* The header shows it; this tells screen readers, which do not watch the header. */}
@@ -62,6 +99,7 @@ export function ChatPane() {
         {typing ? t('typing', { user: peer }) : ''}
       </div>
       <Composer key={`composer-${peer}`} peer={peer} />
+      {viewing && <ImageViewer />}
     </section>
   );
 }

@@ -3,8 +3,11 @@ import { closeSettings, navigateTo } from '../lib/navigation';
 import { useChatStore } from '../store/chat-store';
 import { AppHeader } from './app-header';
 import { ChatPane } from './chat-pane';
+import '../styles/features.css';
+import '../styles/files.css';
 import { SettingsPage } from './settings-page';
 import { Sidebar } from './sidebar';
+import { Toast } from './toast';
 
 /**
  * Escape steps back: out of Settings, or out of the open chat. An open dialog handles its
@@ -28,9 +31,10 @@ function useEscape() {
 export function ChatScreen() {
   const hasActive = useChatStore((s) => s.activePeer !== null);
   const view = useChatStore((s) => s.view);
+  const searching = useChatStore((s) => s.search.open);
   useEscape();
   return (
-    <div className={`chat-screen${hasActive ? ' has-active' : ''}`}>
+    <div className={`chat-screen${hasActive ? ' has-active' : ''}${searching ? ' is-searching' : ''}`}>
       <AppHeader />
       {view === 'settings' ? (
         <SettingsPage />
@@ -40,6 +44,7 @@ export function ChatScreen() {
           <ChatPane />
         </main>
       )}
+      <Toast />
     </div>
   );
 }

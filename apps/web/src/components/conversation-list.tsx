@@ -1,11 +1,44 @@
 import { useEffect, useRef } from 'react';
 import { DEFAULTS } from '../config';
+import type { StringKey } from '../i18n/strings';
 import { useT } from '../i18n/use-strings';
 import { navigateTo } from '../lib/navigation';
 import { formatShort } from '../lib/time-format';
 import { useChatStore } from '../store/chat-store';
+import type { MessageState } from '../store/message-model';
 import { selectConversationRows } from '../store/selectors';
 import { Avatar } from './avatar';
+
+const LIST_TICKS: Partial<Record<MessageState, string>> = {
+  sending: '◷',
+  sent: '✓',
+  delivered: '✓✓',
+  read: '✓✓',
+};
+
+/** My last message's state in its row, as in the log: ✓ sent, ✓✓ delivered, ✓✓ in colour read. */
+function ListTick({ state }: { state: MessageState }) {
+  const t = useT();
+  const mark = LIST_TICKS[state];
+  if (!mark) return null;
+  return (
+    <span className={`tick tick-${state} list-tick`} data-testid="list-tick" data-state={state}>
+      <span aria-hidden="true">{mark}</span>
+      <span className="sr-only">{t(`state_${state}` as StringKey)}, </span>
+    </span>
+  );
+}
+
+/** A message in one line: its text, or for attachments without a caption, their names. */
+export function previewText(m: {
+  body: string;
+  files?: readonly { name: string }[];
+  uploads?: readonly { name: string }[];
+}): string {
+  if (m.body !== '') return m.body;
+  const files = m.files ?? m.uploads ?? [];
+  return files.map((f) => `📎 ${f.name}`).join(' ');
+}
 
 export function ConversationList() {
   const t = useT();
@@ -69,8 +102,14 @@ export function ConversationList() {
                     </span>
                   ) : (
                     <span className="conversation-preview">
+                      {last && last.from === me && row.peer !== me && <ListTick state={last.state} />}
                       {last && last.from === me && row.peer !== me ? t('youPrefix') : ''}
-                      {last && <bdi>{last.body}</bdi>}
+                      {last &&
+                        (last.deleted ? (
+                          <i>{last.from === me ? t('deletedByMe') : t('deletedMessage')}</i>
+                        ) : (
+                          <bdi>{previewText(last)}</bdi>
+                        ))}
                     </span>
                   )}
                   {row.unread > 0 && (

@@ -7,14 +7,15 @@ import { type AccountResult, changePassword, signOutEverywhere } from '../store/
 import { type ThemeChoice, useChatStore } from '../store/chat-store';
 import { finishSignOut } from '../store/client-bridge';
 import { setPreferences } from '../store/document-setup';
+import { setReadReceipts, unblock } from '../store/feature-requests';
 import { LanguageSwitch } from './language-switch';
 import { explainAuthError } from './sign-in-screen';
 
 const THEMES: ThemeChoice[] = ['system', 'light', 'dark'];
 
 /**
- * Settings: appearance (theme, language), notifications, and the account (password, sign out
- * of all devices). Read receipts join the notifications section with the chat features.
+ * Settings: appearance (theme, language), notifications, privacy (read receipts, blocked
+ * users), and the account (password, sign out of all devices).
  */
 export function SettingsPage() {
   const t = useT();
@@ -33,6 +34,7 @@ export function SettingsPage() {
       </div>
       <Appearance />
       <Notifications />
+      <Privacy />
       <Account />
     </main>
   );
@@ -105,6 +107,66 @@ function Notifications() {
         />
         {t('soundOn')}
       </label>
+    </section>
+  );
+}
+
+/**
+ * Read receipts and the blocked users, both stored on the server for all of the user's
+ * devices (shown only when the server enabled `read` / `block`).
+ */
+function Privacy() {
+  const t = useT();
+  const hasRead = useChatStore((s) => s.features.has('read'));
+  const hasBlock = useChatStore((s) => s.features.has('block'));
+  const receipts = useChatStore((s) => s.readReceipts);
+  const blocked = useChatStore((s) => s.blocked);
+  const hintId = useId();
+  if (!hasRead && !hasBlock) return null;
+  return (
+    <section className="settings-card" aria-labelledby="privacy-title">
+      <h2 id="privacy-title">{t('privacyTitle')}</h2>
+      {hasRead && (
+        <>
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={receipts !== false}
+              disabled={receipts === null}
+              aria-describedby={hintId}
+              onChange={(e) => void setReadReceipts(e.target.checked)}
+            />
+            {t('readReceiptsOn')}
+          </label>
+          <p id={hintId} className="field-hint">
+            {t('readReceiptsHint')}
+          </p>
+        </>
+      )}
+      {hasBlock && (
+        <>
+          <h3 className="blocked-title">{t('blockedTitle')}</h3>
+          {blocked === null || blocked.length === 0 ? (
+            <p className="field-hint">{t('noBlocked')}</p>
+          ) : (
+            <ul className="blocked-list" aria-label={t('blockedTitle')}>
+              {blocked.map((user) => (
+                <li key={user}>
+                  <span dir="auto">{user}</span>
+                  <button
+                    type="button"
+                    className="quiet-button small"
+                    aria-label={t('unblockUser', { user })}
+                    onClick={() => void unblock(user)}
+                  >
+                    {t('unblock')}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
     </section>
   );
 }

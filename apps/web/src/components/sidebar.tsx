@@ -1,12 +1,16 @@
 import { useEffect, useRef } from 'react';
 import { useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
+import { featureActions } from '../store/feature-actions';
 import { ConversationList } from './conversation-list';
 import { NewChatForm } from './new-chat-form';
+import { SearchPanel } from './search-panel';
 
 export function Sidebar() {
   const t = useT();
   const navRef = useRef<HTMLElement>(null);
+  const canSearch = useChatStore((s) => s.features.has('search'));
+  const searching = useChatStore((s) => s.search.open);
 
   // After sign-in (or coming back from Settings) nothing is focused: put the focus where the
   // user goes next, the newest conversation, or the new-chat field when there is none (on a
@@ -26,8 +30,20 @@ export function Sidebar() {
       <h2 className="sr-only" tabIndex={-1}>
         {t('conversations')}
       </h2>
-      <NewChatForm />
-      <ConversationList />
+      {canSearch && searching ? (
+        <SearchPanel />
+      ) : (
+        <>
+          <NewChatForm />
+          {canSearch && (
+            <button type="button" className="search-open" onClick={() => featureActions.openSearch(null)}>
+              <span aria-hidden="true">⌕ </span>
+              {t('searchLabel')}
+            </button>
+          )}
+          <ConversationList />
+        </>
+      )}
     </nav>
   );
 }

@@ -25,12 +25,19 @@ export function inBackground(): boolean {
 /** Longest preview in a notification; the rest is cut with an ellipsis. */
 const PREVIEW_CHARS = DEFAULTS.notificationPreviewChars;
 
+/** The notification shown per tag (one per conversation), so reading elsewhere can take it away. */
+const shown = new Map<string, Notification>();
+
 export function showNotification(title: string, body: string, tag: string, onClick: () => void): void {
   if (notificationPermission() !== 'granted') return;
   const preview = body.length > PREVIEW_CHARS ? `${body.slice(0, PREVIEW_CHARS - 1)}…` : body;
   try {
     // One tag per conversation: a newer message replaces the older one instead of piling up.
     const n = new Notification(title, { body: preview, tag, dir: 'auto', icon: '/icons/icon-192.png' });
+    shown.set(tag, n);
+    n.onclose = () => {
+      if (shown.get(tag) === n) shown.delete(tag);
+    };
     n.onclick = () => {
       window.focus();
       onClick();
@@ -39,6 +46,13 @@ export function showNotification(title: string, body: string, tag: string, onCli
   } catch {
     // Some platforms (Android Chrome) only allow notifications from a service worker.
   }
+}
+
+/** Takes a conversation's notification away (its messages were read, here or on another device). */
+export function closeNotification(tag: string): void {
+  const n = shown.get(tag);
+  shown.delete(tag);
+  n?.close();
 }
 
 let audio: AudioContext | null = null;

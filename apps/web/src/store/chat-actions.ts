@@ -2,7 +2,7 @@
  * One object holds every state transition of the store (about 300 lines): they share the
  * invariants of ChatState (ordering, dedup, read marks), which are easier to keep in one place.
  */
-import type { MsgFrame } from '@pigeon/protocol';
+import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
 import type { Language } from '../i18n/strings';
 import { mapWith, mapWithout } from '../lib/maps';
@@ -17,13 +17,15 @@ import {
 } from './chat-store';
 import {
   applyPeer,
+  type Fresh,
   historySeqs,
   isViewing,
   markThrough,
   type PreparedEntry,
   prepareIncoming,
 } from './incoming';
-import { type ChatMessage, fromFrame, mergeMessages, peerOf } from './message-model';
+import { type ChatMessage, fromFrame, mergeMessages, messageKey, peerOf } from './message-model';
+import { seenCovers } from './updates';
 
 const set = useChatStore.setState;
 const get = useChatStore.getState;
@@ -125,11 +127,15 @@ export const chatActions = {
     chatActions.markRead();
   },
 
-  /** Everything in the open conversation counts as read, if the tab is visible. */
+  /**
+   * Without the `read` feature: everything in the open conversation counts as read, if the
+   * tab is visible. With it, only what was on screen does, and the server keeps the count
+   * (the log reports what it shows: see feature-actions.ts).
+   */
   markRead(): void {
     const s = get();
     const peer = s.activePeer;
-    if (!peer || !s.visible) return;
+    if (!peer || !s.visible || s.features.has('read')) return;
     const c = s.conversations.get(peer);
     if (!c) return;
     const old = s.readMarks.get(peer);
@@ -168,8 +174,11 @@ export const chatActions = {
     return failed;
   },
 
-  /** Applies entries already checked by prepareIncoming, in their order. */
-  receivePrepared(entries: readonly PreparedEntry[]): PreparedEntry[] {
+  /**
+   * Applies entries already checked by prepareIncoming, in their order; `fresh` collects, per
+   * conversation, the messages from the peer that are new here and arrived out of view.
+   */
+  receivePrepared(entries: readonly PreparedEntry[], fresh?: Map<string, Fresh>): PreparedEntry[] {
     const s = get();
     if (!s.me || entries.length === 0) return [];
     const byPeer = new Map<string, ChatMessage[]>();
@@ -185,11 +194,11 @@ export const chatActions = {
       // applyPeer writes to `out` only once it is done, so a throw leaves this peer as it was:
       // then each entry is tried alone, and only the ones that throw again are left out.
       try {
-        if (applyPeer(s, peer, list, out)) typingUntil = mapWithout(typingUntil, peer);
+        if (applyPeer(s, peer, list, out, fresh)) typingUntil = mapWithout(typingUntil, peer);
       } catch {
         for (const message of list) {
           try {
-            if (applyPeer(s, peer, [message], out)) typingUntil = mapWithout(typingUntil, peer);
+            if (applyPeer(s, peer, [message], out, fresh)) typingUntil = mapWithout(typingUntil, peer);
           } catch {
             failed.push({ peer, message });
           }
@@ -209,7 +218,14 @@ export const chatActions = {
     for (const m of items) {
       const peer = peerOf(me, m);
       const c = conversations.get(peer) ?? emptyConversation(peer);
-      conversations.set(peer, { ...c, messages: mergeMessages(c.messages, [m]) });
+      // Already in the stretch shown (confirmations of what it holds), else with the newest.
+      const inStretch = !c.hasNewer || c.messages.some((x) => x.key === m.key);
+      conversations.set(
+        peer,
+        inStretch
+          ? { ...c, messages: mergeMessages(c.messages, [m]) }
+          : { ...c, tail: mergeMessages(c.tail, [m]) },
+      );
     }
     set({ conversations });
   },
@@ -219,8 +235,9 @@ export const chatActions = {
     const c = get().conversations.get(peer);
     if (!c) return;
     const messages = c.messages.filter((m) => m.key !== key || m.confirmed);
-    if (messages.length === c.messages.length) return;
-    updateConversation(peer, () => ({ ...c, messages }));
+    const tail = c.tail.filter((m) => m.key !== key || m.confirmed);
+    if (messages.length === c.messages.length && tail.length === c.tail.length) return;
+    updateConversation(peer, () => ({ ...c, messages, tail }));
   },
 
   /** A device of `to` acknowledged my message `id` (✓✓). */
@@ -229,14 +246,22 @@ export const chatActions = {
     const me = s.me;
     const c = s.conversations.get(to);
     if (!me || !c) return;
-    const key = `${me}\u0000${id}`;
-    const at = c.messages.findIndex((m) => m.key === key);
-    const m = c.messages[at];
-    if (!m || m.state === 'delivered') return;
-    const messages = c.messages.slice();
+    const key = messageKey(me, id);
     // A receipt proves the server stored it, even if its `sent` never reached us.
-    messages[at] = { ...m, state: 'delivered', confirmed: true, errorCode: undefined };
-    updateConversation(to, () => ({ ...c, messages }));
+    const deliver = (list: ChatMessage[]) => {
+      const at = list.findIndex((m) => m.key === key);
+      const m = list[at];
+      if (!m || m.state === 'delivered' || m.state === 'read') return list;
+      const out = list.slice();
+      // The peer's receipt got here first: it covers this message now that it was delivered.
+      const state = seenCovers(list, at, c.seenUpto) ? 'read' : 'delivered';
+      out[at] = { ...m, state, confirmed: true, errorCode: undefined };
+      return out;
+    };
+    const messages = deliver(c.messages);
+    const tail = deliver(c.tail);
+    if (messages === c.messages && tail === c.tail) return;
+    updateConversation(to, () => ({ ...c, messages, tail }));
   },
 
   historyLoading(peer: string): void {
@@ -258,13 +283,16 @@ export const chatActions = {
     const me = s.me;
     if (!me) return;
     const first = historySeqs(items.length);
+    const page = items.map((f, i) => fromFrame(me, f, first + i));
+    const c0 = s.conversations.get(peer);
+    if (!older && c0?.hasNewer) {
+      // The newest page while a stretch in the middle is shown: it belongs with the newest.
+      updateConversation(peer, (c) => ({ ...c, tail: mergeMessages(c.tail, page), loading: false }));
+      return;
+    }
     updateConversation(peer, (c) => ({
       ...c,
-      messages: mergeMessages(
-        c.messages,
-        items.map((f, i) => fromFrame(me, f, first + i)),
-        older,
-      ),
+      messages: mergeMessages(c.messages, page, older),
       hasMore: older || c.hasMore === null ? more : c.hasMore,
       loading: false,
       loadError: false,
@@ -273,7 +301,7 @@ export const chatActions = {
   },
 
   /** The sidebar's rows from the server: each peer's newest message. */
-  conversationsList(items: readonly { with: string; last: MsgFrame }[]): void {
+  conversationsList(items: readonly ConversationItem[]): void {
     const s = get();
     const me = s.me;
     if (!me) return;
@@ -281,7 +309,13 @@ export const chatActions = {
     for (const item of items) {
       const c = conversations.get(item.with) ?? emptyConversation(item.with);
       const last = fromFrame(me, item.last, historySeqs(1));
-      conversations.set(item.with, { ...c, messages: mergeMessages(c.messages, [last]) });
+      const readUpto = item.readUpto === undefined ? c.readUpto : item.readUpto;
+      conversations.set(
+        item.with,
+        c.hasNewer
+          ? { ...c, tail: mergeMessages(c.tail, [last]), readUpto }
+          : { ...c, messages: mergeMessages(c.messages, [last]), readUpto },
+      );
     }
     set({ conversations });
   },
@@ -289,7 +323,11 @@ export const chatActions = {
   /** After a gap the local copy may have holes: refetch each conversation's newest page. */
   forgetHistory(): void {
     const conversations = new Map<string, Conversation>();
-    for (const [peer, c] of get().conversations) conversations.set(peer, { ...c, hasMore: null });
+    for (const [peer, c] of get().conversations) {
+      // A stretch in the middle is dropped for the newest messages known; the page refills it.
+      const messages = c.hasNewer ? c.tail : c.messages;
+      conversations.set(peer, { ...c, messages, tail: [], hasNewer: false, hasMore: null });
+    }
     set({ conversations });
   },
 

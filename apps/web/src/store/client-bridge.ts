@@ -4,17 +4,21 @@ import {
   type PigeonClient,
   PigeonHttpError,
   type Session,
+  xhrTransport,
 } from '@pigeon/client';
 import type { MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
 import { navigateTo, onNavigate, type Route, routeFromHash } from '../lib/navigation';
 import { prepareSound } from '../lib/notifications';
-import { alertNewMessages } from './alerts';
+import { alertNewMessages, closeReadNotifications } from './alerts';
+import { noteStoredUploads, uploadProgress, uploadsDone } from './attachment-actions';
+import { pageAttachments } from './attachment-store';
 import { chatActions } from './chat-actions';
 import { useChatStore } from './chat-store';
 import { knownOutbox, loadNewest, openConversation } from './conversation-actions';
 import { prepareDocument } from './document-setup';
-import { prepareIncoming } from './incoming';
+import { featureActions } from './feature-actions';
+import { prepareIncoming, prepareUpdate } from './incoming';
 import { messageKey } from './message-model';
 import { watchNetwork } from './network';
 import { fromOutbox } from './outbox-mapping';
@@ -42,11 +46,21 @@ function getClient(): PigeonClient {
     server: location.origin,
     WebSocket: globalThis.WebSocket,
     storage: storage(),
+    features: WEB_FEATURES,
+    // Attachments wait in IndexedDB until uploaded; XMLHttpRequest reports upload progress by the byte.
+    attachments: pageAttachments(),
+    transport: xhrTransport(XMLHttpRequest),
   });
   wire(c);
   setActiveClient(c);
   return c;
 }
+
+/**
+ * The protocol extensions this app draws (PROTOCOL.md "Extensions"); what the server enables
+ * of them is `client.features`, and the UI offers only that (a version-1 server: none).
+ */
+const WEB_FEATURES = ['paging', 'read', 'edit', 'reply', 'react', 'block', 'search', 'files'] as const;
 
 // ------------------------------------------------------------------ client → store
 
@@ -57,13 +71,18 @@ function applyOutbox(items: readonly OutboxItem[]): void {
   if (!me) return;
   chatActions.outbox(items.map((item) => fromOutbox(me, item)));
   chatActions.setUnsent(items.filter((i) => i.state === 'pending' || i.state === 'failed').length);
+  noteStoredUploads(items);
+  uploadsDone(
+    new Set(items.filter((i) => i.state === 'pending' && i.files?.some((f) => !f.file)).map((i) => i.id)),
+  );
   // An unsettled message that left the outbox was discarded: it leaves the log too.
   const now = new Set(items.map((i) => i.id));
   for (const id of knownOutbox.ids) {
     if (now.has(id)) continue;
+    const key = messageKey(me, id);
     for (const c of useChatStore.getState().conversations.values()) {
-      if (c.messages.some((m) => m.key === messageKey(me, id)))
-        chatActions.removeOutbox(c.peer, messageKey(me, id));
+      if (c.messages.some((m) => m.key === key) || c.tail.some((m) => m.key === key))
+        chatActions.removeOutbox(c.peer, key);
     }
   }
   knownOutbox.ids = now;
@@ -77,7 +96,15 @@ function wire(c: PigeonClient): void {
     // so the client does not count it as processed (see PLAN/README), and the others go on.
     queueIncoming(prepareIncoming(me, m));
   });
+  // Updates (edits, read marks, reactions...) go through the same queue, in mailbox order.
+  c.on('update', (u) => {
+    if (useChatStore.getState().me) queueIncoming(prepareUpdate(u));
+  });
+  c.features.subscribe((f) => featureActions.setFeatures(f));
+  c.readStates.subscribe((r) => featureActions.setReadStates(r));
+  c.settings.subscribe((st) => featureActions.setSettings(st));
   c.on('outbox', applyOutbox);
+  c.on('upload', ({ id, index, loaded, total }) => uploadProgress(id, index, loaded, total));
   c.on('receipt', ({ id, to }) => {
     // A receipt can overtake a batched echo; apply pending entries first.
     flushIncoming();
@@ -136,6 +163,10 @@ async function afterSession(s: Session): Promise<void> {
     loadRecent(storage(), s.user),
   ]);
   chatActions.signedIn(s.user, saved, drafts, recent);
+  // The client's observables tell changes only: start from what they hold now.
+  featureActions.setFeatures(c.features.get());
+  featureActions.setReadStates(c.readStates.get());
+  featureActions.setSettings(c.settings.get());
   knownOutbox.ids = new Set();
   applyOutbox(c.outbox());
   stopSession = watchSession(s.user);
@@ -165,9 +196,10 @@ export async function startClient(options: { restore: boolean } = { restore: tru
   watchNetwork(getClient());
   prepareSound();
   onNewMessages(alertNewMessages);
-  // Becoming visible marks what the open conversation shows as read.
   useChatStore.subscribe((s, prev) => {
+    // Becoming visible marks what the open conversation shows as read.
     if (s.visible && !prev.visible) chatActions.markRead();
+    closeReadNotifications(s, prev);
   });
   if (!options.restore) return;
   try {

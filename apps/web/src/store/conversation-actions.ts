@@ -4,6 +4,8 @@ import { DEFAULTS } from '../config';
 import { navigateTo } from '../lib/navigation';
 import { chatActions } from './chat-actions';
 import { useChatStore } from './chat-store';
+import { featureActions } from './feature-actions';
+import { cancelCompose, jumpToLatest, openAtFirstUnread, saveEdit } from './feature-requests';
 import { fromOutbox } from './outbox-mapping';
 import { activeClient, flushIncoming } from './runtime';
 
@@ -11,11 +13,25 @@ import { activeClient, flushIncoming } from './runtime';
 
 const PAGE_SIZE = DEFAULTS.historyPageSize;
 
-/** Opens a conversation (null closes it); fetches its newest messages the first time. */
+/**
+ * Opens a conversation (null closes it): at its first unread message under an "N unread
+ * messages" line when the server counts some (`read`), else at the newest messages, fetched
+ * the first time.
+ */
 export function openConversation(peer: string | null): void {
   const valid = peer === null ? null : parseUserId(peer);
+  const before = useChatStore.getState();
+  if (before.activePeer === valid) return;
+  if (before.divider && before.divider.peer !== valid) featureActions.setDivider(null);
+  const atUnread =
+    valid !== null && before.features.has('read') && (before.conversations.get(valid)?.unread ?? 0) > 0;
+  // Placed before the log first renders: it must not count the newest messages as read on the way.
+  if (atUnread) featureActions.setPositioning(valid);
   chatActions.open(valid);
-  if (valid && useChatStore.getState().conversations.get(valid)?.hasMore === null) void loadNewest(valid);
+  // Whoever places the log (a search result, a quote) loads what it needs.
+  if (!valid || before.positioning === valid) return;
+  if (atUnread) void openAtFirstUnread(valid);
+  else if (useChatStore.getState().conversations.get(valid)?.hasMore === null) void loadNewest(valid);
 }
 
 export async function loadNewest(peer: string): Promise<void> {
@@ -83,15 +99,33 @@ export async function startChat(raw: string): Promise<StartChatResult> {
 /** Ids of my messages shown in the log that are (or were) in the client's outbox. */
 export const knownOutbox = { ids: new Set<string>() };
 
+/**
+ * Sends what the composer holds: a new message (answering the message being replied to, if
+ * any), or the new text of the message being edited.
+ */
 export function send(peer: string, body: string): void {
   const client = activeClient();
-  const me = useChatStore.getState().me;
+  const s = useChatStore.getState();
+  const me = s.me;
   if (!client || !me || body.length === 0) return;
-  const item = client.send(peer, body);
+  const mode = s.composing.get(peer);
+  const c = s.conversations.get(peer);
+  const target = mode && c ? [...c.messages, ...c.tail].find((m) => m.key === mode.key) : undefined;
+  if (mode?.kind === 'edit') {
+    if (target) void saveEdit(peer, target, body);
+    else cancelCompose(peer);
+    return;
+  }
+  const replyTo = mode?.kind === 'reply' && target ? { from: target.from, id: target.id } : undefined;
+  const item = replyTo ? client.send(peer, body, { replyTo }) : client.send(peer, body);
+  featureActions.compose(peer, null);
+  // My own message is shown at the bottom: from a stretch in the middle, back to the newest.
+  if (c?.hasNewer) void jumpToLatest(peer);
   // Shown at once as `sending`, also while offline; the outbox event confirms it.
   chatActions.outbox([fromOutbox(me, item)]);
   knownOutbox.ids.add(item.id);
   chatActions.setDraft(peer, '');
+  if (s.divider?.peer === peer) featureActions.setDivider(null);
 }
 
 /** The composer's text, kept per conversation (saved for reloads by the bridge). */

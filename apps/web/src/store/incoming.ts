@@ -1,4 +1,4 @@
-import type { MsgFrame } from '@pigeon/protocol';
+import type { MsgFrame, UpdateFrame } from '@pigeon/protocol';
 import type { ChatState, Conversation, ReadMark } from './chat-store';
 import { emptyConversation } from './chat-store';
 import { type ChatMessage, fromFrame, mergeMessages, peerOf } from './message-model';
@@ -41,6 +41,32 @@ export interface PreparedEntry {
   message: ChatMessage;
 }
 
+/** An update entry (an edit, a read mark...), checked on its own like a message (see prepareUpdate). */
+export interface PreparedUpdate {
+  update: UpdateFrame;
+}
+
+/** What the queue of incoming entries holds, in mailbox order. */
+export type Incoming = PreparedEntry | PreparedUpdate;
+
+export function isUpdate(e: Incoming): e is PreparedUpdate {
+  return 'update' in e;
+}
+
+const UPDATE_KINDS = new Set(['read', 'seen', 'settings', 'edit', 'delete', 'hide', 'react', 'block']);
+
+/**
+ * Checks an update entry before it is queued: one the app cannot handle throws, so the
+ * client does not acknowledge it (as for messages). Kinds this app does not know are
+ * refused the same way rather than acknowledged unseen.
+ */
+export function prepareUpdate(u: UpdateFrame): PreparedUpdate {
+  if (typeof u !== 'object' || u === null || !UPDATE_KINDS.has(u.kind))
+    throw new TypeError(`update of an unknown kind ${String((u as { kind?: unknown })?.kind)}`);
+  if ('with' in u && typeof u.with !== 'string') throw new TypeError(`update ${u.kind} without a peer`);
+  return { update: u };
+}
+
 /**
  * Checks one mailbox entry and turns it into what the log shows. Throws for an entry it
  * cannot handle, so the caller can refuse that entry alone (and not acknowledge it) while
@@ -55,34 +81,61 @@ export function prepareIncoming(me: string, f: MsgFrame): PreparedEntry {
   return { peer: peerOf(me, f), message: fromFrame(me, f, ++seqLive) };
 }
 
-/** Applies one peer's new entries to the state being built (mutates only the fresh maps given). */
+/** New messages of one conversation that reached this device by one applied batch. */
+export interface Fresh {
+  count: number;
+  last: ChatMessage | undefined;
+}
+
+/**
+ * Applies one peer's new entries to the state being built (mutates only the fresh maps
+ * given). Without the `read` feature unread messages are counted here (with it the server
+ * counts them, see client-bridge.ts); either way the messages from the peer that are new
+ * here and arrived while the conversation was not in view are reported in `fresh`.
+ */
 export function applyPeer(
   s: ChatState,
   peer: string,
   list: readonly ChatMessage[],
   out: { conversations: Map<string, Conversation>; readMarks: Map<string, ReadMark> },
+  fresh?: Map<string, Fresh>,
 ): boolean {
   const c = out.conversations.get(peer) ?? emptyConversation(peer);
   const known = new Set(c.messages.map((m) => m.key));
+  for (const m of c.tail) known.add(m.key);
+  const serverCounts = s.features.has('read');
   let unread = c.unread;
   let mark = out.readMarks.get(peer);
   let stoppedTyping = false;
   const viewing = isViewing(s, peer);
+  let news = 0;
+  let lastNew: ChatMessage | undefined;
   for (const m of list) {
     if (m.state !== 'received') continue;
     // They sent a message, so they stopped typing it.
     stoppedTyping = true;
-    if (known.has(m.key) || counted(mark, m)) continue;
+    if (known.has(m.key) || (serverCounts ? m.read === true : counted(mark, m))) continue;
     known.add(m.key);
-    if (!viewing) unread++;
-    mark = markThrough(mark, m);
+    if (!viewing) {
+      news++;
+      lastNew = m;
+      if (!serverCounts) unread++;
+    }
+    if (!serverCounts) mark = markThrough(mark, m);
   }
-  if (viewing) {
+  if (viewing && !serverCounts) {
     const last = list[list.length - 1];
     if (last) mark = markThrough(mark, last);
   }
-  const messages = mergeMessages(c.messages, list);
+  // A stretch that stops short of the newest messages: the new ones wait in the tail.
+  const next = c.hasNewer
+    ? { ...c, tail: mergeMessages(c.tail, list), unread }
+    : { ...c, messages: mergeMessages(c.messages, list), unread };
   if (mark) out.readMarks.set(peer, mark);
-  out.conversations.set(peer, { ...c, messages, unread });
+  out.conversations.set(peer, next);
+  if (fresh && news > 0) {
+    const before = fresh.get(peer);
+    fresh.set(peer, { count: (before?.count ?? 0) + news, last: lastNew });
+  }
   return stoppedTyping;
 }

@@ -1,12 +1,14 @@
-import type { MsgFrame } from '@pigeon/protocol';
+import type { OutboxFile } from '@pigeon/client';
+import type { FileInfo, MessageRef, MsgFrame, Reaction, ReplyQuote } from '@pigeon/protocol';
 
 /**
  * How one message looks to the UI. `received` is a message someone else wrote to me; the
  * other states are my own messages on their way: `sending` (in the outbox, also while
  * offline), `sent` (stored durably by the server, ✓), `delivered` (a device of the
- * recipient acknowledged it, ✓✓), `failed` (refused with `errorCode`; retry or discard).
+ * recipient acknowledged it, ✓✓), `read` (the recipient had it on screen while both of us
+ * had read receipts on, ✓✓ in colour), `failed` (refused with `errorCode`; retry or discard).
  */
-type MessageState = 'sending' | 'sent' | 'delivered' | 'failed' | 'received';
+export type MessageState = 'sending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
 
 export interface ChatMessage {
   /** The message's identity `(from, id)` as the protocol defines it; the dedup key. */
@@ -30,6 +32,22 @@ export interface ChatMessage {
   seq?: number | undefined;
   state: MessageState;
   errorCode?: string | undefined;
+  /** A message I received: my read mark covers it (the server says so, `read` feature). */
+  read?: boolean | undefined;
+  /** When it was last edited (server time), `edit` feature. */
+  edited?: number | undefined;
+  /** Deleted for everyone: the body is gone (`""`), and so are quote, reactions and files. */
+  deleted?: boolean | undefined;
+  /** The message this one answers, as the server quotes it (`reply`). */
+  replyTo?: ReplyQuote | undefined;
+  /** The message it answers, while mine is still in the outbox (the server has not quoted it yet). */
+  replyRef?: MessageRef | undefined;
+  /** At most one per person (`react`). */
+  reactions?: readonly Reaction[] | undefined;
+  /** Attachments (`files`); the body is then a caption, possibly empty. */
+  files?: readonly FileInfo[] | undefined;
+  /** My message still in the outbox: its attachments on their way (uploaded bytes, the stored file once done). */
+  uploads?: readonly OutboxFile[] | undefined;
 }
 
 export function messageKey(from: string, id: string): string {
@@ -45,8 +63,9 @@ export function peerOf(me: string, m: { from: string; to: string }): string {
 export function fromFrame(me: string, f: MsgFrame, seq?: number): ChatMessage {
   const mine = f.from === me;
   let state: MessageState = 'received';
-  if (mine) state = f.delivered && f.to !== me ? 'delivered' : 'sent';
-  return {
+  if (mine && f.to === me) state = 'sent';
+  else if (mine) state = f.read === true ? 'read' : f.delivered ? 'delivered' : 'sent';
+  const m: ChatMessage = {
     key: messageKey(f.from, f.id),
     id: f.id,
     from: f.from,
@@ -58,9 +77,75 @@ export function fromFrame(me: string, f: MsgFrame, seq?: number): ChatMessage {
     seq,
     state,
   };
+  // Only the fields the connection was sent (its features), so a version-1 view stays lean.
+  if (!mine && f.read !== undefined) m.read = f.read;
+  if (f.edited !== undefined) m.edited = f.edited;
+  if (f.deleted) m.deleted = true;
+  if (f.replyTo) m.replyTo = f.replyTo;
+  if (f.reactions && f.reactions.length > 0) m.reactions = f.reactions;
+  if (f.files && f.files.length > 0) m.files = f.files;
+  return m;
 }
 
-const RANK: Record<MessageState, number> = { sending: 0, failed: 0, sent: 1, delivered: 2, received: 3 };
+const RANK: Record<MessageState, number> = {
+  sending: 0,
+  failed: 0,
+  sent: 1,
+  delivered: 2,
+  read: 3,
+  received: 4,
+};
+
+/**
+ * The content of two views of one stored message, newest state winning: a deletion is final,
+ * the later edit wins (an answer computed before an edit can arrive after the edit's update),
+ * a read mark never goes back; quote and reactions come with the view received last.
+ */
+function mergeContent(old: ChatMessage, next: ChatMessage): ChatMessage {
+  if (old.deleted) return old;
+  let out = old;
+  const change = (patch: Partial<ChatMessage>) => {
+    out = { ...out, ...patch };
+  };
+  if (next.deleted) return deletedCopy(old);
+  if ((next.edited ?? 0) > (old.edited ?? 0)) change({ body: next.body, edited: next.edited });
+  if (next.read === true && old.read !== true) change({ read: true });
+  if (next.replyTo !== undefined && !sameQuote(old.replyTo, next.replyTo)) change({ replyTo: next.replyTo });
+  if (next.confirmed && !sameReactions(old.reactions, next.reactions)) change({ reactions: next.reactions });
+  if (next.files !== undefined && old.files === undefined) change({ files: next.files });
+  return out;
+}
+
+/** A message deleted for everyone keeps its place, time, author and state, nothing of its content. */
+export function deletedCopy(m: ChatMessage): ChatMessage {
+  const { replyTo: _q, replyRef: _r, reactions: _x, files: _f, edited: _e, ...rest } = m;
+  return { ...rest, body: '', deleted: true };
+}
+
+function sameUploads(a: readonly OutboxFile[] | undefined, b: readonly OutboxFile[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((f, i) => f.uploaded === b[i]?.uploaded && f.file?.id === b[i]?.file?.id);
+}
+
+function sameQuote(a: ReplyQuote | undefined, b: ReplyQuote | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return (
+    a.from === b.from &&
+    a.id === b.id &&
+    a.cursor === b.cursor &&
+    a.body === b.body &&
+    a.deleted === b.deleted
+  );
+}
+
+function sameReactions(a: readonly Reaction[] | undefined, b: readonly Reaction[] | undefined): boolean {
+  if (a === b) return true;
+  const x = a ?? [];
+  const y = b ?? [];
+  return x.length === y.length && x.every((r, i) => r.by === y[i]?.by && r.emoji === y[i]?.emoji);
+}
 
 /**
  * Combines two views of the same message. What the server has confirmed never goes back:
@@ -71,15 +156,26 @@ const RANK: Record<MessageState, number> = { sending: 0, failed: 0, sent: 1, del
 function mergeMessage(old: ChatMessage, next: ChatMessage): ChatMessage {
   if (old.confirmed && !next.confirmed) return old;
   if (old.confirmed && next.confirmed) {
+    const merged = mergeContent(old, next);
     const state = RANK[next.state] >= RANK[old.state] ? next.state : old.state;
     const cursor = old.cursor ?? next.cursor;
     const seq = old.seq ?? next.seq;
-    if (state === old.state && cursor === old.cursor && seq === old.seq) return old;
-    return { ...old, state, cursor, seq };
+    if (merged === old && state === old.state && cursor === old.cursor && seq === old.seq) return old;
+    return { ...merged, state, cursor, seq };
   }
-  if (!old.confirmed && next.confirmed)
-    return { ...next, cursor: next.cursor ?? old.cursor, seq: next.seq ?? old.seq };
-  if (old.state === next.state && old.errorCode === next.errorCode && old.body === next.body) return old;
+  if (!old.confirmed && next.confirmed) {
+    // The outbox copy knew what it answers, and its files, before the server said so.
+    const replyRef = next.replyTo ? undefined : (next.replyRef ?? old.replyRef);
+    const files = next.files ?? old.files;
+    return { ...next, cursor: next.cursor ?? old.cursor, seq: next.seq ?? old.seq, replyRef, files };
+  }
+  if (
+    old.state === next.state &&
+    old.errorCode === next.errorCode &&
+    old.body === next.body &&
+    sameUploads(old.uploads, next.uploads)
+  )
+    return old;
   return next;
 }
 

@@ -19,5 +19,9 @@ export function fromOutbox(me: string, item: OutboxItem): ChatMessage {
           ? 'sent'
           : item.state,
     errorCode: item.state === 'failed' ? (item.error ?? 'internal') : undefined,
+    replyRef: item.replyTo,
+    // Stored files once every upload completed (the message refers to them); until then, the uploads.
+    files: item.files?.every((f) => f.file) ? item.files.flatMap((f) => (f.file ? [f.file] : [])) : undefined,
+    uploads: confirmed ? undefined : item.files,
   };
 }

@@ -1,8 +1,8 @@
 import type { PigeonClient } from '@pigeon/client';
 import { DEFAULTS } from '../config';
 import { chatActions } from './chat-actions';
-import { useChatStore } from './chat-store';
-import type { PreparedEntry } from './incoming';
+import { featureActions } from './feature-actions';
+import { type Fresh, type Incoming, isUpdate, type PreparedEntry } from './incoming';
 import type { ChatMessage } from './message-model';
 
 /**
@@ -20,7 +20,7 @@ export function setActiveClient(c: PigeonClient): void {
   client = c;
 }
 
-/** New messages of one conversation that were counted as unread by one applied batch. */
+/** New messages of one conversation that reached this device out of view, by one applied batch. */
 export interface NewMessages {
   peer: string;
   count: number;
@@ -28,18 +28,18 @@ export interface NewMessages {
 }
 type NewMessageListener = (fresh: NewMessages[]) => void;
 
-let incoming: PreparedEntry[] = [];
+let incoming: Incoming[] = [];
 let incomingTimer: ReturnType<typeof setTimeout> | null = null;
 const newMessageListeners = new Set<NewMessageListener>();
 
-/** Called after each applied batch with the conversations that got new unread messages. */
+/** Called after each applied batch with the conversations that got new messages out of view. */
 export function onNewMessages(listener: NewMessageListener): () => void {
   newMessageListeners.add(listener);
   return () => newMessageListeners.delete(listener);
 }
 
 /** Live entries are applied in batches (DEFAULTS.receiveBatchMs), so a long backlog is a few renders. */
-export function queueIncoming(entry: PreparedEntry): void {
+export function queueIncoming(entry: Incoming): void {
   incoming.push(entry);
   if (incomingTimer === null) incomingTimer = setTimeout(flushIncoming, DEFAULTS.receiveBatchMs);
 }
@@ -52,9 +52,10 @@ export function dropIncoming(): void {
 }
 
 /**
- * Applies the batched entries now. Called before any answer (history, conversations,
- * receipt) is applied, so an entry is always seen first as the live message it is and
- * counted as unread, not first as an old row of a list.
+ * Applies the batched entries now, in mailbox order: runs of messages together, each update
+ * where it stands (an edit comes after the message it edits). Called before any answer
+ * (history, conversations, receipt) is applied, so an entry is always seen first as the live
+ * entry it is, not first as an old row of a list.
  */
 export function flushIncoming(): void {
   if (incomingTimer !== null) clearTimeout(incomingTimer);
@@ -62,19 +63,28 @@ export function flushIncoming(): void {
   if (incoming.length === 0) return;
   const batch = incoming;
   incoming = [];
-  const before = new Map<string, number>();
-  for (const { peer } of batch)
-    before.set(peer, useChatStore.getState().conversations.get(peer)?.unread ?? 0);
-  const failed = chatActions.receivePrepared(batch);
-  for (const f of failed) console.error('pigeon: could not show message', f.message.id);
-  if (newMessageListeners.size === 0) return;
-  const conversations = useChatStore.getState().conversations;
-  const fresh: NewMessages[] = [];
-  for (const [peer, was] of before) {
-    const count = (conversations.get(peer)?.unread ?? 0) - was;
-    if (count <= 0) continue;
-    const theirs = batch.filter((e) => e.peer === peer && e.message.state === 'received');
-    fresh.push({ peer, count, last: theirs[theirs.length - 1]?.message });
+  const fresh = new Map<string, Fresh>();
+  let run: PreparedEntry[] = [];
+  const applyRun = () => {
+    if (run.length === 0) return;
+    const failed = chatActions.receivePrepared(run, fresh);
+    for (const f of failed) console.error('pigeon: could not show message', f.message.id);
+    run = [];
+  };
+  for (const entry of batch) {
+    if (!isUpdate(entry)) {
+      run.push(entry);
+      continue;
+    }
+    applyRun();
+    try {
+      featureActions.applyUpdate(entry.update);
+    } catch (err) {
+      console.error('pigeon: could not apply update', entry.update.kind, err);
+    }
   }
-  if (fresh.length > 0) for (const listener of newMessageListeners) listener(fresh);
+  applyRun();
+  if (newMessageListeners.size === 0 || fresh.size === 0) return;
+  const news = [...fresh].map(([peer, f]) => ({ peer, count: f.count, last: f.last }));
+  for (const listener of newMessageListeners) listener(news);
 }

@@ -1,4 +1,4 @@
-import type { ChatState, Conversation } from './chat-store';
+import { type ChatState, type Conversation, newestOf } from './chat-store';
 import type { ChatMessage } from './message-model';
 
 interface ConversationRow {
@@ -11,8 +11,7 @@ interface ConversationRow {
 }
 
 function lastActivity(c: Conversation): number {
-  const last = c.messages[c.messages.length - 1];
-  return last ? last.ts : 0;
+  return newestOf(c)?.ts ?? 0;
 }
 
 let rowsCache: {
@@ -41,11 +40,11 @@ export function selectConversationRows(s: ChatState): ConversationRow[] {
     return c.rows;
   }
   const rows = [...s.conversations.values()]
-    .filter((c) => c.messages.length > 0 || c.peer === s.activePeer || s.drafts.has(c.peer))
+    .filter((c) => newestOf(c) !== undefined || c.peer === s.activePeer || s.drafts.has(c.peer))
     .sort((a, b) => lastActivity(b) - lastActivity(a) || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
     .map((c) => ({
       peer: c.peer,
-      last: c.messages[c.messages.length - 1],
+      last: newestOf(c),
       unread: c.unread,
       online: s.presence.get(c.peer) === true,
       draft: s.drafts.get(c.peer),
@@ -74,7 +73,7 @@ export function selectActiveConversation(s: ChatState): Conversation | undefined
 /** Peers whose online state we want: everyone in the sidebar and the open conversation. */
 export function selectPresencePeers(s: ChatState): string[] {
   const peers = new Set<string>();
-  for (const c of s.conversations.values()) if (c.messages.length > 0) peers.add(c.peer);
+  for (const c of s.conversations.values()) if (newestOf(c) !== undefined) peers.add(c.peer);
   if (s.activePeer) peers.add(s.activePeer);
   if (s.me) peers.delete(s.me);
   return [...peers].sort();

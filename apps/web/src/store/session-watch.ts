@@ -8,6 +8,21 @@ import { keepDraftsForReload, saveDrafts, saveRecent, saveUnread } from './saved
 import { selectPresencePeers } from './selectors';
 
 /**
+ * The drafts to keep: while a message is being edited the composer holds its new text, which
+ * is not a draft; the draft from before the edit is kept instead.
+ */
+function keptDrafts(s: ChatState): ReadonlyMap<string, string> {
+  if (s.composing.size === 0) return s.drafts;
+  const out = new Map(s.drafts);
+  for (const [peer, mode] of s.composing) {
+    if (mode.kind !== 'edit') continue;
+    if (mode.draft) out.set(peer, mode.draft);
+    else out.delete(peer);
+  }
+  return out;
+}
+
+/**
  * While a user is signed in, follows the store for what the client must be told (whose
  * presence to subscribe to) and what must be saved for the next visit (unread counts, read
  * marks, recent messages, drafts), also at the moment the page is hidden or left.
@@ -29,7 +44,7 @@ export function watchSession(user: string): () => void {
   // Drafts are what the user is typing right now: written almost at once.
   const saveDraftsSoon = saver(async () => {
     const st = useChatStore.getState();
-    if (st.me === user) await saveDrafts(storage(), user, st.drafts);
+    if (st.me === user) await saveDrafts(storage(), user, keptDrafts(st));
   }, DEFAULTS.draftSaveDelayMs);
   // Leaving or hiding the page (reload, tab closed, phone locked): write what is pending now.
   const flushAll = () => {
@@ -39,7 +54,7 @@ export function watchSession(user: string): () => void {
   const leaving = () => {
     flushAll();
     const st = useChatStore.getState();
-    if (st.me === user) keepDraftsForReload(user, st.drafts);
+    if (st.me === user) keepDraftsForReload(user, keptDrafts(st));
   };
   addEventListener('pagehide', leaving);
   document.addEventListener('visibilitychange', flushAll);

@@ -182,6 +182,13 @@ export async function bubbles(page: Page): Promise<{ text: string; state: string
   );
 }
 
+/**
+ * ✓✓: the message reached a device of the recipient, grey (`delivered`), or in colour (`read`)
+ * when that device also had it on screen (read receipts): which one depends on where the other
+ * person is looking, so tests about delivery accept both.
+ */
+export const REACHED = /^(delivered|read)$/;
+
 export async function bubbleState(page: Page, text: string): Promise<string | null> {
   const all = await bubbles(page);
   const found = all.filter((b) => b.text === text);

@@ -52,12 +52,16 @@ describe.skipIf(!chromiumPath)('a long conversation', () => {
     // Seed over the protocol with the real client: Dan writes, Erin's other device reads and
     // acknowledges everything, so the browser must page through history to see it.
     const d = createNodeClient({ server: server.url, storage: memoryStorage() });
-    const e = createNodeClient({ server: server.url, storage: memoryStorage() });
+    // Erin's other device also reads them all (a read mark up to the last), so the browser opens
+    // at the newest message rather than at the first unread one.
+    const e = createNodeClient({ server: server.url, storage: memoryStorage(), features: ['read'] });
     await d.register(dan, PASSWORD);
     await e.register(erin, PASSWORD);
     let received = 0;
-    e.on('message', () => {
+    let last = '';
+    e.on('message', (m) => {
       received++;
+      last = m.cursor;
     });
     await Promise.all([d.start(), e.start()]);
     await e.whenOnline();
@@ -65,6 +69,7 @@ describe.skipIf(!chromiumPath)('a long conversation', () => {
     await d.flush();
     for (let waited = 0; received < COUNT && waited < 30_000; waited += 100) await sleep(100);
     if (received !== COUNT) throw new Error(`seeding: Erin's client received ${received} of ${COUNT}`);
+    await e.markRead(dan, last);
     // Let its batched acks reach the server.
     await sleep(500);
     d.stop();

@@ -1,18 +1,27 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { translate } from '../../src/i18n/strings';
-import { alertNewMessages } from '../../src/store/alerts';
+import { alertNewMessages, closeReadNotifications } from '../../src/store/alerts';
 import { chatActions } from '../../src/store/chat-actions';
+import { useChatStore } from '../../src/store/chat-store';
+import { featureActions } from '../../src/store/feature-actions';
 import { messageKey } from '../../src/store/message-model';
 
 /** Desktop notifications and the chime for new messages: only in the background, as chosen. */
 const shown: { title: string; body?: string; tag?: string }[] = [];
+const closed: string[] = [];
 class FakeNotification {
   static permission: NotificationPermission = 'granted';
   onclick: (() => void) | null = null;
-  constructor(title: string, options?: NotificationOptions) {
+  onclose: (() => void) | null = null;
+  constructor(
+    title: string,
+    private readonly options?: NotificationOptions,
+  ) {
     shown.push({ title, body: options?.body, tag: options?.tag });
   }
-  close(): void {}
+  close(): void {
+    closed.push(this.options?.tag ?? '');
+  }
 }
 
 function fresh(peer: string, count: number, body = 'hello there') {
@@ -35,6 +44,7 @@ function fresh(peer: string, count: number, body = 'hello there') {
 let focused = true;
 beforeEach(() => {
   shown.length = 0;
+  closed.length = 0;
   vi.stubGlobal('Notification', FakeNotification);
   vi.spyOn(document, 'hasFocus').mockImplementation(() => focused);
   chatActions.reset('en');
@@ -82,5 +92,27 @@ describe('alerts for new messages', () => {
     alertNewMessages([fresh('bob', 1)]);
     FakeNotification.permission = 'granted';
     expect(shown).toEqual([]);
+  });
+
+  it('never notifies for someone I blocked', () => {
+    focused = false;
+    featureActions.setSettings({ readReceipts: true, blocked: ['bob'] });
+    alertNewMessages([fresh('bob', 2), fresh('carol', 1)]);
+    expect(shown.map((n) => n.title)).toEqual(['carol']);
+  });
+
+  it('takes a notification away once its conversation was read, here or on another device', () => {
+    focused = false;
+    featureActions.setFeatures(['read']);
+    featureActions.setReadStates({
+      bob: { unread: 1, readUpto: null },
+      carol: { unread: 2, readUpto: null },
+    });
+    alertNewMessages([fresh('bob', 1), fresh('carol', 2)]);
+    const before = useChatStore.getState();
+    // The server's count for bob drops to 0 (read on the phone); carol's stays.
+    featureActions.setReadStates({ bob: { unread: 0, readUpto: 'c9' } });
+    closeReadNotifications(useChatStore.getState(), before);
+    expect(closed).toEqual(['pigeon:bob']);
   });
 });

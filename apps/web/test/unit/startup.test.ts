@@ -18,6 +18,9 @@ vi.mock('@pigeon/client', async (importOriginal) => {
         on: () => () => undefined,
         setNetwork: () => undefined,
         status: { get: () => ({ state: 'offline' }), subscribe: () => () => undefined },
+        features: { get: () => [], subscribe: () => () => undefined },
+        readStates: { get: () => ({}), subscribe: () => () => undefined },
+        settings: { get: () => ({ readReceipts: null, blocked: null }), subscribe: () => () => undefined },
       };
     },
   };
