@@ -8,7 +8,8 @@ import { groupReactions } from '../lib/reactions';
 import { formatClock } from '../lib/time-format';
 import { useChatStore } from '../store/chat-store';
 import { discard, retry } from '../store/conversation-actions';
-import { showMessage, toggleReaction } from '../store/feature-requests';
+import { toggleReaction } from '../store/feature-requests';
+import { showMessage } from '../store/log-positions';
 import { type ChatMessage, peerOf } from '../store/message-model';
 import { MessageFiles } from './message-files';
 

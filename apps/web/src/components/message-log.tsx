@@ -11,7 +11,7 @@ import { dayNumber, formatDay } from '../lib/time-format';
 import { type Conversation, useChatStore } from '../store/chat-store';
 import { loadOlder } from '../store/conversation-actions';
 import { featureActions } from '../store/feature-actions';
-import { jumpToLatest, loadNewer, markSeen } from '../store/feature-requests';
+import { jumpToLatest, loadNewer, markSeen } from '../store/log-positions';
 import type { ChatMessage } from '../store/message-model';
 import { DeleteDialog } from './delete-dialog';
 import { MessageBubble } from './message-bubble';

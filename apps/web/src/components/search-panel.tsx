@@ -4,7 +4,8 @@ import { useT } from '../i18n/use-strings';
 import { formatShort } from '../lib/time-format';
 import { type SearchResult, useChatStore } from '../store/chat-store';
 import { featureActions } from '../store/feature-actions';
-import { search, showMessage } from '../store/feature-requests';
+import { search } from '../store/feature-requests';
+import { showMessage } from '../store/log-positions';
 
 /** The body with the matched ranges marked (UTF-16 ranges from the server, in order). */
 export function highlighted(body: string, ranges: readonly Range[]): ReactNode[] {

@@ -1,6 +1,7 @@
 /*
- * One object holds every state transition of the store (about 300 lines): they share the
- * invariants of ChatState (ordering, dedup, read marks), which are easier to keep in one place.
+ * One object holds the store's message transitions (about 350 lines): they share the
+ * invariants of ChatState (ordering, dedup, read marks, the stretch and its tail), which are
+ * easier to keep in one place. The chat features' own transitions are in feature-actions.ts.
  */
 import type { ConversationItem, MsgFrame } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';

@@ -5,7 +5,8 @@ import { navigateTo } from '../lib/navigation';
 import { chatActions } from './chat-actions';
 import { useChatStore } from './chat-store';
 import { featureActions } from './feature-actions';
-import { cancelCompose, jumpToLatest, openAtFirstUnread, saveEdit } from './feature-requests';
+import { cancelCompose, saveEdit } from './feature-requests';
+import { jumpToLatest, openAtFirstUnread } from './log-positions';
 import { fromOutbox } from './outbox-mapping';
 import { activeClient, flushIncoming } from './runtime';
 

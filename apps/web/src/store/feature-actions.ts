@@ -1,5 +1,6 @@
 /*
- * The store's transitions for the chat features (PROTOCOL.md "Extensions"): updates, the
+ * (About 300 lines: one object, like chat-actions.ts, so every transition of a feature's state
+ * is found in one place.) The store's transitions for the chat features (PROTOCOL.md "Extensions"): updates, the
  * server's read state and settings, the composer's reply/edit modes, the unread divider, a
  * stretch of history opened in the middle (a search result, the first unread message), and
  * search. Pure like chat-actions.ts: none of them touches the network.

@@ -1,7 +1,8 @@
 // The chat features (issue 10) in a real browser against the real server: read receipts and
 // unread counts across devices, the unread line, edit / delete / reply / react on both sides,
 // block and unblock, search (中文 included) opening the message in context, and the message
-// menu under axe-core. One story of three people, each test building on the last.
+// menu under axe-core. One story of three people, each test building on the last, which is
+// why this file runs past 300 lines.
 import type { PigeonClient } from '@pigeon/client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

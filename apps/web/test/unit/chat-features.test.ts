@@ -3,11 +3,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { chatActions } from '../../src/store/chat-actions';
 import { newestOf, useChatStore } from '../../src/store/chat-store';
 import { featureActions } from '../../src/store/feature-actions';
-import { canChange, firstUnread } from '../../src/store/feature-requests';
+import { canChange } from '../../src/store/feature-requests';
+import { firstUnread } from '../../src/store/log-positions';
 import { type ChatMessage, fromFrame, mergeMessages, messageKey } from '../../src/store/message-model';
 import { selectConversationRows } from '../../src/store/selectors';
 
 /**
+ * (Over 300 lines: one file per part tested, here the store's side of every chat feature.)
  * The store's side of the chat features (issue 10): messages with their state (read, edited,
  * deleted, quote, reactions), update entries applied in mailbox order, the server's unread
  * counts, a stretch of history opened in the middle, search results following the messages.

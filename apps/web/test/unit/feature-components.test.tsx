@@ -28,6 +28,7 @@ vi.mock('../../src/store/feature-requests', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/store/feature-requests')>();
   return { ...real, ...requests };
 });
+vi.mock('../../src/store/log-positions', () => ({ showMessage: requests.showMessage }));
 vi.mock('../../src/store/conversation-actions', () => actions);
 vi.mock('../../src/store/client-bridge', () => ({ finishSignOut: vi.fn() }));
 
