@@ -63,10 +63,19 @@ describe.skipIf(!ready)('npm run cluster', () => {
   fs.chmodSync(data, 0o755);
   let child: ChildProcess | null = null;
   let out = '';
-  afterAll(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+  afterAll(async () => {
+    // A test that failed half way: SIGINT lets the script stop what it started (its
+    // children run in process groups of their own and would outlive a SIGKILL of it).
+    const c = child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const gone = new Promise((resolve) => c.once('exit', resolve));
+      c.kill('SIGINT');
+      const force = setTimeout(() => c.kill('SIGKILL'), 30_000);
+      await gone;
+      clearTimeout(force);
+    }
     fs.rmSync(data, { recursive: true, force: true });
-  });
+  }, 40_000);
 
   it('starts PostgreSQL, Redis, 3 nodes and nginx on one port; two users on different nodes chat; SIGINT stops it all', async () => {
     const port = await freePort();

@@ -108,33 +108,38 @@ export class Cluster {
 
   static async start(opts: ClusterOptions = {}): Promise<Cluster> {
     const pg = await startPostgres();
-    const redis = await RedisServer.start().catch(async (err: unknown) => {
-      await pg.destroy();
-      throw err;
-    });
-    const databaseUrl = await pg.createDatabase(uniqueDatabase('cluster'));
-    const nodes = Array.from(
-      { length: opts.nodes ?? 3 },
-      () =>
-        new NodeProcess({
-          PIGEON_DATABASE_URL: databaseUrl,
-          PIGEON_REDIS_URL: redis.url,
-          // No PIGEON_SECRET: the token secret is the one kept in the database, shared by all.
-          PIGEON_NODE_TTL_MS: String(TEST_NODE_TTL_MS),
-          PIGEON_AUTH_RATE: '100000',
-          LOG_LEVEL: process.env.TEST_LOG ?? 'warn',
-          ...opts.env,
-        }),
-    );
-    const cluster = new Cluster(pg, databaseUrl, redis, nodes);
+    let redis: RedisServer | null = null;
     try {
-      // All at once: they race for the migration lock, as a real rollout would.
-      await Promise.all(nodes.map((n) => n.start()));
+      redis = await RedisServer.start();
+      const databaseUrl = await pg.createDatabase(uniqueDatabase('cluster'));
+      const nodes = Array.from(
+        { length: opts.nodes ?? 3 },
+        () =>
+          new NodeProcess({
+            PIGEON_DATABASE_URL: databaseUrl,
+            PIGEON_REDIS_URL: redis!.url,
+            // No PIGEON_SECRET: the token secret is the one kept in the database, shared by all.
+            PIGEON_NODE_TTL_MS: String(TEST_NODE_TTL_MS),
+            PIGEON_AUTH_RATE: '100000',
+            LOG_LEVEL: process.env.TEST_LOG ?? 'warn',
+            ...opts.env,
+          }),
+      );
+      const cluster = new Cluster(pg, databaseUrl, redis, nodes);
+      try {
+        // All at once: they race for the migration lock, as a real rollout would.
+        await Promise.all(nodes.map((n) => n.start()));
+      } catch (err) {
+        await cluster.stop();
+        throw err;
+      }
+      return cluster;
     } catch (err) {
-      await cluster.stop();
+      // Whatever failed, nothing this started may outlive the test run.
+      await redis?.stop().catch(() => {});
+      await pg.destroy().catch(() => {});
       throw err;
     }
-    return cluster;
   }
 
   url(i: number): string {
