@@ -10,7 +10,6 @@ import {
   type Session,
   sendAndWait,
   session,
-  sleep,
   startServer,
 } from './helpers.js';
 
@@ -20,10 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => s.stop());
 
-async function pair(): Promise<[Account, Account, Session, Session]> {
-  const a = await register(s.url);
-  const b = await register(s.url);
-  return [a, b, await session(s.wsUrl, a.token), await session(s.wsUrl, b.token)];
+async function pair(server = s): Promise<[Account, Account, Session, Session]> {
+  const a = await register(server.url);
+  const b = await register(server.url);
+  return [a, b, await session(server.wsUrl, a.token), await session(server.wsUrl, b.token)];
 }
 
 describe('send', () => {
@@ -83,28 +82,36 @@ describe('send', () => {
   });
 
   it('a resend of (from, id) stores and pushes nothing and answers the original ts, whatever to/body say', async () => {
-    const [, b, ca, cb] = await pair();
-    const c = await register(s.url);
-    const id = mid();
-    const first = await sendAndWait(ca, b.id, 'original', id);
-    await sleep(5);
-    const again = await sendAndWait(ca, c.id, 'different', id);
-    expect(again).toEqual({ t: 'sent', id, ts: first.ts });
-    // Back to back, in one batch.
-    const id2 = mid();
-    ca.send({ t: 'send', id: id2, to: b.id, body: 'x' });
-    ca.send({ t: 'send', id: id2, to: b.id, body: 'x' });
-    await ca.until(() => ca.frames.filter((f) => f.t === 'sent' && f.id === id2).length === 2, 'two sent');
-    const [s1, s2] = ca.frames.filter((f) => f.t === 'sent' && f.id === id2);
-    expect(s1!.ts).toBe(s2!.ts);
-    // A duplicate even to a nonexistent user is answered `sent` (the duplicate check comes first).
-    expect((await sendAndWait(ca, 'nobody-here', 'x', id)).t).toBe('sent');
-    const fence = mid();
-    await sendAndWait(ca, b.id, 'fence', fence);
-    await cb.waitFor((f) => f.id === fence);
-    expect(cb.msgs().map((m) => m.id)).toEqual([id, id2, fence]);
-    const h = await request(ca, { t: 'history', with: b.id });
-    expect((h.items as Frame[]).map((m) => m.body)).toEqual(['original', 'x', 'fence']);
+    // The server's clock moves by hand between the send and its resend: a resend stored
+    // again would carry a later ts.
+    const clock = new FakeClock(Date.now());
+    const r = await startServer({ rate: 10_000, clock: clock.now });
+    try {
+      const [, b, ca, cb] = await pair(r);
+      const c = await register(r.url);
+      const id = mid();
+      const first = await sendAndWait(ca, b.id, 'original', id);
+      clock.advance(60_000);
+      const again = await sendAndWait(ca, c.id, 'different', id);
+      expect(again).toEqual({ t: 'sent', id, ts: first.ts });
+      // Back to back, in one batch.
+      const id2 = mid();
+      ca.send({ t: 'send', id: id2, to: b.id, body: 'x' });
+      ca.send({ t: 'send', id: id2, to: b.id, body: 'x' });
+      await ca.until(() => ca.frames.filter((f) => f.t === 'sent' && f.id === id2).length === 2, 'two sent');
+      const [s1, s2] = ca.frames.filter((f) => f.t === 'sent' && f.id === id2);
+      expect(s1!.ts).toBe(s2!.ts);
+      // A duplicate even to a nonexistent user is answered `sent` (the duplicate check comes first).
+      expect((await sendAndWait(ca, 'nobody-here', 'x', id)).t).toBe('sent');
+      const fence = mid();
+      await sendAndWait(ca, b.id, 'fence', fence);
+      await cb.waitFor((f) => f.id === fence);
+      expect(cb.msgs().map((m) => m.id)).toEqual([id, id2, fence]);
+      const h = await request(ca, { t: 'history', with: b.id });
+      expect((h.items as Frame[]).map((m) => m.body)).toEqual(['original', 'x', 'fence']);
+    } finally {
+      await r.stop();
+    }
   });
 
   it('no_such_user echoes the id and stores nothing', async () => {
