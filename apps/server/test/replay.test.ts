@@ -42,7 +42,9 @@ describe('the replay race', () => {
     blast(5000, 'pre');
     await ca.until(() => ca.frames.filter((f) => f.t === 'sent').length === 5000, 'backlog stored', 30_000);
 
-    // Hammer: keep sending in small bursts while several connections open and replay.
+    // Hammer: keep sending in small bursts while several connections open and replay. The
+    // sleeps only spread the load over time (sends land before, during and after each
+    // replay); nothing waits on them: the fence below decides when everything arrived.
     let hammering = true;
     const hammer = (async () => {
       let round = 0;
