@@ -111,7 +111,10 @@ function mergeContent(old: ChatMessage, next: ChatMessage): ChatMessage {
   if ((next.edited ?? 0) > (old.edited ?? 0)) change({ body: next.body, edited: next.edited });
   if (next.read === true && old.read !== true) change({ read: true });
   if (next.replyTo !== undefined && !sameQuote(old.replyTo, next.replyTo)) change({ replyTo: next.replyTo });
-  if (next.confirmed && !sameReactions(old.reactions, next.reactions)) change({ reactions: next.reactions });
+  // Only a view from the server knows the reactions: the outbox's copy of my message (no
+  // cursor), reported again with every outbox change, has none and must not wipe them.
+  if (next.cursor !== undefined && !sameReactions(old.reactions, next.reactions))
+    change({ reactions: next.reactions });
   if (next.files !== undefined && old.files === undefined) change({ files: next.files });
   return out;
 }

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Locator } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   bubbleState,
@@ -333,9 +333,35 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
       await sendText(u.page, text);
       await expect.poll(() => bubbleState(u.page, text), { timeout: 15_000 }).toMatch(REACHED);
     }
-    await maya.page.locator('.composer textarea').fill('See you tomorrow');
+    // The chat features in view: a reaction, a reply with its quote, read ticks, the unread line.
+    const reactTo = async (page: Page, text: string, emoji: string) => {
+      const r = page.locator('.bubble-row').filter({ hasText: text }).first();
+      await r.hover();
+      await r.getByRole('button', { name: 'Message actions' }).click();
+      await page.getByRole('menuitemradio', { name: `React with ${emoji}` }).click();
+    };
+    await reactTo(maya.page, '12:30 at the noodle place', '❤️');
+    await reactTo(leo.page, 'we will order the dumplings first', '😂');
+    const r = leo.page.locator('.bubble-row').filter({ hasText: 'I will book a table for three' }).first();
+    await r.hover();
+    await r.getByRole('button', { name: 'Message actions' }).click();
+    await leo.page.getByRole('menuitem', { name: 'Reply' }).click();
+    await sendText(leo.page, 'Should I bring the birthday card?');
+    await expect.poll(() => bubbleState(maya.page, 'Should I bring the birthday card?')).toBe('received');
+    // Everything shown was read on both sides: the ticks take the colour, no badge is left.
+    await expect
+      .poll(() => bubbleState(maya.page, 'No problem, we will order the dumplings first.'))
+      .toBe('read');
+    await expect
+      .poll(() => maya.page.locator('button.conversation[data-peer="leo"] [data-testid="unread"]').count())
+      .toBe(0);
+    // Both reactions show on both sides.
+    for (const u of [maya, leo]) await expect.poll(() => u.page.locator('.reaction').count()).toBe(2);
+    await maya.page.locator('.composer textarea').fill('Yes please!');
     await maya.page.locator('.composer textarea').blur();
     await leo.page.locator('.composer textarea').blur();
+    // The pointer leaves the log: no "⋯" of a hovered message in the pictures.
+    for (const u of [maya, leo]) await u.page.mouse.move(1, 1);
     await maya.page.screenshot({ path: path.join(docsDir, 'screenshot-desktop.png') });
     await leo.page.screenshot({ path: path.join(docsDir, 'screenshot-mobile.png') });
     // The dark theme follows the system when nothing was picked in Settings.

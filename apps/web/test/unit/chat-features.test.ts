@@ -169,6 +169,38 @@ describe('updates in mailbox order', () => {
     expect(byId('bob', 'm').reactions).toBeUndefined();
   });
 
+  it('a reaction on my message survives the outbox reporting that message again', () => {
+    chatActions.outbox([
+      {
+        key: messageKey(ME, 'o1'),
+        id: 'o1',
+        from: ME,
+        to: 'bob',
+        body: 'hi',
+        ts: 5,
+        confirmed: true,
+        state: 'sent',
+      },
+    ]);
+    chatActions.receive([msg(ME, 'bob', 'o1', 5, { body: 'hi' })]);
+    featureActions.applyUpdate(update('react', { from: ME, id: 'o1', with: 'bob', by: 'bob', emoji: '❤️' }));
+    // Sending the next message re-emits the whole outbox, this settled copy included.
+    chatActions.outbox([
+      {
+        key: messageKey(ME, 'o1'),
+        id: 'o1',
+        from: ME,
+        to: 'bob',
+        body: 'hi',
+        ts: 5,
+        confirmed: true,
+        state: 'delivered',
+      },
+    ]);
+    expect(byId('bob', 'o1').reactions).toEqual([{ by: 'bob', emoji: '❤️' }]);
+    expect(byId('bob', 'o1').state).toBe('delivered');
+  });
+
   it('read and seen mark up to the entry named, never past it, and only the right side', () => {
     const frames = [
       msg('bob', ME, 'b1', 1, { read: false }),
