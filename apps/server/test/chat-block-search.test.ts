@@ -1,7 +1,7 @@
-import { ErrorCode, LIMITS, searchHighlights, searchTerms } from '@pigeon/protocol';
+import { DELETED_BODY, ErrorCode, LIMITS, searchHighlights, searchTerms } from '@pigeon/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatSession, ok, refused, request, sendMsg } from './chat-helpers.js';
-import { fence, type Running, register, session, startServer } from './helpers.js';
+import { Client, fence, type Running, register, session, startServer } from './helpers.js';
 
 /*
  * PROTOCOL.md "Block" (for every connection once a block exists: mailboxes, presence,
@@ -154,6 +154,56 @@ describe('search', () => {
       await ca.close();
     } finally {
       await tight.stop();
+    }
+  });
+});
+
+describe('bounded answers and the legacy endpoint', () => {
+  it('a search answer stops before 1 MiB of UTF-8, keeping the newest, with more: true', async () => {
+    const a = await register(s.url);
+    const b = await register(s.url);
+    const ca = await chatSession(s.wsUrl, a.token);
+    // Each body escapes to ~24 KB of JSON (a control character is 6 bytes as \u0001): 50 of
+    // them are over the bound, which the first ~43 fill.
+    const body = `needle ${'\u0001'.repeat(LIMITS.bodyMaxLength - 7)}`;
+    const sent: string[] = [];
+    for (let i = 0; i < LIMITS.searchMaxLimit; i++) sent.push(String((await sendMsg(ca, b.id, body)).id));
+    const rid = 'big';
+    ca.send({ t: 'search', q: 'needle', limit: LIMITS.searchMaxLimit, rid });
+    const raw = await ca
+      .until(() => ca.raw.some((t) => t.includes('"rid":"big"')), 'the search answer')
+      .then(() => ca.raw.find((t) => t.includes('"rid":"big"'))!);
+    expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(LIMITS.answerMaxBytes);
+    const answer = JSON.parse(raw) as { items: { msg: { id: string } }[]; more: boolean };
+    expect(answer.more).toBe(true);
+    expect(answer.items.length).toBeGreaterThan(1);
+    expect(answer.items.length).toBeLessThan(LIMITS.searchMaxLimit);
+    // Newest first: the kept items are the newest ones.
+    expect(answer.items.map((i) => i.msg.id)).toEqual([...sent].reverse().slice(0, answer.items.length));
+    await ca.close();
+  });
+
+  it('a legacy account sees the current body of an edited message and the placeholder of a deleted one, and nothing else', async () => {
+    const legacyServer = await startServer({ legacy: true, rate: 100_000 });
+    try {
+      const a = await register(legacyServer.url);
+      const lx = `lx${Date.now().toString(36)}`;
+      // Creates the legacy account, then leaves: the messages wait in its mailbox.
+      const first = await Client.open(`${legacyServer.wsUrl}/legacy?user=${lx}`);
+      await first.close();
+      const ca = await chatSession(legacyServer.wsUrl, a.token);
+      const edited = await sendMsg(ca, lx, 'first version');
+      const deleted = await sendMsg(ca, lx, 'going away');
+      await ok(ca, { t: 'edit', from: a.id, id: edited.id, body: 'second version' });
+      await ok(ca, { t: 'react', from: a.id, id: edited.id, emoji: '👍' });
+      await ok(ca, { t: 'delete', from: a.id, id: deleted.id });
+      await sendMsg(ca, lx, 'last');
+      const back = await Client.open(`${legacyServer.wsUrl}/legacy?user=${lx}`);
+      await back.until(() => back.raw.length === 3, 'three bodies');
+      expect(back.raw).toEqual(['second version', DELETED_BODY, 'last']);
+      await Promise.all([ca.close(), back.close()]);
+    } finally {
+      await legacyServer.stop();
     }
   });
 });
