@@ -304,7 +304,10 @@ export class SqliteStore implements Store {
 
   /** Resolves once the last commit's batch was posted to the writer (batches go in call order). */
   private posted: Promise<void> = Promise.resolve();
-  /** Settles once the last commit's batch was applied by the writer (or failed). */
+  /**
+   * Settles once the last commit called so far, and every one before it, was applied by the
+   * writer (or failed): a chain, so a batch waiting on it waits for all the batches before.
+   */
   private applied: Promise<unknown> = Promise.resolve();
 
   /**
@@ -318,6 +321,11 @@ export class SqliteStore implements Store {
     if (this.closing) throw new Error('store is closed');
     const previous = this.posted;
     const appliedBefore = this.applied;
+    let applying: Promise<unknown> = Promise.resolve();
+    let markApplied = (): void => {};
+    this.applied = new Promise<void>((resolve) => {
+      markApplied = resolve;
+    });
     let posted = (): void => {};
     this.posted = new Promise((resolve) => {
       posted = resolve;
@@ -364,13 +372,15 @@ export class SqliteStore implements Store {
         batch: { ops: wire, early: checked.early, twins: checked.twins, waits, now },
       }));
       posted();
-      this.applied = reply.catch(() => {});
+      applying = reply;
       const answers = await reply;
       const results: OpResult[] = new Array(ops.length);
       for (let i = 0; i < ops.length; i++) results[i] = this.toResult(ops[i]!, answers[i]!);
       return results;
     } finally {
       posted();
+      // This batch counts as applied once it is (or failed) and everything before it too.
+      void Promise.allSettled([appliedBefore, applying]).then(markApplied);
     }
   }
 
