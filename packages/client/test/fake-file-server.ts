@@ -27,6 +27,9 @@ export function fakeFileServer(options: { max?: number } = {}) {
     breakGetAfter: null as number | null,
     /** After this many more PATCHes, the network is down for every request until it is set to null. */
     downAfterPatches: null as number | null,
+    /** The next upload creations are refused 429 with this Retry-After (seconds). */
+    rateLimited: 0,
+    retryAfterSeconds: 2,
   };
 
   const answer = (
@@ -64,6 +67,10 @@ export function fakeFileServer(options: { max?: number } = {}) {
     }
     if (!req.headers.authorization?.startsWith('Bearer ')) return error(401, 'unauthorized');
     const id = decodeURIComponent(path.split('/').pop() ?? '');
+    if (req.method === 'POST' && path === '/api/uploads' && faults.rateLimited > 0) {
+      faults.rateLimited--;
+      return error(429, 'rate_limited', { 'retry-after': String(faults.retryAfterSeconds) });
+    }
     if (req.method === 'POST' && path === '/api/uploads') {
       const checked = decodeUploadRequest(JSON.parse(String(req.body)));
       if (!checked.ok) return error(400, checked.code);
