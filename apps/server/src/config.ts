@@ -5,6 +5,7 @@ import { AddressList, LOOPBACK, LOOPBACK_AND_PRIVATE } from './http/address-list
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type DbSync = 'full' | 'normal';
+export type FileStoreKind = 'fs' | 'postgres';
 
 /** Everything the server can be told, in one typed object. */
 export interface Config {
@@ -76,6 +77,18 @@ export interface Config {
   jwtMaxTtlSec: number;
   /** `PIGEON_API_TIMEOUT`: seconds for a request's headers, and for an /api request's whole body. */
   apiTimeoutSec: number;
+  /** `PIGEON_FILE_MAX`: bytes one uploaded file may have (decimal: 25 MB = 25,000,000). */
+  fileMax: number;
+  /** `PIGEON_FILE_QUOTA`: bytes of uploads one user may keep at once (complete or not, sent or not). */
+  fileQuota: number;
+  /** `PIGEON_UPLOAD_RATE`: uploads a user may create a minute (a bucket that holds this many). */
+  uploadRate: number;
+  /** `PIGEON_UPLOAD_TTL`: seconds an upload lives unless a message refers to it. */
+  uploadTtlSec: number;
+  /** `PIGEON_FILES_DIR`: where the local file store keeps uploads; null = `files/` beside `PIGEON_DB`. */
+  filesDir: string | null;
+  /** `PIGEON_FILE_STORE`: `fs` (a local directory) or `postgres` (large objects); null = `postgres` with PIGEON_DATABASE_URL, else `fs`. */
+  fileStore: FileStoreKind | null;
   // ---- tuning knobs only settable through createPigeonServer(overrides), for tests
   /** Close 4002 when no hello arrives within this many ms. */
   helloTimeoutMs: number;
@@ -133,6 +146,12 @@ export const DEFAULTS: Config = {
   metricsToken: null,
   jwtMaxTtlSec: 24 * 3600,
   apiTimeoutSec: 5,
+  fileMax: LIMITS.fileMaxBytesDefault,
+  fileQuota: LIMITS.fileQuotaBytesDefault,
+  uploadRate: 60,
+  uploadTtlSec: 86_400,
+  filesDir: null,
+  fileStore: null,
   helloTimeoutMs: LIMITS.helloTimeoutMs,
   pingIntervalMs: LIMITS.pingIntervalMs,
   retentionSweepMs: 10 * 60 * 1000,
@@ -268,6 +287,11 @@ export function loadConfig(env: Env = process.env): Config {
       'Redis is for several nodes, which need PIGEON_DATABASE_URL (PostgreSQL) as well',
     );
   }
+  const fileStore =
+    str(env, 'PIGEON_FILE_STORE') === undefined
+      ? null
+      : oneOf(env, 'PIGEON_FILE_STORE', ['fs', 'postgres'] as const, 'fs');
+  checkFileStore(fileStore, databaseUrl, redisUrl);
   return {
     ...DEFAULTS,
     host: str(env, 'HOST') ?? DEFAULTS.host,
@@ -315,5 +339,35 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: secret(env, 'PIGEON_METRICS_TOKEN') ?? null,
     jwtMaxTtlSec: int(env, 'PIGEON_JWT_MAX_TTL', 60, 365 * 24 * 3600, DEFAULTS.jwtMaxTtlSec),
     apiTimeoutSec: int(env, 'PIGEON_API_TIMEOUT', 1, 3600, DEFAULTS.apiTimeoutSec),
+    fileMax: int(env, 'PIGEON_FILE_MAX', 1, 2 ** 40, DEFAULTS.fileMax),
+    fileQuota: int(env, 'PIGEON_FILE_QUOTA', 1, 2 ** 50, DEFAULTS.fileQuota),
+    uploadRate: int(env, 'PIGEON_UPLOAD_RATE', 1, 1e9, DEFAULTS.uploadRate),
+    uploadTtlSec: int(env, 'PIGEON_UPLOAD_TTL', 60, 365 * 24 * 3600, DEFAULTS.uploadTtlSec),
+    filesDir: str(env, 'PIGEON_FILES_DIR') ?? null,
+    fileStore,
   };
+}
+
+/**
+ * The file store must be one every node reaches: large objects need PostgreSQL, and a
+ * local directory serves one node only (its upload locks live in the process), so it is
+ * refused with Redis, i.e. several nodes (README "Files").
+ */
+export function checkFileStore(
+  fileStore: FileStoreKind | null,
+  databaseUrl: string | null,
+  redisUrl: string | null,
+): void {
+  if (fileStore === 'postgres' && databaseUrl === null) {
+    throw new ConfigError(
+      'PIGEON_FILE_STORE',
+      'postgres keeps files as large objects: set PIGEON_DATABASE_URL',
+    );
+  }
+  if (fileStore === 'fs' && redisUrl !== null) {
+    throw new ConfigError(
+      'PIGEON_FILE_STORE',
+      "fs is one node's directory; several nodes (PIGEON_REDIS_URL) share files through postgres",
+    );
+  }
 }

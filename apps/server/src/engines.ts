@@ -1,6 +1,7 @@
 import { RateLimiter } from './auth/rate-limiter.js';
 import { resolveSecret } from './auth/secret.js';
-import { type Config, ConfigError } from './config.js';
+import { type Config, ConfigError, checkFileStore } from './config.js';
+import { type FileParts, pgFileParts, sqliteFileParts } from './files/file-parts.js';
 import type { Limiter } from './limiter/limiter.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -35,6 +36,8 @@ export interface Engines {
   readonly authLimiter: Limiter;
   /** The token signing key: `PIGEON_SECRET`, else generated once and kept by the store's engine. */
   readonly secret: string;
+  /** Attachments: their catalog (beside the messages), their bytes, the upload bucket. */
+  readonly files: FileParts;
   /** False while an engine this node needs is unreachable (`/healthz` answers 503). */
   healthy(): Promise<boolean>;
   /** Closes the live parts, then the store. */
@@ -53,6 +56,7 @@ export async function openEngines(config: Config, deps: EngineDeps): Promise<Eng
       'Redis is for several nodes, which need PIGEON_DATABASE_URL (PostgreSQL) as well',
     );
   }
+  checkFileStore(config.fileStore, config.databaseUrl, config.redisUrl);
   if (config.databaseUrl !== null) return openPostgres(config, config.databaseUrl, deps);
   const store = await SqliteStore.open({
     path: config.dbPath,
@@ -63,15 +67,24 @@ export async function openEngines(config: Config, deps: EngineDeps): Promise<Eng
     now: config.clock,
   });
   const live = memoryParts(config);
+  let files: FileParts;
+  try {
+    files = await sqliteFileParts(config, store, live.uploadLimiter);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return {
     describe: { store: 'sqlite', router: 'memory' },
     store,
     ...live,
     secret: resolveSecret(config.secret, config.dbPath),
+    files,
     // The SQLite file is local: while the process runs, the store is reachable.
     healthy: () => Promise.resolve(true),
     async close() {
       await live.close();
+      await files.close();
       await store.close();
     },
   };
@@ -82,6 +95,7 @@ interface LiveParts {
   presence: Presence;
   sendLimiter: Limiter;
   authLimiter: Limiter;
+  uploadLimiter: Limiter;
   close(): Promise<void>;
 }
 
@@ -96,6 +110,8 @@ function memoryParts(config: Config): LiveParts {
     sendLimiter: new RateLimiter(config.rate * 2, config.rate),
     // `authRate` a minute, holding that many.
     authLimiter: new RateLimiter(config.authRate, config.authRate / 60),
+    // `uploadRate` a minute, holding that many.
+    uploadLimiter: new RateLimiter(config.uploadRate, config.uploadRate / 60),
     async close() {
       await router.close();
       await presence.close();
@@ -122,14 +138,24 @@ async function openPostgres(config: Config, url: string, deps: EngineDeps): Prom
   }
   const live: LiveParts =
     config.redisUrl === null ? memoryParts(config) : redisParts(config, config.redisUrl, store, deps);
+  let files: FileParts;
+  try {
+    files = await pgFileParts(config, store.client, live.uploadLimiter);
+  } catch (err) {
+    await live.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
   return {
     describe: { store: 'postgres', router: config.redisUrl === null ? 'memory' : 'redis' },
     store,
     ...live,
     secret,
+    files,
     healthy: () => store.healthy(),
     async close() {
       await live.close();
+      await files.close();
       await store.close();
     },
   };
@@ -148,6 +174,7 @@ function redisParts(config: Config, url: string, store: Store, deps: EngineDeps)
     log: deps.log,
     rate: config.rate,
     authRate: config.authRate,
+    uploadRate: config.uploadRate,
     nodeTtlMs: config.nodeTtlMs,
     sweepMs: config.routerSweepMs,
     waitMs: config.redisWaitMs,

@@ -12,8 +12,10 @@ import { type Engines, openEngines } from './engines.js';
 import { Api } from './http/api.js';
 import { isClientAbort } from './http/api-body.js';
 import { clientAddress } from './http/client-address.js';
+import { createFileApi, type FileApi, fileRoute, isUploadBody } from './http/files-routes.js';
 import { metricsAllowed } from './http/metrics-access.js';
 import { originAllowed } from './http/origin.js';
+import { armRequestDeadline } from './http/request-deadline.js';
 import { sendError, sendJson, setSecurityHeaders } from './http/respond.js';
 import { StaticFiles } from './http/static-files.js';
 import type { Limiter } from './limiter/limiter.js';
@@ -67,6 +69,7 @@ class Server implements PigeonServer {
   private store: Store | null = null;
   private relay: Relay | null = null;
   private api: Api | null = null;
+  private files: FileApi | null = null;
   private ctx: ConnectionContext | null = null;
   private readonly statics: StaticFiles;
   private readonly connections = new Set<MailboxConnection>();
@@ -88,7 +91,9 @@ class Server implements PigeonServer {
       {
         // Node's defaults hold a trickling client for a minute (headers) or five (body).
         headersTimeout: timeoutMs,
-        requestTimeout: timeoutMs * 2,
+        // The whole-request deadline (2× the timeout) is set per request in onRequest:
+        // Node's is server-wide and would cut uploads of large files on slow links.
+        requestTimeout: 0,
         // How often those two are checked (default 30 s, longer than the timeouts).
         connectionsCheckingInterval: Math.min(1000, timeoutMs),
       },
@@ -144,6 +149,13 @@ class Server implements PigeonServer {
       bodyTimeoutMs: config.apiTimeoutSec * 1000,
       closeRevoked: (user, drop, epoch) => this.closeRevoked(user, drop, epoch),
       clock: config.clock,
+      metrics: this.metrics,
+      log,
+    });
+    this.files = createFileApi({
+      config,
+      parts: engines.files,
+      sessions,
       metrics: this.metrics,
       log,
     });
@@ -288,6 +300,9 @@ class Server implements PigeonServer {
     try {
       const removed = await this.store.sweepRetention(Date.now());
       if (removed > 0) this.log.info({ removed }, 'retention removed entries');
+      // Then files: those whose last message retention just removed, expired uploads.
+      const files = (await this.files?.service.sweep()) ?? 0;
+      if (files > 0) this.log.info({ files }, 'file sweep removed uploads and content');
       return removed;
     } catch (err) {
       this.log.error({ err }, 'retention sweep failed');
@@ -307,6 +322,7 @@ class Server implements PigeonServer {
       sendError(res, 400, HttpErrorCode.badRequest, 'bad URL');
       return;
     }
+    if (!isUploadBody(req.method, pathname)) armRequestDeadline(req, this.config.apiTimeoutSec * 2000);
     const route =
       pathname === '/healthz' || pathname === '/metrics'
         ? pathname.slice(1)
@@ -342,6 +358,11 @@ class Server implements PigeonServer {
       if (pathname === '/api' || pathname.startsWith('/api/')) {
         if (!this.api || this.phase !== 'ready') {
           sendError(res, 503, HttpErrorCode.unavailable, 'the server is not ready');
+          return;
+        }
+        const files = fileRoute(pathname);
+        if (files && this.files) {
+          await this.files.routes.handle(req, res, files);
           return;
         }
         await this.api.handle(req, res, pathname);
@@ -501,6 +522,7 @@ class Server implements PigeonServer {
     this.relay?.close();
     this.limits.close();
     this.reads.close();
+    await this.files?.service.close();
     await this.engines?.close();
     this.phase = 'stopped';
     this.log.info('stopped');

@@ -28,7 +28,7 @@ describe('negotiation', () => {
       'react',
       'block',
     ]);
-    expect(all.welcome.features).toEqual(CHAT);
+    expect(all.welcome.features).toEqual([...CHAT, 'files']);
     const some = await chatSession(s.wsUrl, a.token, ['react']);
     expect(some.welcome.features).toEqual(['react']);
     // A frame of a feature not negotiated is an unknown type.

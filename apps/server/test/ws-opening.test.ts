@@ -307,10 +307,11 @@ describe('feature negotiation', () => {
     expect(await open({})).not.toHaveProperty('features');
     expect(await open({ features: 'paging' })).not.toHaveProperty('features');
     expect((await open({ features: ['bogus', 42] })).features).toEqual([]);
-    // Known names in the spec's order, once each; `files` is not offered (yet).
+    // Known names in the spec's order, once each.
     expect((await open({ features: ['read', 'files', 'paging', 'paging'] })).features).toEqual([
       'paging',
       'read',
+      'files',
     ]);
   });
 });

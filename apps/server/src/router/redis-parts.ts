@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { DEFAULTS } from '../config.js';
 import { RedisLimiter } from '../limiter/redis-limiter.js';
 import type { Logger } from '../logger.js';
 import type { MailboxReader } from './redis-feed.js';
@@ -18,6 +19,8 @@ export interface RedisPartsOptions {
   rate: number;
   /** `PIGEON_AUTH_RATE`: register+login a minute per address. */
   authRate: number;
+  /** `PIGEON_UPLOAD_RATE`: uploads created a minute per user (default: config.ts's). */
+  uploadRate?: number;
   /** `PIGEON_NODE_TTL_MS`: a node silent this long is dead and its users go offline. */
   nodeTtlMs: number;
   /** Each local mailbox is compared with its store head this often while Redis is up. */
@@ -34,6 +37,7 @@ export interface RedisParts {
   presence: RedisPresence;
   sendLimiter: RedisLimiter;
   authLimiter: RedisLimiter;
+  uploadLimiter: RedisLimiter;
   /** Closes router, presence (its users go offline now) and the connections, in that order. */
   close(): Promise<void>;
 }
@@ -59,6 +63,7 @@ export function createRedisParts(opts: RedisPartsOptions): RedisParts {
   const limiter = (name: string, capacity: number, perSecond: number): RedisLimiter =>
     new RedisLimiter({ link, name, capacity, perSecond, timeoutMs: opts.waitMs, metrics, log });
   let closing: Promise<void> | null = null;
+  const uploadRate = opts.uploadRate ?? DEFAULTS.uploadRate;
   return {
     link,
     router,
@@ -66,6 +71,7 @@ export function createRedisParts(opts: RedisPartsOptions): RedisParts {
     // The same bucket shapes as the in-process limiters (see server.ts).
     sendLimiter: limiter('send', opts.rate * 2, opts.rate),
     authLimiter: limiter('auth', opts.authRate, opts.authRate / 60),
+    uploadLimiter: limiter('upload', uploadRate, uploadRate / 60),
     close() {
       closing ??= (async () => {
         await router.close();

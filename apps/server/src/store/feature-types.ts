@@ -28,7 +28,9 @@ export type FeatureRefusalCode =
   | 'not_yours'
   | 'too_late'
   | 'message_deleted'
-  | 'limit_reached';
+  | 'limit_reached'
+  /** A send's `files` names one that is not a complete, unexpired upload of the sender (issue 12). */
+  | 'no_such_file';
 
 /** A feature write's answer besides `refused` (the rate limit). */
 export type FeatureResult =

@@ -1,9 +1,10 @@
-import type { MessageRef, MsgFrame, ReplyQuote } from '@pigeon/protocol';
+import type { FileInfo, MessageRef, MsgFrame, ReplyQuote } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
 import type { FeatureOp } from './feature-types.js';
 import type { PgClient, PgConn } from './pg-client.js';
 import { searchWords } from './pg-feature-schema.js';
 import { type PgBox, PgFeatureTx } from './pg-features.js';
+import { linkFiles, sendFiles } from './pg-files.js';
 import type { Admit, AdmitOp, MsgEntry, OpResult, Receipt, SendOp, SendRefusal, StoreOp } from './store.js';
 
 /** A locked user row as the group commit sees it while it assigns sequence numbers. */
@@ -24,6 +25,10 @@ interface Inserts {
   replyId: (string | null)[];
   /** Search tokens (pg-feature-schema.ts searchWords). */
   words: string[];
+  /** Attachments as JSON (null: none), issue 12. */
+  files: (string | null)[];
+  /** message_files rows of the attachments: (sender, id) of the message → upload. */
+  links: { sender: string[]; id: string[]; upload: string[] };
 }
 
 function noInserts(): Inserts {
@@ -39,6 +44,8 @@ function noInserts(): Inserts {
     replyFrom: [],
     replyId: [],
     words: [],
+    files: [],
+    links: { sender: [], id: [], upload: [] },
   };
 }
 
@@ -58,12 +65,12 @@ const NEW_CONVS = `SELECT nextval('conv_ids') AS conv FROM generate_series(1, $1
 // In op order, so rowids grow with seqs within every mailbox. The search vector holds
 // exactly the tokens (no parser or dictionary), see pg-feature-schema.ts.
 const INSERT_MESSAGES = `
-  INSERT INTO messages (sender, id, recipient, conv, body, ts, sseq, rseq, reply_from, reply_id, search)
+  INSERT INTO messages (sender, id, recipient, conv, body, ts, sseq, rseq, reply_from, reply_id, search, files)
   SELECT sender, id, recipient, conv, body, ts, sseq, rseq, reply_from, reply_id,
-    array_to_tsvector(string_to_array(words, ' '))
+    array_to_tsvector(string_to_array(words, ' ')), files
   FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
-      $9::text[], $10::text[], $11::text[])
-    WITH ORDINALITY AS t(sender, id, recipient, conv, body, ts, sseq, rseq, reply_from, reply_id, words, ord)
+      $9::text[], $10::text[], $11::text[], $12::text[])
+    WITH ORDINALITY AS t(sender, id, recipient, conv, body, ts, sseq, rseq, reply_from, reply_id, words, files, ord)
   ORDER BY ord`;
 // The recipient of each message a batch's feature writes and replies name: their mailboxes
 // get updates, so their rows are locked with the others (a message's parties never change).
@@ -237,6 +244,8 @@ export async function groupCommit(
     const eligible: AdmitOp[] = [];
     const eligibleAt: number[] = [];
     const touched = new Set<string>();
+    /** The attachments of the sends that carry some, by op index (their rows locked FOR SHARE). */
+    const filesAt = new Map<number, FileInfo[]>();
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
       if (op.kind === 'ack') continue;
@@ -266,8 +275,12 @@ export async function groupCommit(
           op.replyTo && !touched.has(`m:${op.replyTo.from}\n${op.replyTo.id}`)
             ? await features.replyCheck(op.from, op.to, op.replyTo)
             : null;
+        // Then its files (after the reply's checks, before the rate: PROTOCOL.md "Files").
+        const files = !refusal && op.files ? await sendFiles(conn, op.from, op.files, ts) : null;
         if (refusal) early[i] = { kind: 'rejected', code: refusal };
+        else if (op.files && !files) early[i] = { kind: 'rejected', code: 'no_such_file' };
         else {
+          if (files) filesAt.set(i, files);
           firstOf.set(key, i);
           eligible.push(op);
           eligibleAt.push(i);
@@ -338,7 +351,17 @@ export async function groupCommit(
         results.push(
           refusal
             ? { kind: 'refused', refusal }
-            : applySend(op, boxes, ins, lasts, convOf, ts, features.sendBlocked(op.to, op.from), quotes),
+            : applySend(
+                op,
+                boxes,
+                ins,
+                lasts,
+                convOf,
+                ts,
+                features.sendBlocked(op.to, op.from),
+                quotes,
+                filesAt.get(i) ?? null,
+              ),
         );
       } else {
         await flush();
@@ -399,8 +422,10 @@ function insertMessages(conn: PgConn, ins: Inserts, lasts: Lasts): Promise<unkno
         ins.replyFrom,
         ins.replyId,
         ins.words,
+        ins.files,
       ],
     }),
+    ...(ins.links.upload.length > 0 ? [linkFiles(conn, ins.links)] : []),
     conn.query({
       name: 'pigeon_set_last',
       text: SET_LAST,
@@ -456,6 +481,7 @@ function applySend(
   ts: number,
   blocked: boolean,
   quotes: [ReplyQuote, ReplyQuote] | null,
+  files: FileInfo[] | null,
 ): OpResult {
   const to = boxes.get(op.to)!;
   const from = boxes.get(op.from)!;
@@ -480,6 +506,12 @@ function applySend(
   ins.replyFrom.push(op.replyTo?.from ?? null);
   ins.replyId.push(op.replyTo?.id ?? null);
   ins.words.push(searchWords(op.body, op.from, op.to, delivered, conv));
+  ins.files.push(files ? JSON.stringify(files) : null);
+  for (const f of files ?? []) {
+    ins.links.sender.push(op.from);
+    ins.links.id.push(op.id);
+    ins.links.upload.push(f.id);
+  }
   if (delivered) lasts.set(`${op.to}\n${op.from}`, [op.to, op.from, conv, rseq]);
   if (!self) lasts.set(`${op.from}\n${op.to}`, [op.from, op.to, conv, sseq]);
   const base = {
@@ -492,6 +524,7 @@ function applySend(
     delivered: false,
     // Nobody's read mark covers a new message; one to oneself is always read.
     read: self,
+    ...(files ? { files } : {}),
   };
   const entries: MsgEntry[] = [];
   if (delivered) {

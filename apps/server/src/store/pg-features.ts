@@ -23,6 +23,7 @@ import type {
   FeatureResult,
   UpdateEntry,
 } from './feature-types.js';
+import { quotedBody } from './file-columns.js';
 import type { PgConn } from './pg-client.js';
 import { searchWords } from './pg-feature-schema.js';
 
@@ -50,9 +51,11 @@ interface MessageRow {
   rseq: number;
   sseq: number;
   conv: number;
+  /** Attachments (issue 12): a quote of the message shows them as text. */
+  files: string | null;
 }
 
-const MESSAGE = `SELECT rowid, sender, recipient, id, body, ts, deleted, hidden, reactions, rseq, sseq, conv
+const MESSAGE = `SELECT rowid, sender, recipient, id, body, ts, deleted, hidden, reactions, rseq, sseq, conv, files
   FROM messages WHERE sender = $1 AND id = $2`;
 
 /** The owner's seq of a message (0: no entry there) and its hidden bit for that owner. */
@@ -177,7 +180,7 @@ export class PgFeatureTx {
     if (!found || !box) return replyQuote(ref, null);
     return replyQuote(ref, {
       cursor: encodeCursor(box.tag, entryOf(found.row, owner).seq),
-      body: found.state.body,
+      body: quotedBody(found.state.body, found.row.files),
       deleted: found.state.deleted,
     });
   }

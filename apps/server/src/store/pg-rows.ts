@@ -1,6 +1,7 @@
 import type { MsgFrame, Reaction, UpdateFrame } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
 import { replyQuote, type UpdateData, updateFrame } from './feature-rules.js';
+import { quotedBody, storedFiles } from './file-columns.js';
 
 /*
  * A message as the PostgreSQL reads select it for mailbox `$1`, mirroring sqlite-rows.ts:
@@ -23,7 +24,7 @@ export const ROW = `${OWN_SEQ} AS seq, m.sender, m.id, m.recipient, m.body, m.ts
   m.edited, m.deleted, m.reactions, m.reply_from, m.reply_id,
   CASE WHEN o.recipient = $1 AND o.rseq > ${REMOVED} THEN o.rseq
     WHEN o.sender = $1 AND o.recipient <> $1 AND o.sseq > ${REMOVED} THEN o.sseq END AS quote_seq,
-  o.body AS quote_body, o.deleted AS quote_deleted`;
+  o.body AS quote_body, o.deleted AS quote_deleted, m.files, o.files AS quote_files`;
 
 /** The original a message answers (through the unique (sender, id) index). */
 export const QUOTE_JOIN = 'LEFT JOIN messages o ON o.sender = m.reply_from AND o.id = m.reply_id';
@@ -52,6 +53,9 @@ export interface EntryRow {
   quote_seq: number | null;
   quote_body: string | null;
   quote_deleted: boolean | null;
+  /** Attachments (JSON of FileInfo[]), issue 12. */
+  files: string | null;
+  quote_files: string | null;
 }
 
 /** The msg frame of an EntryRow of the mailbox whose tag is `tag`, with every field the store knows. */
@@ -75,13 +79,15 @@ export function entryFrame(tag: string, r: EntryRow): MsgFrame {
         ? null
         : {
             cursor: encodeCursor(tag, r.quote_seq),
-            body: r.quote_body ?? '',
+            body: quotedBody(r.quote_body ?? '', r.quote_files),
             deleted: r.quote_deleted === true,
           };
     frame.replyTo = replyQuote({ from: r.reply_from, id: r.reply_id }, original);
   }
   const reactions = r.reactions === null ? [] : (JSON.parse(r.reactions) as Reaction[]);
   if (reactions.length > 0) frame.reactions = reactions;
+  const files = storedFiles(r.files);
+  if (files) frame.files = files;
   return frame;
 }
 

@@ -1,5 +1,6 @@
 import type { PgClient, PgConn } from './pg-client.js';
 import { migrateTo3 } from './pg-feature-schema.js';
+import { MIGRATE_FILES } from './pg-files-schema.js';
 
 /**
  * The PostgreSQL schema, as numbered migrations. `migrate` brings a database to the newest
@@ -124,6 +125,8 @@ const MIGRATIONS: readonly (string | ((conn: PgConn) => Promise<void>))[] = [
   `,
   // 3: the chat features (issue 10); see pg-feature-schema.ts.
   migrateTo3,
+  // 4: attachments (issue 12); see pg-files.ts.
+  MIGRATE_FILES,
 ];
 
 /** The schema version this build writes and reads. */

@@ -150,6 +150,11 @@ export class PgStore implements Store {
   }
 
   /** True while PostgreSQL answers (for `/healthz`). */
+  /** The connection pool, shared with the file catalog and large objects (files/file-parts.ts). */
+  get client(): PgClient {
+    return this.db;
+  }
+
   healthy(): Promise<boolean> {
     return this.db.healthy();
   }

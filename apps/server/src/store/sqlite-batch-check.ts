@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { FeatureOp } from './feature-types.js';
 import { SqliteFeatureJudge } from './sqlite-feature-judge.js';
-import type { Checked, OpReply, WireOp } from './sqlite-protocol.js';
+import { SendFiles } from './sqlite-files.js';
+import { type Checked, type OpReply, sendFilesOf, sendReplyOf, type WireOp } from './sqlite-protocol.js';
 
 /**
  * The checks of a group commit's batch that need the database, before the rate limit, on
@@ -12,9 +13,12 @@ export class BatchChecks {
   private readonly q;
   /** The chat features' rules (issue 10). */
   private readonly judge: SqliteFeatureJudge;
+  /** The attachments' check (issue 12). */
+  private readonly files: SendFiles;
 
   constructor(db: Database.Database) {
     this.judge = new SqliteFeatureJudge(db);
+    this.files = new SendFiles(db);
     this.q = {
       findMessage: db
         .prepare<[string, string], number>('SELECT ts FROM messages WHERE sender = ? AND id = ?')
@@ -73,11 +77,15 @@ export class BatchChecks {
       else if (!exists.has(op[3]) && this.q.tag.get(op[3]) === undefined) early[i] = ['n'];
       else {
         exists.add(op[3]);
+        const reply = sendReplyOf(op);
         const refusal =
-          op.length === 7 && !touched.has(`m:${op[5]}\n${op[6]}`)
-            ? this.judge.replyCheck(op[1], op[3], { from: op[5], id: op[6] })
+          reply && !touched.has(`m:${reply.from}\n${reply.id}`)
+            ? this.judge.replyCheck(op[1], op[3], reply)
             : null;
+        // Then its files (after the reply's checks, before the rate: PROTOCOL.md "Files").
+        const fileIds = sendFilesOf(op);
         if (refusal) early[i] = ['x', refusal];
+        else if (fileIds && !this.files.resolve(op[1], fileIds, now)) early[i] = ['x', 'no_such_file'];
         else {
           firstOf.set(key, i);
           eligible.push(i);

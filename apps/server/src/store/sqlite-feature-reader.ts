@@ -107,7 +107,9 @@ export class SqliteFeatureReader {
         items.push({ msg: rowFrame(tag, r as unknown as Row), highlights });
       }
       if (rows.length < SEARCH_STEP) return { items, more: false };
-      bound = rows[rows.length - 1]![16] - 1;
+      // m.rowid is the column after ROW's.
+      const last = rows[rows.length - 1]!;
+      bound = (last[last.length - 1] as number) - 1;
     }
   }
 }

@@ -29,7 +29,7 @@ export const UNREAD = `SELECT COUNT(*) FROM messages
 
 /** A message by (sender, id) with what the rules and the writes need. */
 export const MESSAGE_BY_REF = `SELECT rowid, sender, recipient, id, body, ts, deleted, hidden, reactions,
-  rseq, sseq, conv FROM messages WHERE sender = ? AND id = ?`;
+  rseq, sseq, conv, files FROM messages WHERE sender = ? AND id = ?`;
 
 export type MessageRow = [
   rowid: number,
@@ -44,6 +44,8 @@ export type MessageRow = [
   rseq: number,
   sseq: number,
   conv: number,
+  /** Attachments (issue 12): a quote of the message shows them as text. */
+  files: string | null,
 ];
 
 /** The `hidden` bit of a message for one of its owners: 1 for the recipient (and a note to oneself), 2 for the sender. */

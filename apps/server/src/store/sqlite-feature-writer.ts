@@ -12,6 +12,7 @@ import {
   withReaction,
 } from './feature-rules.js';
 import type { BlockChange, FeatureOp, FeatureResult, UpdateEntry } from './feature-types.js';
+import { quotedBody } from './file-columns.js';
 import { SqliteFeatureJudge } from './sqlite-feature-judge.js';
 import { hiddenBit, LAST_ROWID_BELOW, ownSeq, UNREAD } from './sqlite-feature-sql.js';
 
@@ -110,7 +111,7 @@ export class SqliteFeatureWriter {
     if (!found || tag === null) return replyQuote(ref, null);
     return replyQuote(ref, {
       cursor: encodeCursor(tag, ownSeq(found.row, owner)),
-      body: found.state.body,
+      body: quotedBody(found.state.body, found.row[12]),
       deleted: found.state.deleted,
     });
   }

@@ -1,4 +1,4 @@
-import type { ReplyQuote } from '@pigeon/protocol';
+import type { FileInfo, ReplyQuote } from '@pigeon/protocol';
 import type { DbSync } from '../config.js';
 import type { FeatureOp, FeatureRefusalCode, FeatureResult } from './feature-types.js';
 
@@ -9,14 +9,31 @@ import type { FeatureOp, FeatureRefusalCode, FeatureResult } from './feature-typ
  */
 
 /**
- * A send `['s', from, id, to, body]` (a reply adds the original's from and id), an ack
+ * A send `['s', from, id, to, body]` (a reply adds the original's from and id; attachments
+ * add the file ids after them, the reply's two as null when it is not one), an ack
  * `['a', user, seq]`, or a chat-feature write `['f', op]` (rare: an object is fine).
  */
 export type WireOp =
   | ['s', string, string, string, string]
   | ['s', string, string, string, string, string, string]
+  | ['s', string, string, string, string, string | null, string | null, string[]]
   | ['a', string, number]
   | ['f', FeatureOp];
+
+/** A send's wire op. */
+export type SendWire = Extract<WireOp, { 0: 's' }>;
+
+/** The original a send answers (`reply`), or null. */
+export function sendReplyOf(op: SendWire): { from: string; id: string } | null {
+  const from = op[5];
+  const id = op[6];
+  return from != null && id != null ? { from, id } : null;
+}
+
+/** The upload ids a send carries (`files`), or null. */
+export function sendFilesOf(op: SendWire): string[] | null {
+  return op.length === 8 ? op[7] : null;
+}
 
 /**
  * The answer to one op: stored `['s', ts, rseq, sseq]` (rseq 0: the recipient blocks the
@@ -28,6 +45,8 @@ export type WireOp =
 export type OpReply =
   | ['s', number, number, number]
   | ['s', number, number, number, ReplyQuote, ReplyQuote]
+  /** A send with attachments: the quotes (null: not a reply) and the files as stored. */
+  | ['s', number, number, number, ReplyQuote | null, ReplyQuote | null, FileInfo[]]
   | ['x', FeatureRefusalCode]
   | ['f', FeatureResult]
   | ['d', number]

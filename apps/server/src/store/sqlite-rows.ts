@@ -1,6 +1,7 @@
 import type { MsgFrame, UpdateFrame } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
 import { replyQuote, type UpdateData, updateFrame } from './feature-rules.js';
+import { quotedBody, storedFiles } from './file-columns.js';
 import { parseReactions } from './sqlite-feature-sql.js';
 
 /*
@@ -28,6 +29,9 @@ export type Row = [
   quoteSeq: number | null,
   quoteBody: string | null,
   quoteDeleted: number | null,
+  /** The attachments (JSON of FileInfo[]), issue 12. */
+  files: string | null,
+  quoteFiles: string | null,
 ];
 
 /** The columns of a Row, from `messages m` joined with QUOTE_JOIN. */
@@ -39,7 +43,7 @@ export const ROW = `CASE WHEN m.recipient = @u THEN m.rseq ELSE m.sseq END, m.se
   m.edited, m.deleted, m.reactions, m.reply_from, m.reply_id,
   CASE WHEN o.recipient = @u AND o.rseq > @removed THEN o.rseq
     WHEN o.sender = @u AND o.recipient <> @u AND o.sseq > @removed THEN o.sseq END,
-  o.body, o.deleted`;
+  o.body, o.deleted, m.files, o.files`;
 
 /** The original a message answers (through the unique (sender, id) index). */
 export const QUOTE_JOIN = 'LEFT JOIN messages o ON o.sender = m.reply_from AND o.id = m.reply_id';
@@ -68,11 +72,15 @@ export function rowFrame(tag: string, r: Row): MsgFrame {
   if (r[9] === 1) frame.deleted = true;
   if (r[11] !== null && r[12] !== null) {
     const original =
-      r[13] === null ? null : { cursor: encodeCursor(tag, r[13]), body: r[14] ?? '', deleted: r[15] === 1 };
+      r[13] === null
+        ? null
+        : { cursor: encodeCursor(tag, r[13]), body: quotedBody(r[14] ?? '', r[17]), deleted: r[15] === 1 };
     frame.replyTo = replyQuote({ from: r[11], id: r[12] }, original);
   }
   const reactions = parseReactions(r[10]);
   if (reactions.length > 0) frame.reactions = reactions;
+  const files = storedFiles(r[16]);
+  if (files) frame.files = files;
   return frame;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { DbSync } from '../config.js';
 import { migrateTo5 } from './sqlite-feature-schema.js';
+import { migrateTo6 } from './sqlite-files-schema.js';
 
 /*
  * Layout (version 4): one row per message. A message sits in two mailboxes, the
@@ -24,8 +25,9 @@ import { migrateTo5 } from './sqlite-feature-schema.js';
  *   (read marks, edits, deletions, reactions) are in `updates`, keyed (owner, seq) in the
  *   mailbox's sequence and merged into replay; message state is columns of the message row.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 // Version 5 (issue 10, chat features): see sqlite-feature-schema.ts.
+// Version 6 (issue 12, attachments): see sqlite-files.ts.
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -135,6 +137,7 @@ const MIGRATIONS = new Map<number, string | ((db: Database.Database) => void)>([
   [2, MIGRATE_2_TO_3],
   [3, MIGRATE_3_TO_4],
   [4, migrateTo5],
+  [5, migrateTo6],
 ]);
 
 export interface OpenOptions {
@@ -182,6 +185,7 @@ function migrate(db: Database.Database): void {
     db.transaction(() => {
       db.exec(SCHEMA);
       migrateTo5(db);
+      migrateTo6(db);
       db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
     })();
     return;

@@ -207,6 +207,11 @@ export class SqliteStore implements Store {
     return this.writer.call<T>(method, ...args);
   }
 
+  /** A method of the file catalog (sqlite-files.ts) in the reader or the writer thread. */
+  callThread<T>(thread: 'reader' | 'writer', method: string, ...args: unknown[]): Promise<T> {
+    return thread === 'reader' ? this.read<T>(method, ...args) : this.write<T>(method, ...args);
+  }
+
   /** Resolves once both threads have opened the database. */
   private async opened(): Promise<void> {
     await this.writer.ready;
@@ -388,7 +393,7 @@ export class SqliteStore implements Store {
     switch (r[0]) {
       case 's': {
         const send = op as SendOp;
-        const [, ts, rseq, sseq, toQuote, fromQuote] = r;
+        const [, ts, rseq, sseq, toQuote, fromQuote, files] = r;
         const base = {
           t: 'msg' as const,
           id: send.id,
@@ -399,6 +404,7 @@ export class SqliteStore implements Store {
           delivered: false,
           // Nobody's read mark covers a new message; one to oneself is always read.
           read: send.from === send.to,
+          ...(files ? { files } : {}),
         };
         const entries: MsgEntry[] = [];
         // rseq 0: the recipient blocks the sender, only the sender's mailbox has it.
@@ -463,6 +469,18 @@ export class SqliteStore implements Store {
 function toWire(op: StoreOp): WireOp {
   switch (op.kind) {
     case 'send':
+      if (op.files && op.files.length > 0) {
+        return [
+          's',
+          op.from,
+          op.id,
+          op.to,
+          op.body,
+          op.replyTo?.from ?? null,
+          op.replyTo?.id ?? null,
+          op.files,
+        ];
+      }
       return op.replyTo
         ? ['s', op.from, op.id, op.to, op.body, op.replyTo.from, op.replyTo.id]
         : ['s', op.from, op.id, op.to, op.body];

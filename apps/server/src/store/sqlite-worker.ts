@@ -3,6 +3,7 @@ import type { UpdateKind } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
 import type { SearchQuery } from './feature-types.js';
 import { SqliteFeatureReader } from './sqlite-feature-reader.js';
+import { fileReaderMethods, fileWriterMethods } from './sqlite-files.js';
 import type { ApplyRequest, FromWorker, ToWorker, WireOp, WorkerConfig } from './sqlite-protocol.js';
 import { SqliteReader } from './sqlite-reader.js';
 import { Retention } from './sqlite-retention.js';
@@ -54,6 +55,7 @@ if (config.role === 'reader') {
       reader.historyAfter(user, peer, after, limit),
     conversations: (user: string, page: { limit: number; beforeSeq: number | null }) =>
       reader.conversations(user, page),
+    ...fileReaderMethods(db),
   };
   port.on('message', (m: ToWorker) => {
     if (m.t === 'close') return shutdown();
@@ -110,6 +112,7 @@ function startWriter(): void {
     revokeAllTokens: (id: string) => writer.revokeAllTokens(id),
     revokeToken: (id: string, expiresAt: number) => writer.revokeToken(id, expiresAt),
     checkpoint: () => writer.checkpoint(),
+    ...fileWriterMethods(db),
   };
 
   port.on('message', (m: ToWorker) => {

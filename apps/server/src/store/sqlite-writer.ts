@@ -1,8 +1,17 @@
 import crypto from 'node:crypto';
+import type { FileInfo } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
 import type { FeatureOp } from './feature-types.js';
 import { SqliteFeatureWriter } from './sqlite-feature-writer.js';
-import type { ApplyRequest, CheckpointResult, OpReply, WireOp } from './sqlite-protocol.js';
+import { FileLinks, SendFiles } from './sqlite-files.js';
+import {
+  type ApplyRequest,
+  type CheckpointResult,
+  type OpReply,
+  type SendWire,
+  sendFilesOf,
+  sendReplyOf,
+} from './sqlite-protocol.js';
 
 type Last = [owner: string, peer: string, conv: number, seq: number];
 
@@ -34,6 +43,9 @@ export class SqliteWriter {
   written = false;
   /** The chat features' writes (issue 10). */
   private readonly features: SqliteFeatureWriter;
+  /** Attachments (issue 12): a send's files checked again, and linked to the message. */
+  private readonly sendFiles: SendFiles;
+  private readonly fileLinks: FileLinks;
 
   constructor(private readonly db: Database.Database) {
     this.q = {
@@ -50,8 +62,8 @@ export class SqliteWriter {
       // The reader checked for duplicates; one committed since (the same id in a batch that
       // was still in flight then) is answered as a duplicate here.
       insertMessage: db.prepare(
-        `INSERT INTO messages (sender, id, recipient, conv, body, ts, sseq, rseq, reply_from, reply_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO messages (sender, id, recipient, conv, body, ts, sseq, rseq, reply_from, reply_id, files)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (sender, id) DO NOTHING`,
       ),
       conv: db
@@ -85,6 +97,8 @@ export class SqliteWriter {
     };
     this.nextConv = (this.q.maxConv.get() ?? 0) + 1;
     this.features = new SqliteFeatureWriter(db);
+    this.sendFiles = new SendFiles(db);
+    this.fileLinks = new FileLinks(db);
   }
 
   // ---------------------------------------------------------------- accounts
@@ -163,10 +177,14 @@ export class SqliteWriter {
       else {
         const wait = waits.get(i) ?? 0;
         // Checked again: an earlier op may have stored or deleted the original since the check.
-        const refusal =
-          op.length === 7 ? this.features.judge.replyCheck(op[1], op[3], { from: op[5], id: op[6] }) : null;
+        const reply = sendReplyOf(op);
+        const refusal = reply ? this.features.judge.replyCheck(op[1], op[3], reply) : null;
+        // The files too: a DELETE or the sweep may have removed one since the check.
+        const fileIds = sendFilesOf(op);
+        const files = fileIds ? this.sendFiles.resolve(op[1], fileIds, now) : null;
         if (refusal) results.push(['x', refusal]);
-        else results.push(wait > 0 ? ['r', wait] : this.applySend(op, now, tx));
+        else if (fileIds && !files) results.push(['x', 'no_such_file']);
+        else results.push(wait > 0 ? ['r', wait] : this.applySend(op, now, tx, files));
       }
     }
     return results;
@@ -197,8 +215,9 @@ export class SqliteWriter {
     return conv;
   }
 
-  private applySend(op: Extract<WireOp, { 0: 's' }>, now: number, tx: TxState): OpReply {
-    const [, from, id, to, body, replyFrom, replyId] = op;
+  private applySend(op: SendWire, now: number, tx: TxState, files: FileInfo[] | null): OpReply {
+    const [, from, id, to, body] = op;
+    const reply = sendReplyOf(op);
     // A message to someone who blocks the sender is stored in the sender's mailbox only
     // (PROTOCOL.md "Block"): rseq 0 is no entry.
     const delivered = from === to || !this.features.judge.blocks(to, from);
@@ -214,20 +233,26 @@ export class SqliteWriter {
       now,
       sseq,
       rseq,
-      replyFrom ?? null,
-      replyId ?? null,
+      reply?.from ?? null,
+      reply?.id ?? null,
+      files ? JSON.stringify(files) : null,
     );
     if (inserted.changes === 0) return ['d', this.q.findMessage.get(from, id) ?? now];
-    this.features.indexMessage(Number(inserted.lastInsertRowid), from, to, delivered, conv, body);
+    const rowid = Number(inserted.lastInsertRowid);
+    this.features.indexMessage(rowid, from, to, delivered, conv, body);
+    if (files) this.fileLinks.link(rowid, files);
     if (delivered) {
       tx.heads.set(to, rseq);
       tx.lasts.set(`${to}\n${from}`, [to, from, conv, rseq]);
     }
     tx.heads.set(from, sseq);
     if (from !== to) tx.lasts.set(`${from}\n${to}`, [from, to, conv, sseq]);
-    if (replyFrom === undefined || replyId === undefined) return ['s', now, rseq, sseq];
-    const ref = { from: replyFrom, id: replyId };
-    return ['s', now, rseq, sseq, this.features.quoteFor(to, ref), this.features.quoteFor(from, ref)];
+    const quotes = reply
+      ? ([this.features.quoteFor(to, reply), this.features.quoteFor(from, reply)] as const)
+      : null;
+    if (files) return ['s', now, rseq, sseq, quotes?.[0] ?? null, quotes?.[1] ?? null, files];
+    if (!quotes) return ['s', now, rseq, sseq];
+    return ['s', now, rseq, sseq, quotes[0], quotes[1]];
   }
 
   /** A chat-feature write: answered from the state as the batches before it left it. */

@@ -150,6 +150,8 @@ export interface SendOp {
   body: string;
   /** `reply`: the message this one answers, in the sender's mailbox. */
   replyTo?: MessageRef;
+  /** `files`: ids of the sender's complete uploads the message carries (1-10), in order. */
+  files?: string[];
 }
 
 interface AckOp {

@@ -42,6 +42,7 @@ const REFUSALS: Record<FeatureRefusalCode, [FrameErrorCode, string]> = {
   too_late: [ErrorCode.tooLate, 'messages can be changed for 15 minutes after they were sent'],
   message_deleted: [ErrorCode.messageDeleted, 'the message was deleted'],
   limit_reached: [ErrorCode.limitReached, `at most ${LIMITS.blockedMax} users can be blocked`],
+  no_such_file: [ErrorCode.noSuchFile, 'a file is not a complete, unexpired upload of yours'],
 };
 
 /** The error frame's code and words for a refusal of a write or a reply. */

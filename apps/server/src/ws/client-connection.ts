@@ -17,7 +17,7 @@ import type { RawData, WebSocket } from 'ws';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { cursorSeq, encodeCursor } from '../store/cursor.js';
 import type { BlockChange } from '../store/feature-types.js';
-import type { Entry, MailboxState, Receipt, StoreOp } from '../store/store.js';
+import type { Entry, MailboxState, Receipt, SendOp, StoreOp } from '../store/store.js';
 import { BlockFilter } from './block-filter.js';
 import { fitAnswer } from './bounded-answer.js';
 import { ChatFrames, refusalError } from './chat-frames.js';
@@ -473,19 +473,19 @@ export class ClientConnection extends MailboxConnection {
 
   private send(frame: Extract<ClientFrame, { t: 'send' }>): void {
     const id = frame.id;
-    // Its `sent` and its echo to this connection will be about this big.
-    const answerBytes = frame.body.length + 200;
+    // Its `sent` and its echo to this connection will be about this big (an attachment's
+    // FileInfo: a name, a type and a placeholder of up to 2 kB).
+    const answerBytes = frame.body.length + 200 + (frame.files?.length ?? 0) * 2600;
     this.inFlight++;
     this.noteRequest(answerBytes);
-    this.ctx.relay.submit(
-      frame.replyTo
-        ? { kind: 'send', from: this.user, id, to: frame.to, body: frame.body, replyTo: frame.replyTo }
-        : { kind: 'send', from: this.user, id, to: frame.to, body: frame.body },
-      (outcome) => {
-        this.noteAnswer(answerBytes);
-        this.sendOutcome(id, outcome);
-      },
-    );
+    const op: SendOp = { kind: 'send', from: this.user, id, to: frame.to, body: frame.body };
+    if (frame.replyTo) op.replyTo = frame.replyTo;
+    // Only a connection with `files` has them decoded (for others the field is unknown).
+    if (frame.files) op.files = frame.files;
+    this.ctx.relay.submit(op, (outcome) => {
+      this.noteAnswer(answerBytes);
+      this.sendOutcome(id, outcome);
+    });
   }
 
   private sendOutcome(id: string, outcome: Outcome): void {
