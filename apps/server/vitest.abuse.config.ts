@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { sharedTestConfig } from '../../vitest.shared';
+import { sharedTestConfig } from '../../vitest.shared.ts';
 
 /** `npm run abuse`: the full-size abuse suite (minutes), apart from `npm test`. */
 export default defineConfig({

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { sharedTestConfig } from '../../vitest.shared';
+import { sharedTestConfig } from '../../vitest.shared.ts';
 
 // `npm run test:pg` runs the same suite with every server on PostgreSQL, `npm run
 // test:cluster` with every server a node on PostgreSQL + Redis (test/engines/test-engine.ts).
