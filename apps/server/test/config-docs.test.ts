@@ -30,7 +30,11 @@ function variablesRead(): Set<string> {
 interface Row {
   variable: string;
   line: number;
-  /** The default cell when it starts with a value in backticks (else prose, e.g. "unset"). */
+  /**
+   * The default when the cell is one value in backticks, perhaps with a remark in brackets
+   * ("`2592000` (30 days)"); else null: prose ("unset") or a default that depends on other
+   * settings ("`files/` beside `PIGEON_DB`").
+   */
   value: string | null;
 }
 
@@ -40,7 +44,7 @@ function documentedRows(): Row[] {
   for (const [i, line] of fs.readFileSync(README, 'utf8').split('\n').entries()) {
     const m = /^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|([^|]*)\|/.exec(line);
     if (!m) continue;
-    const value = /^\s*`([^`]*)`/.exec(m[2]!)?.[1] ?? null;
+    const value = /^\s*`([^`]*)`\s*(\([^)]*\))?\s*$/.exec(m[2]!)?.[1] ?? null;
     rows.push({ variable: m[1]!, line: i + 1, value });
   }
   return rows;
