@@ -27,7 +27,7 @@ function ResultItem({ r }: { r: SearchResult }) {
   const language = useChatStore((s) => s.language);
   const words = { today: t('today'), yesterday: t('yesterday') };
   const m = r.message;
-  const who = m.from === me ? t('you') : m.from;
+  const who = m.from === me ? t('youPrefix') : `${m.from}: `;
   return (
     <li>
       <button
@@ -48,7 +48,7 @@ function ResultItem({ r }: { r: SearchResult }) {
         </span>
         <span className="sr-only">{t('searchResultIn', { user: r.peer })}, </span>
         <span className="search-result-body" dir="auto">
-          <span className="search-result-who">{who}: </span>
+          <span className="search-result-who">{who}</span>
           {highlighted(m.body, r.highlights)}
         </span>
       </button>
