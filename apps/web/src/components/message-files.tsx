@@ -40,6 +40,7 @@ function ImageTile({ file, peer }: { file: FileInfo; peer: string }) {
       type="button"
       className="file-image"
       data-testid="file-image"
+      data-file-id={file.id}
       style={{
         width: box.width,
         aspectRatio: `${box.width} / ${box.height}`,
@@ -59,7 +60,7 @@ function FileCard({ file }: { file: FileInfo }) {
   const t = useT();
   const kind = fileKind(file.type);
   return (
-    <div className="file-card" data-testid="file-card">
+    <div className="file-card" data-testid="file-card" data-file-id={file.id}>
       <span className="file-icon" aria-hidden="true">
         {ICONS[kind]}
       </span>
