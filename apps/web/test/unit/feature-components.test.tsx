@@ -126,6 +126,42 @@ describe('a bubble with the chat features', () => {
   });
 });
 
+describe('opening the menu on a touch screen', () => {
+  it('a finger held still for 500 ms opens it; moving (scrolling) or lifting earlier does not', () => {
+    vi.useFakeTimers();
+    try {
+      const onMenu = vi.fn();
+      const m = message({});
+      const { container } = render(<MessageBubble message={m} onMenu={onMenu} />);
+      const row = container.querySelector('.bubble-row')!;
+      const touch = (type: string, x = 10, y = 10) =>
+        row.dispatchEvent(
+          Object.assign(new MouseEvent(type, { bubbles: true, clientX: x, clientY: y }), {
+            pointerType: 'touch',
+          }),
+        );
+      touch('pointerdown');
+      vi.advanceTimersByTime(499);
+      expect(onMenu).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1);
+      expect(onMenu).toHaveBeenCalledTimes(1);
+      expect(onMenu.mock.calls[0]?.[0]).toBe(m);
+      // A scroll: the finger moved more than 10 px.
+      touch('pointerdown');
+      touch('pointermove', 10, 25);
+      vi.advanceTimersByTime(600);
+      // Lifted before the time.
+      touch('pointerdown');
+      vi.advanceTimersByTime(300);
+      touch('pointerup');
+      vi.advanceTimersByTime(600);
+      expect(onMenu).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('the message menu', () => {
   function open(m: ChatMessage) {
     const anchor = document.createElement('button');
