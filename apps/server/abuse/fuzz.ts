@@ -33,6 +33,13 @@ export const fuzz: Attack = {
   name: 'fuzzed frames',
   finding: '100,000 fuzzed frames (the review found no crash; kept that way)',
   async prepare({ server, scale }) {
+    // Hellos are rate-limited per user: enough users that every connection gets one.
+    // Registered before sampling: fc.sample blocks this process for seconds, so a kept-alive
+    // socket from the previous attack outlives the server's keep-alive timeout unnoticed
+    // (its client-side timer cannot run) and the next POST on it fails "other side closed".
+    const connections = Math.ceil(scale.fuzzFrames / PER_CONNECTION) + 1;
+    const fuzzers: Account[] = [];
+    for (let i = 0; i < Math.ceil(connections / 25); i++) fuzzers.push(await register(server.url, 'fz'));
     const arb = await arbitraries();
     const junk = fc.oneof(
       fc.json(),
@@ -41,10 +48,6 @@ export const fuzz: Attack = {
     );
     const frames = fc.sample(arb, Math.ceil(scale.fuzzFrames * 0.8)).map((f) => JSON.stringify(f));
     const junkFrames = fc.sample(junk, Math.ceil(scale.fuzzFrames * 0.2)).map(String);
-    // Hellos are rate-limited per user: enough users that every connection gets one.
-    const connections = Math.ceil(scale.fuzzFrames / PER_CONNECTION) + 1;
-    const fuzzers: Account[] = [];
-    for (let i = 0; i < Math.ceil(connections / 25); i++) fuzzers.push(await register(server.url, 'fz'));
     return async () => {
       let sent = 0;
       let conns = 0;
