@@ -2,7 +2,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
 import { expect } from 'vitest';
+import type { Config } from '../src/config.js';
+import { filesDir } from '../src/files/file-parts.js';
 import { type HttpResult, http } from './helpers.js';
 
 /** Test files whose magic bytes say what they are. */
@@ -150,4 +153,34 @@ export function filesUnder(dir: string): string[] {
     .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile())
     .map((e) => path.join(e.parentPath, e.name));
+}
+
+/**
+ * What a server's blob store holds, on either engine: `partials` (uploads arriving) and
+ * `contents` (sealed bytes). Files of the local directory, or rows and large objects of
+ * the server's own database (each test server has a database of its own).
+ */
+export async function blobCounts(
+  config: Pick<Config, 'databaseUrl' | 'fileStore' | 'filesDir' | 'dbPath'>,
+): Promise<{ partials: number; contents: number }> {
+  if (config.databaseUrl !== null && config.fileStore !== 'fs') {
+    const client = new pg.Client({ connectionString: config.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ partials: number; objects: number }>(
+        `SELECT (SELECT count(*) FROM upload_parts)::int AS partials,
+                (SELECT count(*) FROM pg_largeobject_metadata)::int AS objects`,
+      );
+      const { partials, objects } = rows[0]!;
+      // Every large object is a partial's or a content's.
+      return { partials, contents: objects - partials };
+    } finally {
+      await client.end();
+    }
+  }
+  const dir = filesDir(config);
+  return {
+    partials: filesUnder(path.join(dir, 'partial')).length,
+    contents: filesUnder(path.join(dir, 'content')).length,
+  };
 }

@@ -1,9 +1,7 @@
-import path from 'node:path';
 import { type Feature, fallbackBody, formatFileSize } from '@pigeon/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesDir } from '../src/files/file-parts.js';
 import { CHAT, chatSession, ok, request, sendMsg } from './chat-helpers.js';
-import { bearer, createUpload, download, filesUnder, patch, SAMPLES, uploadFile } from './files-helpers.js';
+import { bearer, blobCounts, createUpload, download, patch, SAMPLES, uploadFile } from './files-helpers.js';
 import {
   Client,
   FakeClock,
@@ -148,6 +146,21 @@ describe('messages with files (PROTOCOL.md "Files: Messages")', () => {
     await a.close();
   });
 
+  it('LIMITS.filesPerMessage: 10 files in one message pass, 11 or one listed twice are bad_frame', async () => {
+    const alice = await register(s.url);
+    const bob = await register(s.url);
+    const ids: string[] = [];
+    for (let i = 0; i <= 10; i++) {
+      ids.push(await uploadFile(s.url, alice.token, `p${i}.pdf`, 'application/pdf', SAMPLES.pdf(50)));
+    }
+    const a = await chatSession(s.wsUrl, alice.token, FILES);
+    const ten = await sendMsg(a, bob.id, '', { files: ids.slice(0, 10) });
+    expect((ten.files as { id: string }[]).map((f) => f.id)).toEqual(ids.slice(0, 10));
+    expect((await sendFrame(a, { to: bob.id, body: '', files: ids })).code).toBe('bad_frame');
+    expect((await sendFrame(a, { to: bob.id, body: '', files: [ids[0], ids[0]] })).code).toBe('bad_frame');
+    await a.close();
+  });
+
   it('a reply quotes a photo sent without a caption as its text line', async () => {
     const alice = await register(s.url);
     const bob = await register(s.url);
@@ -169,28 +182,39 @@ describe('messages with files (PROTOCOL.md "Files: Messages")', () => {
 });
 
 describe('how long files live', () => {
-  it('deleting the message for everyone drops its files; the upload goes at its expiry', async () => {
+  it('deleting a message for everyone drops its files; another message keeps them; the upload goes at its expiry', async () => {
     const clock = new FakeClock();
-    const s = await startServer({ clock: clock.now });
+    // A TTL (60 s) shorter than the deletion window (15 min), to pass it between deletions.
+    const s = await startServer({ clock: clock.now, uploadTtlSec: 60 });
     try {
       const alice = await register(s.url);
       const bob = await register(s.url);
+      const carol = await register(s.url);
       const id = await uploadFile(s.url, alice.token, 'oops.png', 'image/png', SAMPLES.png(5, 5, 500));
       const a = await chatSession(s.wsUrl, alice.token, FILES);
       const b = await chatSession(s.wsUrl, bob.token, FILES);
-      const m = await sendMsg(a, bob.id, '', { files: [id] });
-      await b.waitFor((f) => f.t === 'msg' && f.id === m.id, 'at b');
-      await ok(a, { t: 'delete', from: alice.id, id: m.id });
+      // One upload, two messages (the same photo sent to two people).
+      const toBob = await sendMsg(a, bob.id, '', { files: [id] });
+      const toCarol = await sendMsg(a, carol.id, 'for you too', { files: [id] });
+      await b.waitFor((f) => f.t === 'msg' && f.id === toBob.id, 'at b');
+      await ok(a, { t: 'delete', from: alice.id, id: toBob.id });
       // Gone from the message at once: bob no longer reaches it through it.
       expect((await download(s.url, bob.token, id)).status).toBe(404);
       const hist = await request(b, { t: 'history', with: alice.id });
       const last = (hist.items as Record<string, unknown>[]).at(-1)!;
       expect([last.deleted, last.files]).toEqual([true, undefined]);
-      // The uploader keeps it until its TTL, then the sweep removes it.
+      // Carol's message still refers to it: kept past its TTL.
+      clock.advance(60_000);
+      await s.server.sweepRetention();
+      expect((await download(s.url, carol.token, id)).status).toBe(200);
       expect((await download(s.url, alice.token, id)).status).toBe(200);
-      clock.advance(86_400_000);
+      // Its last reference deleted, the next sweep removes it (its TTL is over).
+      await ok(a, { t: 'delete', from: alice.id, id: toCarol.id });
+      expect((await download(s.url, carol.token, id)).status).toBe(404);
+      expect((await download(s.url, alice.token, id)).status).toBe(200);
       await s.server.sweepRetention();
       expect((await download(s.url, alice.token, id)).status).toBe(404);
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 0 });
       await a.close();
       await b.close();
     } finally {
@@ -198,33 +222,68 @@ describe('how long files live', () => {
     }
   });
 
-  it('a sent file is kept past its TTL while an entry refers to it; retention removes it with the last one', async () => {
+  it("an upload deleted for everyone within its TTL stays its uploader's until expiresAt, then goes", async () => {
     const clock = new FakeClock();
-    // Retention keeps the newest message of each mailbox and nothing for its age.
+    const s = await startServer({ clock: clock.now, uploadTtlSec: 60 });
+    try {
+      const alice = await register(s.url);
+      const bob = await register(s.url);
+      const id = await uploadFile(s.url, alice.token, 'a.pdf', 'application/pdf', SAMPLES.pdf(300));
+      const a = await chatSession(s.wsUrl, alice.token, FILES);
+      const m = await sendMsg(a, bob.id, '', { files: [id] });
+      await ok(a, { t: 'delete', from: alice.id, id: m.id });
+      expect((await download(s.url, bob.token, id)).status).toBe(404);
+      clock.advance(60_000 - 1);
+      await s.server.sweepRetention();
+      expect((await download(s.url, alice.token, id)).status).toBe(200);
+      clock.advance(1);
+      await s.server.sweepRetention();
+      expect((await download(s.url, alice.token, id)).status).toBe(404);
+      await a.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a sent file is kept past its TTL while any entry refers to it; retention removes it with the last one', async () => {
+    const clock = new FakeClock();
+    // Retention keeps the newest entry of each mailbox and nothing for its age.
     const s = await startServer({ clock: clock.now, mailboxMax: 1, retentionDays: 0 });
     try {
       const alice = await register(s.url);
       const bob = await register(s.url);
+      const carol = await register(s.url);
       const png = SAMPLES.png(7, 7, 30_000);
       const id = await uploadFile(s.url, alice.token, 'kept.png', 'image/png', png);
+      // Bob uploads the same bytes and never sends them: one content, two uploads.
+      const twin = await uploadFile(s.url, bob.token, 'twin.png', 'image/png', png);
       const a = await chatSession(s.wsUrl, alice.token, FILES);
       await sendMsg(a, bob.id, '', { files: [id] });
       clock.advance(2 * 86_400_000);
       await s.server.sweepRetention();
-      // Past its TTL, but alice's and bob's newest entries refer to it.
-      expect((await download(s.url, bob.token, id)).status).toBe(200);
-      // A newer message in both mailboxes: retention removes the one with the file.
-      await sendMsg(a, bob.id, 'later');
+      // Past its TTL, but alice's and bob's newest entries refer to it; bob's unsent twin
+      // expired and went without taking the content along.
+      expect((await download(s.url, bob.token, twin)).status).toBe(404);
+      const atBob = await download(s.url, bob.token, id);
+      expect([atBob.status, atBob.body.equals(png)]).toEqual([200, true]);
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 1 });
+      // A newer entry in bob's mailbox: his entry of the message goes, alice's keeps the file.
+      const c = await chatSession(s.wsUrl, carol.token, FILES);
+      await sendMsg(c, bob.id, 'hi bob');
       await s.server.sweepRetention();
       expect((await download(s.url, bob.token, id)).status).toBe(404);
+      expect((await download(s.url, alice.token, id)).status).toBe(200);
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 1 });
+      // A newer entry in alice's mailbox: the last entry goes, and the file with it.
+      await sendMsg(a, carol.id, 'later');
+      await s.server.sweepRetention();
       expect((await download(s.url, alice.token, id)).status).toBe(404);
       const metrics = await http(s.url, 'GET', '/metrics');
       expect(metrics.text).toMatch(/pigeon_file_bytes_stored 0\n/);
-      if (s.server.config.databaseUrl === null) {
-        expect(filesUnder(path.join(filesDir(s.server.config), 'content'))).toEqual([]);
-      }
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 0 });
       await fence(a);
       await a.close();
+      await c.close();
     } finally {
       await s.stop();
     }

@@ -22,6 +22,15 @@ describe('RateLimiter', () => {
     l.prune(1_000_000);
     expect(l.size).toBe(0);
   });
+
+  it('grants the token owed at exactly its time, however the time arrived in pieces', () => {
+    // 2 a minute: 29.999 s then 0.001 s more add up to one token (in floats, a hair less).
+    const l = new RateLimiter(2, 2 / 60);
+    expect([l.take('k', 0), l.take('k', 0)]).toEqual([0, 0]);
+    expect(l.take('k', 29_999)).toBeGreaterThan(0);
+    expect(l.take('k', 30_000)).toBe(0);
+    expect(l.take('k', 30_000)).toBe(30_000);
+  });
 });
 
 describe('loadConfig', () => {

@@ -1,6 +1,13 @@
 import type { Limiter } from '../limiter/limiter.js';
 
 /**
+ * Refills added in several steps drift below the exact sum in floating point (2/60 a second
+ * over 29.999 s and then 0.001 s is 0.9999999999999999 tokens, not 1): a bucket owed exactly
+ * one token would refuse it and ask to retry in a second. A token counts as whole this close.
+ */
+const WHOLE_TOKEN_SLACK = 1e-9;
+
+/**
  * Token buckets keyed by a string (a user, a client address). A bucket starts full with
  * `capacity` tokens and gains `perSecond` tokens a second, up to `capacity`. Pure: the
  * caller passes the time, so tests need no clock tricks.
@@ -23,8 +30,8 @@ export class RateLimiter implements Limiter {
       b.tokens = Math.min(this.capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);
       b.at = now;
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= 1 - WHOLE_TOKEN_SLACK) {
+      b.tokens = Math.max(0, b.tokens - 1);
       return 0;
     }
     return Math.max(1, Math.ceil(((1 - b.tokens) / this.perSecond) * 1000));
