@@ -147,7 +147,7 @@ export function rawPatch(
 }
 
 /** Files in a directory tree (the local file store's partials and contents). */
-export function filesUnder(dir: string): string[] {
+function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true, recursive: true })
