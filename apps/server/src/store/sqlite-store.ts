@@ -1,26 +1,16 @@
-import { Worker } from 'node:worker_threads';
 import type { ConversationItem, MsgFrame, UpdateKind } from '@pigeon/protocol';
 import type { DbSync } from '../config.js';
-import { encodeCursor } from './cursor.js';
 import type { BlockRelations, SearchQuery, SearchResult, UserSettings } from './feature-types.js';
-import type {
-  Checked,
-  CheckpointResult,
-  FromWorker,
-  OpReply,
-  ToWorker,
-  WireOp,
-  WorkerConfig,
-} from './sqlite-protocol.js';
+import { Channel } from './sqlite-channel.js';
+import type { Checked, CheckpointResult, OpReply, WireOp, WorkerConfig } from './sqlite-protocol.js';
+import { toResult, toWire } from './sqlite-results.js';
 import type {
   Admit,
   AdmitOp,
   ConversationsPage,
   Entry,
   MailboxState,
-  MsgEntry,
   OpResult,
-  SendOp,
   Store,
   StoreOp,
   UserRecord,
@@ -59,93 +49,6 @@ const CHECKPOINT_MS = 1000;
 const SWEEP_SLICE = 500;
 /** How long close() waits for a thread to finish its queue before terminating it. */
 const CLOSE_GRACE_MS = 10_000;
-
-/**
- * The worker threads' script. Built, it sits beside this file; when this file runs from
- * source (vitest), the worker still runs from the build, which `npm test` makes first.
- */
-function workerUrl(): URL {
-  const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts')
-    ? new URL('../../dist/store/sqlite-worker.js', here)
-    : new URL('./sqlite-worker.js', here);
-}
-
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
-}
-
-/** One worker thread and the calls waiting for its answers. */
-class Channel {
-  readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private failure: Error | null = null;
-  readonly ready: Promise<void>;
-  readonly exited: Promise<void>;
-
-  constructor(
-    config: WorkerConfig,
-    private readonly onMessage: (m: FromWorker, channel: Channel) => void,
-  ) {
-    this.worker = new Worker(workerUrl(), { workerData: config });
-    this.ready = new Promise((resolve, reject) => {
-      this.worker.once('message', (m: FromWorker) =>
-        m.t === 'ready' ? resolve() : reject(new Error(`unexpected ${m.t}`)),
-      );
-      this.worker.once('error', reject);
-    });
-    // A store that failed to open rejects `ready`; nothing else may be left unhandled.
-    this.ready.catch(() => {});
-    this.worker.on('message', (m: FromWorker) => this.receive(m));
-    this.worker.on('error', (err) => this.fail(err));
-    this.exited = new Promise((resolve) =>
-      this.worker.once('exit', (code) => {
-        this.fail(new Error(`the SQLite ${config.role} thread exited (${code})`));
-        resolve();
-      }),
-    );
-  }
-
-  private receive(m: FromWorker): void {
-    if (m.t === 'done' || m.t === 'fail') {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.t === 'done') p.resolve(m.value);
-      else p.reject(new Error(m.error));
-      return;
-    }
-    this.onMessage(m, this);
-  }
-
-  /** Every call waiting now, and every later one, rejects with `err`. */
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const p of this.pending.values()) p.reject(this.failure);
-    this.pending.clear();
-  }
-
-  /** Posts at once (the thread must be ready): messages reach the thread in call order. */
-  requestNow<T>(message: (id: number) => ToWorker): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage(message(id));
-    });
-  }
-
-  async call<T>(method: string, ...args: unknown[]): Promise<T> {
-    await this.ready;
-    return this.requestNow<T>((id) => ({ t: 'call', id, method, args }));
-  }
-
-  post(message: ToWorker): void {
-    this.worker.postMessage(message);
-  }
-}
 
 /**
  * The durable store on one SQLite file, kept off the event loop: a writer thread commits
@@ -380,64 +283,13 @@ export class SqliteStore implements Store {
       applying = reply;
       const answers = await reply;
       const results: OpResult[] = new Array(ops.length);
-      for (let i = 0; i < ops.length; i++) results[i] = this.toResult(ops[i]!, answers[i]!);
+      for (let i = 0; i < ops.length; i++)
+        results[i] = toResult(ops[i]!, answers[i]!, (user) => this.tagOf(user));
       return results;
     } finally {
       posted();
       // This batch counts as applied once it is (or failed) and everything before it too.
       void Promise.allSettled([appliedBefore, applying]).then(markApplied);
-    }
-  }
-
-  private toResult(op: StoreOp, r: OpReply): OpResult {
-    switch (r[0]) {
-      case 's': {
-        const send = op as SendOp;
-        const [, ts, rseq, sseq, toQuote, fromQuote, files] = r;
-        const base = {
-          t: 'msg' as const,
-          id: send.id,
-          from: send.from,
-          to: send.to,
-          body: send.body,
-          ts,
-          delivered: false,
-          // Nobody's read mark covers a new message; one to oneself is always read.
-          read: send.from === send.to,
-          ...(files ? { files } : {}),
-        };
-        const entries: MsgEntry[] = [];
-        // rseq 0: the recipient blocks the sender, only the sender's mailbox has it.
-        if (rseq > 0) {
-          const frame: MsgFrame = { ...base, cursor: encodeCursor(this.tagOf(send.to), rseq) };
-          if (toQuote) frame.replyTo = toQuote;
-          entries.push({ owner: send.to, seq: rseq, frame });
-        }
-        if (send.from !== send.to) {
-          const frame: MsgFrame = { ...base, cursor: encodeCursor(this.tagOf(send.from), sseq) };
-          if (fromQuote) frame.replyTo = fromQuote;
-          entries.push({ owner: send.from, seq: sseq, frame });
-        }
-        return { kind: 'stored', ts, entries };
-      }
-      case 'x':
-        return { kind: 'rejected', code: r[1] };
-      case 'f':
-        return r[1];
-      case 'd':
-        return { kind: 'duplicate', ts: r[1] };
-      case 'n':
-        return { kind: 'no_such_user' };
-      case 'r':
-        return { kind: 'refused', refusal: { code: 'rate_limited', retryAfterMs: r[1] } };
-      case 'a': {
-        const user = (op as Extract<StoreOp, { kind: 'ack' }>).user;
-        return {
-          kind: 'acked',
-          changed: r[1] === 1,
-          receipts: r[2].map(([sender, id]) => ({ sender, id, to: user })),
-        };
-      }
     }
   }
 
@@ -463,30 +315,5 @@ export class SqliteStore implements Store {
       await channel.exited;
       clearTimeout(timer);
     }
-  }
-}
-
-function toWire(op: StoreOp): WireOp {
-  switch (op.kind) {
-    case 'send':
-      if (op.files && op.files.length > 0) {
-        return [
-          's',
-          op.from,
-          op.id,
-          op.to,
-          op.body,
-          op.replyTo?.from ?? null,
-          op.replyTo?.id ?? null,
-          op.files,
-        ];
-      }
-      return op.replyTo
-        ? ['s', op.from, op.id, op.to, op.body, op.replyTo.from, op.replyTo.id]
-        : ['s', op.from, op.id, op.to, op.body];
-    case 'ack':
-      return ['a', op.user, op.seq];
-    default:
-      return ['f', op];
   }
 }

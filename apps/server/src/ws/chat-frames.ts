@@ -4,36 +4,15 @@ import {
   type FrameErrorCode,
   LIMITS,
   type SearchFrame,
-  type ServerFrame,
   type SettingsFrame,
 } from '@pigeon/protocol';
 import { cursorSeq } from '../store/cursor.js';
 import type { FeatureOp, FeatureRefusalCode } from '../store/feature-types.js';
-import type { MailboxState, StoreOp } from '../store/store.js';
+import type { MailboxState } from '../store/store.js';
 import { fitAnswer } from './bounded-answer.js';
-import { type View, viewMsg } from './entry-view.js';
-import type { ConnectionContext } from './mailbox-connection.js';
+import { viewMsg } from './entry-view.js';
 import type { Outcome } from './relay.js';
-
-/** What the chat frames need of their connection. */
-export interface ChatHost {
-  readonly ctx: ConnectionContext;
-  readonly user: string;
-  readonly view: View;
-  isOpen(): boolean;
-  write(frame: ServerFrame): void;
-  error(
-    code: FrameErrorCode,
-    message: string,
-    extras: { rid?: string | undefined; retryAfterMs?: number },
-  ): void;
-  /** Submits a write to the relay, counted as this connection's own (reads wait for it). */
-  submit(op: StoreOp, done: (outcome: Outcome) => void): void;
-  /** Resolves once this connection's own writes are committed. */
-  afterOwnWrites(): Promise<void>;
-  /** Answers a request whose store read failed or was refused. */
-  failed(err: unknown, rid: string | undefined): void;
-}
+import type { RequestHost } from './request-host.js';
 
 const REFUSALS: Record<FeatureRefusalCode, [FrameErrorCode, string]> = {
   no_such_user: [ErrorCode.noSuchUser, 'no such user'],
@@ -58,7 +37,7 @@ export function refusalError(code: FeatureRefusalCode): [FrameErrorCode, string]
  * search) go through the fair read scheduler like history.
  */
 export class ChatFrames {
-  constructor(private readonly host: ChatHost) {}
+  constructor(private readonly host: RequestHost) {}
 
   /** Handles one decoded chat frame; a promise when the answer needs the store. */
   handle(frame: ChatClientFrame): Promise<void> | undefined {

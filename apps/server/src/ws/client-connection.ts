@@ -1,6 +1,5 @@
 import type { Duplex } from 'node:stream';
 import {
-  type ClientFrame,
   CloseCode,
   decodeClientFrame,
   decodeHello,
@@ -14,37 +13,21 @@ import {
   type ServerFrame,
 } from '@pigeon/protocol';
 import type { RawData, WebSocket } from 'ws';
-import { RateLimiter } from '../auth/rate-limiter.js';
 import { cursorSeq, encodeCursor } from '../store/cursor.js';
 import type { BlockChange } from '../store/feature-types.js';
-import type { Entry, MailboxState, Receipt, SendOp, StoreOp } from '../store/store.js';
+import type { Entry, MailboxState, Receipt } from '../store/store.js';
 import { BlockFilter } from './block-filter.js';
-import { fitAnswer } from './bounded-answer.js';
-import { ChatFrames, refusalError } from './chat-frames.js';
-import { entryText, V1_VIEW, type View, viewMsg, viewOf, viewRow } from './entry-view.js';
+import { ChatFrames } from './chat-frames.js';
+import { entryText, V1_VIEW, type View, viewOf } from './entry-view.js';
 import { OFFERED_FEATURES } from './features.js';
+import { FrameQueue } from './frame-queue.js';
 import { LEGACY_PASSWORD_MARK } from './legacy-connection.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
+import { MailboxWrites, type WriteHost } from './mailbox-writes.js';
+import { PresenceSubscription } from './presence-subscription.js';
+import { ReadRequests } from './read-requests.js';
 import { ReadRefused } from './read-scheduler.js';
-import type { Outcome } from './relay.js';
-
-/**
- * Bytes of client frames that may wait to be handled (before synced, or behind a store
- * read): a client acking a long backlog frame by frame stays far below; past it, 4008.
- */
-const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
-/**
- * Frames waiting to be handled past which the socket is no longer read, and below which
- * it is read again: a pipelining client is slowed to the pace its frames are handled at.
- */
-const INBOX_HIGH = 256;
-const INBOX_LOW = 64;
-
-/**
- * Frames handled in one go before the pump yields to the event loop: a client that
- * pipelines thousands of cheap frames shares the loop with everyone else's sockets.
- */
-const FRAMES_PER_TURN = 64;
+import type { RequestHost } from './request-host.js';
 
 /** Error messages quote client input (a frame type, a field) cut to this many characters. */
 const MESSAGE_MAX = 200;
@@ -81,19 +64,18 @@ export class ClientConnection extends MailboxConnection {
   protected readonly kind = 'ws' as const;
   private helloTimer: NodeJS.Timeout | null;
   private gotHello = false;
-  /**
-   * Client frames not handled yet. Frames are handled one at a time in arrival order, so
-   * answers come in request order; before `synced` (and while a store read is pending)
-   * they wait here.
-   */
-  private inbox: string[] = [];
-  private inboxHead = 0;
-  private inboxBytes = 0;
-  private busy = true;
+  /** Sends, acks and feature writes, counted while in flight. */
+  private readonly writes = new MailboxWrites(this.writeHost());
+  /** Client frames not handled yet, handled one at a time in arrival order. */
+  private readonly frames = new FrameQueue({
+    handle: (text) => this.handle(text),
+    isOpen: () => this.isOpen,
+    hold: () => this.holdInbox(),
+    release: () => this.releaseInbox(),
+    overflow: () => this.close(CloseCode.policy, 'too many frames waiting'),
+  });
   /** Times of recent bad_frame errors (sliding window). */
   private badFrames: number[] = [];
-  /** Sends and acks of this connection not yet committed. */
-  private inFlight = 0;
 
   constructor(ws: WebSocket, ctx: ConnectionContext, ip: string, socket: Duplex) {
     super(ws, ctx, ip, socket);
@@ -107,12 +89,8 @@ export class ClientConnection extends MailboxConnection {
   protected override onClosed(): void {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.helloTimer = null;
-    this.inbox = [];
-    this.inboxHead = 0;
-    this.inboxBytes = 0;
-    if (this.presenceTimer) clearTimeout(this.presenceTimer);
-    this.presenceTimer = null;
-    this.pendingPresence = null;
+    this.frames.clear();
+    this.presence.close();
   }
 
   private write(frame: ServerFrame): void {
@@ -144,14 +122,7 @@ export class ClientConnection extends MailboxConnection {
       });
       return;
     }
-    this.inboxBytes += text.length;
-    if (this.inboxBytes > MAX_QUEUED_BYTES) {
-      this.close(CloseCode.policy, 'too many frames waiting');
-      return;
-    }
-    this.inbox.push(text);
-    if (this.inbox.length - this.inboxHead > INBOX_HIGH) this.holdInbox();
-    if (!this.busy) this.pump();
+    this.frames.push(text);
   }
 
   /** Features enabled by the hello (one Set per connection: the codec caches by identity). */
@@ -164,41 +135,8 @@ export class ClientConnection extends MailboxConnection {
   private blocks: BlockFilter | null = null;
   /** The chat features' frames (issue 10), once the hello said who and what. */
   private chat: ChatFrames | null = null;
-  private yieldScheduled = false;
-
-  private pump(): void {
-    if (this.yieldScheduled) return;
-    let handled = 0;
-    while (!this.busy && this.inboxHead < this.inbox.length && this.isOpen) {
-      if (handled++ === FRAMES_PER_TURN) {
-        this.yieldScheduled = true;
-        setImmediate(() => {
-          this.yieldScheduled = false;
-          this.pump();
-        });
-        return;
-      }
-      const text = this.inbox[this.inboxHead++]!;
-      this.inboxBytes -= text.length;
-      if (this.inboxHead === this.inbox.length) {
-        this.inbox = [];
-        this.inboxHead = 0;
-      } else if (this.inboxHead >= 1024) {
-        this.inbox = this.inbox.slice(this.inboxHead);
-        this.inboxHead = 0;
-      }
-      if (this.inbox.length - this.inboxHead < INBOX_LOW) this.releaseInbox();
-      const pending = this.handle(text);
-      if (pending) {
-        this.busy = true;
-        void pending.finally(() => {
-          this.busy = false;
-          this.pump();
-        });
-      }
-    }
-  }
-
+  /** history and conversations, once the hello said who and what. */
+  private requests: ReadRequests | null = null;
   private async hello(text: string): Promise<void> {
     const decoded = decodeHello(text);
     if (!decoded.ok) {
@@ -239,17 +177,19 @@ export class ClientConnection extends MailboxConnection {
     if (enabled !== undefined) this.features = new Set(enabled);
     this.view = viewOf(this.features);
     this.blocks = new BlockFilter(user, (u, online) => this.writePresence(u, online));
-    this.chat = new ChatFrames({
+    const host: RequestHost = {
       ctx: this.ctx,
       user,
       view: this.view,
       isOpen: () => this.isOpen,
       write: (frame) => this.write(frame),
       error: (code, message, extras) => this.error(code, message, extras),
-      submit: (op, done) => this.submitWrite(op, done),
-      afterOwnWrites: () => this.afterOwnWrites(),
+      submit: (op, done) => this.writes.submit(op, done),
+      afterOwnWrites: () => this.writes.afterOwnWrites(),
       failed: (err, rid) => this.failed(err, rid),
-    });
+    };
+    this.chat = new ChatFrames(host);
+    this.requests = new ReadRequests(host);
     const opened = await this.openMailbox(
       user,
       (mailbox) => {
@@ -277,8 +217,7 @@ export class ClientConnection extends MailboxConnection {
       },
     );
     if (!opened) return;
-    this.busy = false;
-    this.pump();
+    this.frames.start();
   }
 
   /**
@@ -323,39 +262,8 @@ export class ClientConnection extends MailboxConnection {
 
   private heldReceipts: ServerFrame[] = [];
 
-  /** This connection's presence budget (PROTOCOL.md "Presence subscriptions"). */
-  private readonly presenceBucket = new RateLimiter(LIMITS.presenceBurst, 1000 / LIMITS.presenceIntervalMs);
-  /** A presence list waiting for the budget (the latest one wins). */
-  private pendingPresence: readonly string[] | null = null;
-  private presenceTimer: NodeJS.Timeout | null = null;
-
-  /**
-   * Applies a presence subscription now if the connection's budget allows, else keeps it as
-   * the pending one (replacing an older pending list) and applies it once a token is
-   * there: a client that resubscribes in a loop costs one subscription per interval, and
-   * an honest client's last list always takes effect.
-   */
-  private subscribePresence(users: readonly string[] | null): Promise<void> | undefined {
-    if (users) this.pendingPresence = users;
-    const pending = this.pendingPresence;
-    if (!pending) return;
-    const wait = this.presenceBucket.take('', this.ctx.clock());
-    if (wait === 0) {
-      this.pendingPresence = null;
-      if (this.presenceTimer) clearTimeout(this.presenceTimer);
-      this.presenceTimer = null;
-      this.blocks?.resubscribed();
-      // With Redis the answer may take a round trip: the next frame waits for it.
-      return this.ctx.presence.watch(this, pending);
-    }
-    if (users) this.ctx.metrics.limitHits.labels('presence_rate').inc();
-    this.presenceTimer ??= setTimeout(() => {
-      this.presenceTimer = null;
-      // Nothing waits on a list applied from the timer (no frame of this connection is behind it)
-      // and a watch's promise never rejects.
-      if (this.isOpen) void this.subscribePresence(null);
-    }, wait);
-  }
+  /** This connection's presence subscription, paced by its budget. */
+  private readonly presence = new PresenceSubscription(this.ctx, this, () => this.blocks?.resubscribed());
 
   deliverTyping(from: string): void {
     if (this.state !== 'live' || this.blocks?.hides(from)) return;
@@ -402,8 +310,8 @@ export class ClientConnection extends MailboxConnection {
   private handle(text: string): Promise<void> | undefined {
     // A deferred presence list whose time has come goes first (the clock may have moved),
     // and its answer before this frame's.
-    if (this.pendingPresence) {
-      const applied = this.subscribePresence(null);
+    if (this.presence.pending) {
+      const applied = this.presence.subscribe(null);
       if (applied) return applied.then(() => this.handle(text));
     }
     const decoded = decodeClientFrame(text, this.features);
@@ -420,14 +328,14 @@ export class ClientConnection extends MailboxConnection {
         this.error(ErrorCode.badFrame, 'hello was already received');
         return;
       case 'send':
-        this.send(frame);
+        this.writes.send(frame);
         return;
       case 'ack':
-        return this.ack(frame.cursor).catch((err) => this.failed(err));
+        return this.writes.ack(frame.cursor).catch((err) => this.failed(err));
       case 'history':
-        return this.history(frame).catch((err) => this.failed(err, frame.rid));
+        return this.requests?.history(frame).catch((err) => this.failed(err, frame.rid));
       case 'conversations':
-        return this.conversations(frame).catch((err) => this.failed(err, frame.rid));
+        return this.requests?.conversations(frame).catch((err) => this.failed(err, frame.rid));
       case 'typing':
         // Invalid ids and oneself are dropped; unknown users have no connections to reach;
         // past the throttle (one per recipient per 2 s) extras are dropped too.
@@ -437,7 +345,7 @@ export class ClientConnection extends MailboxConnection {
         }
         return;
       case 'presence':
-        return this.subscribePresence(frame.users);
+        return this.presence.subscribe(frame.users);
       case 'ping':
         this.write(frame.rid === undefined ? { t: 'pong' } : { t: 'pong', rid: frame.rid });
         return;
@@ -447,13 +355,20 @@ export class ClientConnection extends MailboxConnection {
     }
   }
 
-  /** A chat-feature write, counted like a send (reads after it wait for it). */
-  private submitWrite(op: StoreOp, done: (outcome: Outcome) => void): void {
-    this.inFlight++;
-    this.ctx.relay.submit(op, (outcome) => {
-      this.inFlight--;
-      done(outcome);
-    });
+  /** What the connection's writes need of it (they start before the hello says who). */
+  private writeHost(): WriteHost {
+    const conn = this;
+    return {
+      ctx: this.ctx,
+      get user() {
+        return conn.user;
+      },
+      isOpen: () => this.isOpen,
+      write: (frame) => this.write(frame),
+      error: (code, message, extras) => this.error(code, message, extras),
+      noteRequest: (bytes) => this.noteRequest(bytes),
+      noteAnswer: (bytes) => this.noteAnswer(bytes),
+    };
   }
 
   private failed(err: unknown, rid?: string): void {
@@ -469,150 +384,5 @@ export class ClientConnection extends MailboxConnection {
     }
     this.ctx.log.error({ err, user: this.user }, 'request failed');
     if (this.isOpen) this.error(ErrorCode.internal, 'the store failed; try again', { rid });
-  }
-
-  private send(frame: Extract<ClientFrame, { t: 'send' }>): void {
-    const id = frame.id;
-    // Its `sent` and its echo to this connection will be about this big (an attachment's
-    // FileInfo: a name, a type and a placeholder of up to 2 kB).
-    const answerBytes = frame.body.length + 200 + (frame.files?.length ?? 0) * 2600;
-    this.inFlight++;
-    this.noteRequest(answerBytes);
-    const op: SendOp = { kind: 'send', from: this.user, id, to: frame.to, body: frame.body };
-    if (frame.replyTo) op.replyTo = frame.replyTo;
-    // Only a connection with `files` has them decoded (for others the field is unknown).
-    if (frame.files) op.files = frame.files;
-    this.ctx.relay.submit(op, (outcome) => {
-      this.noteAnswer(answerBytes);
-      this.sendOutcome(id, outcome);
-    });
-  }
-
-  private sendOutcome(id: string, outcome: Outcome): void {
-    this.inFlight--;
-    if (!this.isOpen) return;
-    switch (outcome.kind) {
-      case 'stored':
-      case 'duplicate':
-        this.write({ t: 'sent', id, ts: outcome.ts });
-        return;
-      case 'no_such_user':
-        this.error(ErrorCode.noSuchUser, 'the recipient does not exist', { id });
-        return;
-      case 'refused':
-        this.error(ErrorCode.rateLimited, 'too many messages; retry later', {
-          id,
-          retryAfterMs: outcome.refusal.retryAfterMs,
-        });
-        return;
-      case 'failed':
-        this.error(ErrorCode.internal, 'the store failed; nothing was stored, resend', { id });
-        return;
-      case 'rejected': {
-        // A reply whose original is not in the conversation or was deleted.
-        const [code, message] = refusalError(outcome.code);
-        this.error(code, message, { id });
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  private async ack(cursor: string): Promise<void> {
-    const mailbox = await this.ctx.store.mailbox(this.user);
-    if (!mailbox || !this.isOpen) return;
-    const seq = cursorSeq(mailbox, cursor);
-    if (seq === null) {
-      this.error(ErrorCode.badFrame, 'not a cursor of your mailbox');
-      return;
-    }
-    if (seq <= mailbox.deliveredSeq) return;
-    this.inFlight++;
-    this.ctx.relay.submit({ kind: 'ack', user: this.user, seq }, (outcome) => {
-      this.inFlight--;
-      if (outcome.kind === 'failed' && this.isOpen)
-        this.error(ErrorCode.internal, 'the store failed; ack again');
-    });
-  }
-
-  /** Reads wait for this connection's own pending writes, so a pipelined send shows in its history. */
-  private async afterOwnWrites(): Promise<void> {
-    if (this.inFlight > 0) await this.ctx.relay.settled();
-  }
-
-  private async history(frame: Extract<ClientFrame, { t: 'history' }>): Promise<void> {
-    await this.afterOwnWrites();
-    const rid = frame.rid;
-    const mailbox = await this.ctx.store.mailbox(this.user);
-    if (!mailbox || !this.isOpen) return;
-    // `after` only parses on connections with `paging` (the codec drops it otherwise).
-    const forward = frame.after !== undefined;
-    const position = forward ? frame.after : frame.before;
-    let seq: number | null = null;
-    if (position !== undefined) {
-      seq = cursorSeq(mailbox, position);
-      if (seq === null) {
-        this.error(ErrorCode.badFrame, `${forward ? 'after' : 'before'} is not a cursor of your mailbox`, {
-          rid,
-        });
-        return;
-      }
-    }
-    if (frame.with !== this.user && !(await this.ctx.store.getUser(frame.with))) {
-      if (this.isOpen) this.error(ErrorCode.noSuchUser, 'no such user', { rid });
-      return;
-    }
-    const limit = frame.limit ?? LIMITS.historyDefaultLimit;
-    const page = await this.ctx.reads.run(
-      this.user,
-      () =>
-        forward
-          ? this.ctx.store.historyAfter(this.user, frame.with, seq ?? 0, limit)
-          : this.ctx.store.history(this.user, frame.with, seq, limit),
-      true,
-    );
-    if (!this.isOpen) return;
-    const items = page.items.map((m) => viewMsg(m, this.view));
-    const answer = { t: 'history' as const, with: frame.with, items, more: page.more };
-    if (rid !== undefined) Object.assign(answer, { rid });
-    // Items run oldest first. Backwards the page ends at `before`: keep the newest; forwards
-    // it starts after `after`: keep the oldest. Either way `more` points at what was cut.
-    const fitted = fitAnswer(answer, items, forward ? 'start' : 'end');
-    answer.items = fitted.items;
-    answer.more = page.more || fitted.cut;
-    this.write(answer);
-  }
-
-  private async conversations(frame: Extract<ClientFrame, { t: 'conversations' }>): Promise<void> {
-    await this.afterOwnWrites();
-    const rid = frame.rid;
-    const paging = this.features.has('paging');
-    let beforeSeq: number | null = null;
-    if (paging && frame.before !== undefined) {
-      const mailbox = await this.ctx.store.mailbox(this.user);
-      if (!mailbox || !this.isOpen) return;
-      beforeSeq = cursorSeq(mailbox, frame.before);
-      if (beforeSeq === null) {
-        this.error(ErrorCode.badFrame, 'before is not a cursor of your mailbox', { rid });
-        return;
-      }
-    }
-    // Version 1 has no paging: the newest rows, bounded (PROTOCOL.md "Bounded answers").
-    const limit = paging ? (frame.limit ?? LIMITS.conversationsDefaultLimit) : LIMITS.conversationsV1MaxRows;
-    const page = await this.ctx.reads.run(
-      this.user,
-      () => this.ctx.store.conversations(this.user, { limit, beforeSeq }),
-      true,
-    );
-    if (!this.isOpen) return;
-    const items = page.items.map((row) => viewRow(row, this.view));
-    const answer: Extract<ServerFrame, { t: 'conversations' }> = { t: 'conversations', items };
-    if (rid !== undefined) answer.rid = rid;
-    const fitted = fitAnswer(answer, items, 'start');
-    answer.items = fitted.items;
-    // Paging connections always learn whether older rows exist; version 1 sees no new field.
-    if (paging) answer.more = page.more || fitted.cut;
-    this.write(answer);
   }
 }

@@ -12,6 +12,7 @@ import type { BlockChange } from '../store/feature-types.js';
 import type { Entry, MailboxState, Receipt, Store } from '../store/store.js';
 import type { ConnectionLimits, UserConnection } from './connection-limits.js';
 import { FrameWriter } from './frame-writer.js';
+import { InputGate } from './input-gate.js';
 import type { ReadScheduler } from './read-scheduler.js';
 import type { Relay } from './relay.js';
 import type { TypingThrottle } from './typing-throttle.js';
@@ -38,8 +39,6 @@ export interface ConnectionContext {
   clock: () => number;
 }
 
-/** Bytes of client frames read from one socket per event-loop turn before reading pauses. */
-const INPUT_TURN_BUDGET = 256 * 1024;
 /**
  * Entries replayed per store read. Small, so that one page costs a fraction of a
  * millisecond and the replay of a long backlog interleaves with everyone else's work
@@ -83,6 +82,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     socket: Duplex,
   ) {
     this.out = new FrameWriter(ws, socket);
+    this.gate = new InputGate(ws, ctx, this.out, () => this.state === 'closed');
     ctx.connections.add(this);
     ws.on('pong', () => {
       this.alive = true;
@@ -141,7 +141,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
       // Flow control for a client that writes faster than it reads (its own echoes and
       // `sent` frames pile up): stop reading its frames until its socket drains, so it
       // slows down instead of tripping the bound.
-      this.pauseInput();
+      this.gate.pause();
     }
   }
 
@@ -167,130 +167,36 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     return worst;
   }
 
-  private inputBytes = 0;
-  private inputTurnScheduled = false;
-  private inputPaused = false;
+  /** When this connection's socket is read (flow control, the frame budget). */
+  private readonly gate: InputGate;
 
-  /**
-   * Counts bytes read in this event-loop turn. Past INPUT_TURN_BUDGET the socket stops
-   * being read until the next turn (after the group commit has answered what was read),
-   * so one client's burst cannot turn into an unbounded burst of answers.
-   */
+  /** Counts bytes read in this turn (InputGate.noteInput). */
   protected noteInput(bytes: number): void {
-    this.inputBytes += bytes;
-    if (!this.inputTurnScheduled) {
-      this.inputTurnScheduled = true;
-      setImmediate(() => {
-        this.inputTurnScheduled = false;
-        this.inputBytes = 0;
-      });
-    }
-    if (this.inputBytes > INPUT_TURN_BUDGET) this.pauseInput();
+    this.gate.noteInput(bytes);
   }
 
-  /** Bytes of answers (and echoes) this connection's own pending requests will produce. */
-  private unansweredBytes = 0;
-
-  /**
-   * Counts a request whose answer is pending: a send's `sent` and echo will be about
-   * `bytes`. Past a quarter of the tighter unsent bound (this connection's, or its user's)
-   * the socket is not read until answers come back: the store answers a whole batch in
-   * one turn, and a client that pipelines faster than the store commits must not queue
-   * more echoes than its bounds hold.
-   */
+  /** A request whose answer of about `bytes` is pending (InputGate.noteRequest). */
   protected noteRequest(bytes: number): void {
-    this.unansweredBytes += bytes;
-    if (this.unansweredBytes > this.unansweredBound()) this.pauseInput();
+    this.gate.noteRequest(bytes);
   }
 
   /** The answer to a request counted by noteRequest was written. */
   protected noteAnswer(bytes: number): void {
-    this.unansweredBytes -= bytes;
-    if (this.inputPaused && this.unansweredBytes <= this.unansweredBound()) this.resumeInputWhenDrained();
+    this.gate.noteAnswer(bytes);
   }
 
-  private unansweredBound(): number {
-    return Math.min(this.ctx.config.maxBufferedBytes, this.ctx.config.maxBufferedUserBytes) / 4;
-  }
-
-  private pauseInput(): void {
-    if (this.inputPaused || this.state === 'closed') return;
-    this.inputPaused = true;
-    this.ws.pause();
-    setImmediate(() => this.resumeInputWhenDrained());
-  }
-
-  /** True while reading waits for the user's frame budget to refill. */
-  private budgetHeld = false;
-  /** Frames handled beyond the budget since the hold began: each one lengthens it. */
-  private frameDebt = 0;
-
-  /**
-   * Counts one client frame against the user's frame budget (PIGEON_FRAME_RATE). Frames
-   * beyond it are still handled (they were read already) but each adds 1/rate s during
-   * which the socket is not read: a flooding client is slowed to the budget, whatever it
-   * sends (typing, junk, reads), and waits in its own buffers; nothing is refused, so a
-   * client that merely bursts loses nothing.
-   */
+  /** One client frame against the user's frame budget (InputGate.noteFrame). */
   protected noteFrame(): void {
-    if (this.ctx.frames.take(this.user || `ip ${this.ip}`, this.ctx.clock()) === 0) return;
-    this.frameDebt++;
-    if (this.budgetHeld || this.state === 'closed') return;
-    this.ctx.metrics.limitHits.labels('frame_rate').inc();
-    this.budgetHeld = true;
-    if (!this.inputPaused) {
-      this.inputPaused = true;
-      this.ws.pause();
-    }
-    this.payFrameDebt();
+    this.gate.noteFrame(this.user || `ip ${this.ip}`);
   }
 
-  private payFrameDebt(): void {
-    const ms = Math.ceil((this.frameDebt * 1000) / this.ctx.config.frameRate);
-    this.frameDebt = 0;
-    setTimeout(() => {
-      if (this.frameDebt > 0 && this.state !== 'closed') {
-        this.payFrameDebt();
-        return;
-      }
-      this.budgetHeld = false;
-      this.resumeInputWhenDrained();
-    }, ms);
-  }
-
-  /** True while the subclass holds input because its queue of unhandled frames is long. */
-  private inboxHeld = false;
-
-  /**
-   * Stops reading the socket until releaseInbox: a client that pipelines faster than its
-   * frames are handled waits in its own buffers (and the kernel's), not in our memory, and
-   * gets no more of the event loop than its turn.
-   */
+  /** Stops reading the socket until releaseInbox (a long queue of unhandled frames). */
   protected holdInbox(): void {
-    if (this.inboxHeld || this.state === 'closed') return;
-    this.inboxHeld = true;
-    if (!this.inputPaused) {
-      this.inputPaused = true;
-      this.ws.pause();
-    }
+    this.gate.hold();
   }
 
   protected releaseInbox(): void {
-    if (!this.inboxHeld) return;
-    this.inboxHeld = false;
-    this.resumeInputWhenDrained();
-  }
-
-  private resumeInputWhenDrained(): void {
-    if (!this.inputPaused || this.state === 'closed' || this.inboxHeld || this.budgetHeld) return;
-    // Still waiting for answers: noteAnswer resumes.
-    if (this.unansweredBytes > this.unansweredBound()) return;
-    if (this.out.unsent > this.ctx.config.maxBufferedBytes / 4) {
-      this.out.onDrain(() => this.resumeInputWhenDrained());
-      return;
-    }
-    this.inputPaused = false;
-    this.ws.resume();
+    this.gate.release();
   }
 
   /** Closes with `code` (no-op when already closing) and stops routing to this connection at once. */
