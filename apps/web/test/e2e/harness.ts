@@ -32,10 +32,6 @@ export class ServerProcess extends BaseServerProcess {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 export async function launchBrowser(executablePath: string, extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }

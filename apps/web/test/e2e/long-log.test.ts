@@ -1,15 +1,7 @@
 import { createNodeClient, memoryStorage } from '@pigeon/client/node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  launchBrowser,
-  openConversation,
-  openUser,
-  ServerProcess,
-  signIn,
-  sleep,
-  waitOnline,
-} from './harness';
+import { launchBrowser, openConversation, openUser, ServerProcess, signIn, waitOnline } from './harness';
 
 const chromiumPath = inject('chromiumPath');
 const COUNT = 600;
@@ -59,19 +51,29 @@ describe.skipIf(!chromiumPath)('a long conversation', () => {
     await e.register(erin, PASSWORD);
     let received = 0;
     let last = '';
-    e.on('message', (m) => {
-      received++;
-      last = m.cursor;
-    });
+    const allReceived = new Promise<void>((resolve) =>
+      e.on('message', (m) => {
+        last = m.cursor;
+        if (++received === COUNT) resolve();
+      }),
+    );
     await Promise.all([d.start(), e.start()]);
     await e.whenOnline();
-    for (let i = 1; i <= COUNT; i++) d.send(erin, label(i));
+    const ids = new Set<string>();
+    // Dan hears a receipt for each message once Erin's acknowledgement of it is stored: the
+    // fence that the browser will find them delivered (history to page through, not a backlog).
+    const allAcked = new Promise<void>((resolve) =>
+      d.on('receipt', ({ id }) => {
+        ids.delete(id);
+        if (ids.size === 0) resolve();
+      }),
+    );
+    for (let i = 1; i <= COUNT; i++) ids.add(d.send(erin, label(i)).id);
     await d.flush();
-    for (let waited = 0; received < COUNT && waited < 30_000; waited += 100) await sleep(100);
-    if (received !== COUNT) throw new Error(`seeding: Erin's client received ${received} of ${COUNT}`);
+    await allReceived;
+    await allAcked;
+    // Resolves on the server's `ok`, once the mark is stored.
     await e.markRead(dan, last);
-    // Let its batched acks reach the server.
-    await sleep(500);
     d.stop();
     e.stop();
   });
@@ -99,22 +101,29 @@ describe.skipIf(!chromiumPath)('a long conversation', () => {
       let state = await logState(page, anchor);
       const settled = () =>
         state.scrollTop > 1000 && state.offset !== null && state.offset > -100 && state.offset < 300;
-      for (let waited = 0; !settled() && waited < 10_000; waited += 100) {
-        await sleep(100);
-        state = await logState(page, anchor);
-      }
-      expect(settled(), `round ${round}, ${anchor}: ${JSON.stringify(state)}`).toBe(true);
+      await expect
+        .poll(
+          async () => {
+            state = await logState(page, anchor);
+            return settled();
+          },
+          { timeout: 10_000, message: `round ${round}, ${anchor}` },
+        )
+        .toBe(true);
       expect((await logState(page, anchor)).rows).toBeLessThan(70);
       oldestLoaded -= 50;
     }
 
     // All the way to the beginning: every message exactly once, the DOM still small.
-    for (let i = 0; i < 20; i++) {
-      const done = await page.getByText(`This is the beginning of your conversation with ${dan}.`).count();
-      if (done > 0) break;
-      await scrollToTopLikeAReader(page);
-      await sleep(300);
-    }
+    await expect
+      .poll(
+        async () => {
+          await scrollToTopLikeAReader(page);
+          return page.getByText(`This is the beginning of your conversation with ${dan}.`).count();
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(1);
     await page.locator('.log-scroll').evaluate((el) => {
       el.scrollTop = 0;
     });
@@ -125,8 +134,10 @@ describe.skipIf(!chromiumPath)('a long conversation', () => {
     // row with the same text).
     const rowsByIndex = new Map<string, string>();
     for (let y = 0; y < 500_000; y += 400) {
-      const snapshot = await page.locator('.log-scroll').evaluate((el, top) => {
+      const snapshot = await page.locator('.log-scroll').evaluate(async (el, top) => {
         el.scrollTop = top;
+        // Two frames: the scroll event, then the rows the virtualizer rendered for it.
+        for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(r));
         const rows = [...el.querySelectorAll('.log-row')].map((r) => [
           r.getAttribute('data-index') ?? '',
           r.querySelector('.bubble-text')?.textContent ?? null,
@@ -135,7 +146,6 @@ describe.skipIf(!chromiumPath)('a long conversation', () => {
       }, y);
       for (const [index, text] of snapshot.rows) if (text !== null) rowsByIndex.set(index!, text!);
       if (snapshot.end) break;
-      await sleep(16);
     }
     const texts = [...rowsByIndex.values()];
     expect(texts.length).toBe(COUNT);
