@@ -218,7 +218,8 @@ export const MessageBubble = memo(function MessageBubble({
             )}
           </span>
           {m.state === 'failed' && (
-            <div className="bubble-failed">
+            // The refusal's code rides along for tests and tools (the words are for people).
+            <div className="bubble-failed" data-code={m.errorCode ?? 'internal'}>
               <span>{failureText(t, m.errorCode)}</span>
               <span className="bubble-actions">
                 <button type="button" className="quiet-button small" onClick={() => retry(m.id)}>

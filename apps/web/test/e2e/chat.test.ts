@@ -23,6 +23,7 @@ import {
   type UserPage,
   waitOnline,
 } from './harness';
+import { drawnJpeg } from './test-files';
 
 const chromiumPath = inject('chromiumPath');
 
@@ -348,6 +349,19 @@ describe.skipIf(!chromiumPath)('Pigeon in a real browser against the real server
     await leo.page.getByRole('menuitem', { name: 'Reply' }).click();
     await sendText(leo.page, 'Should I bring the birthday card?');
     await expect.poll(() => bubbleState(maya.page, 'Should I bring the birthday card?')).toBe('received');
+    // A photo with a caption, shown inline in its box.
+    await leo.page
+      .locator('[data-testid="file-picker"]')
+      .setInputFiles([
+        { name: 'noodle-place.jpg', mimeType: 'image/jpeg', buffer: await drawnJpeg(leo.page, 900, 600) },
+      ]);
+    await leo.page.locator('.composer textarea').fill('This is the place');
+    await leo.page.locator('.composer textarea').press('Enter');
+    const photo = maya.page.getByRole('button', { name: 'Open the image noodle-place.jpg' }).locator('img');
+    await photo.waitFor({ timeout: 20_000 });
+    await expect
+      .poll(() => photo.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0))
+      .toBe(true);
     // Everything shown was read on both sides: the ticks take the colour, no badge is left.
     await expect
       .poll(() => bubbleState(maya.page, 'No problem, we will order the dumplings first.'))
