@@ -1,4 +1,5 @@
-import type { SearchItem, UpdateFrame, UpdateKind } from '@pigeon/protocol';
+import type { MessageRef, SearchItem, UpdateFrame, UpdateKind } from '@pigeon/protocol';
+import type { Observable } from './observable.js';
 
 // Public types of the chat features (issue 10, PROTOCOL.md "Extensions"): writes, read
 // state, settings, search. Framework-free like types.ts; add fields, never rename them.
@@ -75,3 +76,42 @@ export interface SearchPage {
 export type UpdateEvents = {
   [K in UpdateKind]: (update: Extract<UpdateFrame, { kind: K }>) => void | Promise<void>;
 };
+
+/**
+ * The chat features of `PigeonClient` (issue 10). Each needs its feature in `options.features`
+ * (else it rejects `unsupported` at once) and enabled by the server when it goes out (else it
+ * fails `unsupported`). Writes are queued durably with the outbox and sent in order once
+ * online; each promise resolves once the server stored the change (`ok`) and rejects with the
+ * server's code when it refused it.
+ */
+export interface ChatClient {
+  /** Per conversation: unread count, my read mark, the peer's receipt (`read`). Seeded by `conversations()`. */
+  readonly readStates: Observable<ReadStates>;
+  /** `readReceipts` (`read`) and `blocked` (`block`), loaded after every `synced`, kept current by updates. */
+  readonly settings: Observable<ChatSettings>;
+  /** Writes waiting for the server's `ok`, oldest first (read marks are not listed). */
+  readonly pendingWrites: Observable<readonly WriteItem[]>;
+  /**
+   * `read`: the messages with `peer` up to my entry `upto` were on screen. Marks only move
+   * forward; one per conversation is sent at most every `readIntervalMs`, a newer call replacing
+   * an unsent older one (its promise then resolves with the newer one).
+   */
+  markRead(peer: string, upto: string): Promise<void>;
+  /** `edit`: new text for my message (within 15 minutes of its `ts`); a message still in the outbox is changed there. */
+  edit(ref: MessageRef, body: string): Promise<void>;
+  /** `edit`: delete my message for everyone (same window); one still in the outbox is simply not sent. */
+  deleteForEveryone(ref: MessageRef): Promise<void>;
+  /** `edit`: delete for me (hide on all my devices); mine or the peer's. */
+  hide(ref: MessageRef): Promise<void>;
+  /** `react`: my reaction to a message (one per person), `null` removes it. */
+  react(ref: MessageRef, emoji: string | null): Promise<void>;
+  /** `block`: nothing `user` sends reaches me any more (they are not told). */
+  block(user: string): Promise<void>;
+  unblock(user: string): Promise<void>;
+  /** `read`: send (and so see) read receipts or not, for all my devices. */
+  setReadReceipts(on: boolean): Promise<void>;
+  /** Asks the server for the settings now (`read` / `block`); `settings` is updated too. */
+  refreshSettings(): Promise<ChatSettings>;
+  /** `search`: my messages matching `q`, newest first (in one conversation with `with`). */
+  search(q: string, options?: SearchOptions): Promise<SearchPage>;
+}

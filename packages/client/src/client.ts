@@ -12,12 +12,12 @@ import { observable } from './observable.js';
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { OutboxApi } from './outbox-api.js';
 import { OutboxSender } from './outbox-sender.js';
+import type { AbortSignalLike } from './platform-types.js';
 import { Queries } from './queries.js';
 import { CLIENT_GAVE_UP } from './reconnecting-socket.js';
 import { Requests } from './requests.js';
 import { ProtocolSession } from './session.js';
 import type {
-  AbortSignalLike,
   ClientEventName,
   ClientEvents,
   ClientStatus,

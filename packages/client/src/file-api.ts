@@ -7,6 +7,8 @@ import {
   type UploadRequest,
 } from '@pigeon/protocol';
 import { ClientErrorCode, PigeonHttpError } from './errors.js';
+import { downloadFile } from './file-download.js';
+import { answerFailure, watchdog } from './file-http.js';
 import type {
   BlobLike,
   DownloadOptions,
@@ -15,9 +17,8 @@ import type {
   TransportRequest,
   TransportResponse,
 } from './file-types.js';
-import { failure, httpBase, parseJsonText } from './http.js';
-import { abortController, clearTimer, setTimer } from './runtime.js';
-import type { AbortSignalLike } from './types.js';
+import { httpBase, parseJsonText } from './http.js';
+import type { AbortSignalLike } from './platform-types.js';
 
 // The HTTP file API of PROTOCOL.md "Files": create an upload, send its bytes from an offset,
 // ask where it stands, remove it; download a file (Range to resume). One call per request,
@@ -44,35 +45,6 @@ function offsetHeader(res: TransportResponse): number | null {
   const raw = res.headers.get('upload-offset');
   const n = raw === null ? Number.NaN : Number(raw);
   return Number.isSafeInteger(n) && n >= 0 ? n : null;
-}
-
-/** Aborts when the caller's signal aborts, or when `touch` is not called for `ms`. */
-function watchdog(ms: number, outer: AbortSignalLike | undefined) {
-  const controller = abortController();
-  let stalled = false;
-  let timer = setTimer(() => {}, 0);
-  const arm = () => {
-    clearTimer(timer);
-    timer = setTimer(() => {
-      stalled = true;
-      controller.abort();
-    }, ms);
-  };
-  const onAbort = () => controller.abort();
-  outer?.addEventListener('abort', onAbort);
-  if (outer?.aborted) controller.abort();
-  arm();
-  return {
-    signal: controller.signal,
-    touch: arm,
-    get stalled() {
-      return stalled;
-    },
-    done() {
-      clearTimer(timer);
-      outer?.removeEventListener('abort', onAbort);
-    },
-  };
 }
 
 export class FileApi {
@@ -121,15 +93,6 @@ export class FileApi {
     }
   }
 
-  private async fail(url: string, res: TransportResponse, what: string): Promise<PigeonHttpError> {
-    const text = await res.text().catch(() => '');
-    return failure(
-      url,
-      { status: res.status, text, body: parseJsonText(text), retryAfter: res.headers.get('retry-after') },
-      what,
-    );
-  }
-
   /** `POST /api/uploads`: 201 with the new upload. */
   async create(request: UploadRequest, signal?: AbortSignalLike): Promise<UploadCreated> {
     const url = this.url('/api/uploads');
@@ -143,7 +106,7 @@ export class FileApi {
       signal,
       this.o.requestTimeoutMs,
     );
-    if (res.status !== 201) throw await this.fail(url, res, 'upload');
+    if (res.status !== 201) throw await answerFailure(url, res, 'upload');
     const created = decodeUploadCreated(parseJsonText(await res.text()));
     if (!created)
       throw new PigeonHttpError(res.status, ClientErrorCode.unexpectedAnswer, `${url}: not an upload`);
@@ -190,7 +153,7 @@ export class FileApi {
       await res.text().catch(() => '');
       return { kind: 'mismatch', offset: at };
     }
-    throw await this.fail(url, res, 'upload');
+    throw await answerFailure(url, res, 'upload');
   }
 
   /** `HEAD /api/uploads/ID`: how many bytes the server holds. */
@@ -222,7 +185,7 @@ export class FileApi {
       this.o.requestTimeoutMs,
     );
     if (res.status === 204 || res.status === 404) return;
-    throw await this.fail(url, res, 'removing the upload');
+    throw await answerFailure(url, res, 'removing the upload');
   }
 
   /** `GET /api/files/ID`, from `offset` (Range) when given; the bytes go to `onChunk` or are collected. */
@@ -234,98 +197,6 @@ export class FileApi {
       extra.range = `bytes=${offset}-`;
       if (options.etag) extra['if-range'] = options.etag;
     }
-    const dog = watchdog(this.o.stallMs, options.signal);
-    try {
-      let res: TransportResponse;
-      try {
-        res = await this.o.transport({
-          method: 'GET',
-          url,
-          headers: this.headers(extra),
-          signal: dog.signal,
-        });
-      } catch (err) {
-        if (options.signal?.aborted)
-          throw new PigeonHttpError(0, ClientErrorCode.aborted, 'download aborted');
-        throw new PigeonHttpError(
-          0,
-          ClientErrorCode.unreachable,
-          `GET ${url}: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
-      const meta = downloadMeta(res);
-      if (res.status === 416) {
-        // Asked from the end (or past it): nothing more to fetch when `offset` is the size.
-        const size = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? Number.NaN);
-        await res.text().catch(() => '');
-        if (size === offset) return { ...meta, size, from: offset, chunks: [] };
-        throw new PigeonHttpError(416, 'range_not_satisfiable', `${url}: range from ${offset} of ${size}`);
-      }
-      if (res.status !== 200 && res.status !== 206) throw await this.fail(url, res, 'download');
-      const from = res.status === 206 ? offset : 0;
-      const size =
-        res.status === 206 ? rangeSize(res) : Number(res.headers.get('content-length') ?? Number.NaN);
-      await options.onStart?.({ ...meta, size, from });
-      const chunks: Uint8Array[] = [];
-      let loaded = from;
-      const reader = res.body?.getReader();
-      if (reader) {
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            if (!value) continue;
-            dog.touch();
-            loaded += value.byteLength;
-            if (options.onChunk) await options.onChunk(value);
-            else chunks.push(value);
-            options.onProgress?.(loaded, size);
-          }
-        } catch (err) {
-          await reader.cancel().catch(() => {});
-          if (options.signal?.aborted)
-            throw new PigeonHttpError(0, ClientErrorCode.aborted, 'download aborted');
-          const why = dog.stalled
-            ? `no data for ${this.o.stallMs} ms`
-            : err instanceof Error
-              ? err.message
-              : String(err);
-          throw new PigeonHttpError(
-            0,
-            ClientErrorCode.unreachable,
-            `GET ${url}: ${why} after ${loaded} bytes`,
-          );
-        }
-      }
-      return { ...meta, size: Number.isFinite(size) ? size : loaded, from, chunks };
-    } finally {
-      dog.done();
-    }
+    return downloadFile(this.o, url, this.headers(extra), options);
   }
-}
-
-function rangeSize(res: TransportResponse): number {
-  return Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? Number.NaN);
-}
-
-/** The name in `Content-Disposition`: `filename*=UTF-8''…` (RFC 8187) first, else `filename="…"`. */
-export function dispositionName(header: string | null): string | null {
-  if (!header) return null;
-  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
-  if (star?.[1]) {
-    try {
-      return decodeURIComponent(star[1].trim());
-    } catch {
-      // a malformed escape: fall back to the ASCII name
-    }
-  }
-  return /filename="([^"]*)"/i.exec(header)?.[1] ?? null;
-}
-
-function downloadMeta(res: TransportResponse): Pick<DownloadResult, 'type' | 'name' | 'etag'> {
-  return {
-    type: res.headers.get('content-type') ?? 'application/octet-stream',
-    name: dispositionName(res.headers.get('content-disposition')),
-    etag: res.headers.get('etag'),
-  };
 }

@@ -1,5 +1,5 @@
 import type { FileInfo, HttpErrorCode } from '@pigeon/protocol';
-import type { AbortSignalLike } from './types.js';
+import type { AbortSignalLike } from './platform-types.js';
 
 // Public types of attachments (issue 12, PROTOCOL.md "Files"): what an application attaches,
 // where the bytes wait until uploaded, how HTTP is done on each platform. Framework-free and

@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import { ClientErrorCode, PigeonHttpError } from './errors.js';
+import type { FetchLike } from './platform-types.js';
 import { clearTimer, setTimer } from './runtime.js';
-import type { FetchLike, Session } from './types.js';
+import type { Session } from './types.js';
 
 /** `http(s)://host:port[/prefix]` from what the user gave (ws(s):// accepted too), without a trailing slash. */
 export function httpBase(server: string): string {

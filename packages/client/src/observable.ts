@@ -1,4 +1,8 @@
-import type { Observable } from './types.js';
+/** A read-only observable value. `subscribe` does not call the listener at once. */
+export interface Observable<T> {
+  get(): T;
+  subscribe(listener: (value: T) => void): () => void;
+}
 
 export interface WritableObservable<T> extends Observable<T> {
   set(value: T): void;

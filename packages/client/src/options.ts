@@ -1,9 +1,14 @@
 import type { Feature } from '@pigeon/protocol';
 import type { AttachmentStore, HttpTransport } from './file-types.js';
+import type {
+  FetchLike,
+  KeyValueStorage,
+  NetworkOnlineSource,
+  WebSocketConstructor,
+} from './platform-types.js';
 import { globalFetch } from './runtime.js';
 import { memoryAttachments, memoryStorage } from './storage.js';
 import { fetchTransport } from './transports.js';
-import type { FetchLike, KeyValueStorage, NetworkOnlineSource, WebSocketConstructor } from './types.js';
 
 // Every option of `createClient`, its default (DEFAULTS) and its resolution, in one place.
 

@@ -1,31 +1,7 @@
-import { decodeUploadRequest, ErrorCode, LIMITS, type MessageRef, parseUserId } from '@pigeon/protocol';
+import { ErrorCode, type MessageRef, parseUserId } from '@pigeon/protocol';
 import type { OutboxFile } from './file-types.js';
+import { isFailCode, refuse, type SendErrorAction } from './send-rules.js';
 import type { OutboxErrorCode, OutboxItem } from './types.js';
-
-/** Codes after which resending the same message can never succeed: the item fails. */
-const SEND_FAIL_CODES: ReadonlySet<string> = new Set<OutboxErrorCode>([
-  ErrorCode.noSuchUser,
-  ErrorCode.tooLarge,
-  ErrorCode.badFrame,
-  // a reply to a message that is not in the conversation, or deleted for everyone
-  ErrorCode.noSuchMessage,
-  ErrorCode.messageDeleted,
-  // an attachment that is no longer a complete upload, after one upload again
-  ErrorCode.noSuchFile,
-]);
-
-function isFailCode(code: string): code is OutboxErrorCode {
-  return SEND_FAIL_CODES.has(code);
-}
-
-/** What the client should do after an `error` frame about one of its sends. */
-export type SendErrorAction =
-  | { kind: 'ignored' }
-  | { kind: 'failed' }
-  /** `no_such_file`: the attachments are uploaded again, then the message goes. */
-  | { kind: 'reupload' }
-  /** Nothing was stored: wait (`retryAfterMs` for `rate_limited`), then resend in order. */
-  | { kind: 'pause'; code: string; retryAfterMs: number | undefined };
 
 /** A copy the caller may keep: attachments are objects of their own. */
 function copy(item: OutboxItem): OutboxItem {
@@ -286,41 +262,6 @@ export class Outbox {
     for (const item of this.items) if (!ids.has(item.id)) this.removed.add(item.id);
     this.items = kept;
   }
-}
-
-/**
- * What the server (or its upload API) would refuse in a new message, found before sending:
- * an empty text without attachments or a long one, more than 10 attachments, an attachment
- * the upload API would refuse (`decodeUploadRequest`: a bad name, type or placeholder, 0 bytes).
- */
-function refuse(
-  item: OutboxItem | null,
-  files: readonly OutboxFile[],
-): { code: OutboxErrorCode; message: string } | null {
-  if (!item) return null;
-  const { body } = item;
-  if (typeof body !== 'string' || (body.length === 0 && files.length === 0)) {
-    return { code: ErrorCode.badFrame, message: 'empty body' };
-  }
-  if (body.length > LIMITS.bodyMaxLength) {
-    return {
-      code: ErrorCode.tooLarge,
-      message: `body is ${body.length} UTF-16 units; the limit is ${LIMITS.bodyMaxLength}`,
-    };
-  }
-  if (files.length > LIMITS.filesPerMessage) {
-    return { code: ErrorCode.badFrame, message: `at most ${LIMITS.filesPerMessage} attachments` };
-  }
-  for (const f of files) {
-    const checked = decodeUploadRequest({
-      name: f.name,
-      type: f.type,
-      size: f.size,
-      ...(f.thumb === undefined ? {} : { thumb: f.thumb }),
-    });
-    if (!checked.ok) return { code: checked.code, message: `${f.name}: ${checked.message}` };
-  }
-  return null;
 }
 
 /** Every attachment of the item is stored (a message without attachments is ready at once). */

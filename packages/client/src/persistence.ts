@@ -1,7 +1,8 @@
 import { ClientErrorCode, PigeonRequestError } from './errors.js';
+import type { KeyValueStorage } from './platform-types.js';
 import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
 import { parseStoredOutbox, parseStoredWrites } from './stored-shapes.js';
-import type { KeyValueStorage, OutboxItem } from './types.js';
+import type { OutboxItem } from './types.js';
 import type { StoredWrites } from './writes.js';
 
 /** What one signed-in user keeps in storage. */

@@ -1,7 +1,7 @@
 import { nextDelay } from './backoff.js';
 import type { BackoffOptions } from './options.js';
+import type { WebSocketConstructor, WebSocketLike } from './platform-types.js';
 import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
-import type { WebSocketConstructor, WebSocketLike } from './types.js';
 
 /** The handler properties both the browser's WebSocket and `ws` provide. */
 interface SocketWithHandlers extends WebSocketLike {
@@ -13,7 +13,13 @@ interface SocketWithHandlers extends WebSocketLike {
   terminate?: () => void;
 }
 
+// WebSocket readyState values (the same in browsers and `ws`).
 const OPEN = 1;
+const CLOSED = 3;
+/** RFC 6455 "normal closure": what the client closes with when it has no code of its own to give. */
+const NORMAL_CLOSURE = 1000;
+/** RFC 6455: 4000-4999 are the application's own codes (a code the server sent, e.g. 1006, is not ours to send). */
+const isApplicationCode = (code: number): boolean => code >= 4000 && code < 5000;
 /** Close code this client uses when it gives up on a connection itself (silent, or the network is gone). */
 export const CLIENT_GAVE_UP = 4000;
 
@@ -92,7 +98,7 @@ export class ReconnectingSocket {
   }
 
   /** Closes the connection (reported through `closed`) and makes no more attempts. */
-  stop(code = 1000, reason = 'client stopped'): void {
+  stop(code = NORMAL_CLOSURE, reason = 'client stopped'): void {
     this.running = false;
     this.cancelReconnect();
     const link = this.link;
@@ -236,9 +242,9 @@ export class ReconnectingSocket {
     clearTimer(link.connectTimer);
     clearTimer(link.watchdog);
     if (this.link === link) this.link = null;
-    if (link.ws.readyState !== 3) {
+    if (link.ws.readyState !== CLOSED) {
       if (drop && link.ws.terminate) link.ws.terminate();
-      else link.ws.close(code >= 4000 && code < 5000 ? code : 1000, reason);
+      else link.ws.close(isApplicationCode(code) ? code : NORMAL_CLOSURE, reason);
     }
     const stayedUp = link.onlineSince !== null && this.o.now() - link.onlineSince >= this.o.stableAfterMs;
     const again = this.handlers.closed(code, reason);

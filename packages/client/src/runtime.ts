@@ -1,5 +1,5 @@
 import type { TransportResponse } from './file-types.js';
-import type { AbortSignalLike, FetchLike } from './types.js';
+import type { AbortSignalLike, FetchLike } from './platform-types.js';
 
 /** The global `fetch` as the file transport uses it (any body, a signal, a streamed answer). */
 export type RawFetch = (

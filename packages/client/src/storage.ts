@@ -1,5 +1,5 @@
 import type { AttachmentStore, BlobLike } from './file-types.js';
-import type { KeyValueStorage } from './types.js';
+import type { KeyValueStorage } from './platform-types.js';
 
 /** A `KeyValueStorage` that answers at once (memory, localStorage): its calls never return a promise. */
 export interface SyncStorage extends KeyValueStorage {

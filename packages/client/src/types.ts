@@ -6,15 +6,7 @@ import type {
   MsgFrame,
   UpdateFrame,
 } from '@pigeon/protocol';
-import type {
-  ChatSettings,
-  ReadStates,
-  SearchOptions,
-  SearchPage,
-  UpdateEvents,
-  WriteFailure,
-  WriteItem,
-} from './chat-types.js';
+import type { ChatClient, UpdateEvents, WriteFailure } from './chat-types.js';
 import type {
   AttachmentInput,
   DownloadOptions,
@@ -23,65 +15,12 @@ import type {
   UploadErrorCode,
   UploadProgress,
 } from './file-types.js';
+import type { Observable } from './observable.js';
+import type { AbortSignalLike } from './platform-types.js';
 
 // Public types of @pigeon/client. Everything here is framework-free and has no DOM or Node
 // types, so the same declarations serve the browser, Node and bots. Keep this file stable:
 // add fields, never rename or remove them (apps/web builds on it).
-
-// ---------------------------------------------------------------- injected platform parts
-
-/**
- * The part of a WebSocket the client uses. Both the browser's `WebSocket` and the `ws`
- * package's satisfy it. Event handlers are attached internally through `onopen`,
- * `onmessage`, `onclose` and `onerror`, which both implementations provide.
- */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
-/** A WebSocket constructor: the browser's global `WebSocket`, or `ws`'s default export. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-/**
- * Key-value persistence for the session, the outbox and the last processed cursor.
- * Methods may be synchronous or return promises (IndexedDB, files). Values are strings (JSON).
- * A method that throws or rejects (a full quota, an I/O error) loses nothing: the client keeps
- * the state in memory, retries the write and reports `storage_failed`.
- */
-export interface KeyValueStorage {
-  get(key: string): string | null | undefined | Promise<string | null | undefined>;
-  set(key: string, value: string): void | Promise<void>;
-  remove(key: string): void | Promise<void>;
-  /**
-   * Optional atomic read-modify-write of one key: `fn` gets the stored value (null if none) and
-   * returns the new one (null removes the key). `fn` is synchronous, so it fits in one IndexedDB
-   * readwrite transaction or under a file lock. The client merges its outbox with what other
-   * tabs or processes stored through it; without it the client does `get` then `set`, and a
-   * writer in between can lose its change.
-   */
-  update?(key: string, fn: (current: string | null) => string | null): void | Promise<void>;
-}
-
-/** The part of the DOM's `AbortSignal` the client uses (typed structurally: no DOM types). */
-export interface AbortSignalLike {
-  readonly aborted: boolean;
-  addEventListener(type: 'abort', listener: () => void): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
-
-/** The part of `fetch` the client uses (register and login). */
-export type FetchLike = (
-  url: string,
-  init: { method: string; headers: Record<string, string>; body: string },
-) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string> }>;
-
-/**
- * Subscribes to "the network is back" notifications and returns an unsubscribe function.
- * The browser passes `(cb) => { addEventListener('online', cb); return () => removeEventListener('online', cb); }`.
- */
-export type NetworkOnlineSource = (callback: () => void) => () => void;
 
 // ---------------------------------------------------------------- status
 
@@ -112,12 +51,6 @@ export interface ClientStatus {
   attempt?: number;
   /** Why the client is offline/unauthorized/reconnecting: `not_started`, `stopped`, `unsupported_version`, `closed_<code>` (4000: the client gave up on a silent connection), ... */
   reason?: string;
-}
-
-/** A read-only observable value. `subscribe` does not call the listener at once. */
-export interface Observable<T> {
-  get(): T;
-  subscribe(listener: (value: T) => void): () => void;
 }
 
 // ---------------------------------------------------------------- outbox
@@ -274,7 +207,7 @@ export type ClientEventName = keyof ClientEvents;
 
 // ---------------------------------------------------------------- the client
 
-export interface PigeonClient {
+export interface PigeonClient extends ChatClient {
   /** The current session's user, or null. */
   readonly user: string | null;
   readonly status: Observable<ClientStatus>;
@@ -352,42 +285,6 @@ export interface PigeonClient {
    * `message` listeners: a fence for "nothing else arrives" without sleeping.
    */
   ping(): Promise<number>;
-  // ---------------------------------------------------------------- chat features (issue 10)
-  // Each needs its feature in `options.features` (else it rejects `unsupported` at once) and
-  // enabled by the server when it goes out (else it fails `unsupported`). Writes are queued
-  // durably with the outbox and sent in order once online; each promise resolves once the
-  // server stored the change (`ok`) and rejects with the server's code when it refused it.
-
-  /** Per conversation: unread count, my read mark, the peer's receipt (`read`). Seeded by `conversations()`. */
-  readonly readStates: Observable<ReadStates>;
-  /** `readReceipts` (`read`) and `blocked` (`block`), loaded after every `synced`, kept current by updates. */
-  readonly settings: Observable<ChatSettings>;
-  /** Writes waiting for the server's `ok`, oldest first (read marks are not listed). */
-  readonly pendingWrites: Observable<readonly WriteItem[]>;
-  /**
-   * `read`: the messages with `peer` up to my entry `upto` were on screen. Marks only move
-   * forward; one per conversation is sent at most every `readIntervalMs`, a newer call replacing
-   * an unsent older one (its promise then resolves with the newer one).
-   */
-  markRead(peer: string, upto: string): Promise<void>;
-  /** `edit`: new text for my message (within 15 minutes of its `ts`); a message still in the outbox is changed there. */
-  edit(ref: MessageRef, body: string): Promise<void>;
-  /** `edit`: delete my message for everyone (same window); one still in the outbox is simply not sent. */
-  deleteForEveryone(ref: MessageRef): Promise<void>;
-  /** `edit`: delete for me (hide on all my devices); mine or the peer's. */
-  hide(ref: MessageRef): Promise<void>;
-  /** `react`: my reaction to a message (one per person), `null` removes it. */
-  react(ref: MessageRef, emoji: string | null): Promise<void>;
-  /** `block`: nothing `user` sends reaches me any more (they are not told). */
-  block(user: string): Promise<void>;
-  unblock(user: string): Promise<void>;
-  /** `read`: send (and so see) read receipts or not, for all my devices. */
-  setReadReceipts(on: boolean): Promise<void>;
-  /** Asks the server for the settings now (`read` / `block`); `settings` is updated too. */
-  refreshSettings(): Promise<ChatSettings>;
-  /** `search`: my messages matching `q`, newest first (in one conversation with `with`). */
-  search(q: string, options?: SearchOptions): Promise<SearchPage>;
-
   /** Tells `to` that this user is typing (throttled; dropped when not online). */
   typing(to: string): void;
   /** Replaces the presence subscription; re-sent after every reconnect. */

@@ -1,5 +1,7 @@
 import { ClientErrorCode, PigeonRequestError } from './errors.js';
-import type { AbortSignalLike, ClientStatus, Observable } from './types.js';
+import type { Observable } from './observable.js';
+import type { AbortSignalLike } from './platform-types.js';
+import type { ClientStatus } from './types.js';
 
 /** Resolves once `online`; rejects with `stopped` when the client stops (or is refused) first. */
 export function whenOnline(status: Observable<ClientStatus>, running: () => boolean): Promise<void> {

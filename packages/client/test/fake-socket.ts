@@ -1,5 +1,5 @@
 import type { ClientFrame, ServerFrame } from '@pigeon/protocol';
-import type { WebSocketConstructor } from '../src/types.js';
+import type { WebSocketConstructor } from '../src/platform-types.js';
 
 /**
  * An in-memory stand-in for a WebSocket, for unit tests of the client's state machines only

@@ -1,6 +1,6 @@
 import type { ClientFrame, ServerFrame } from '@pigeon/protocol';
 import WebSocket from 'ws';
-import type { WebSocketConstructor } from '../src/types.js';
+import type { WebSocketConstructor } from '../src/platform-types.js';
 
 /** Every frame a client sent and received over real sockets, for assertions on the wire. */
 export interface Wire {

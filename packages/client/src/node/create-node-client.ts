@@ -2,7 +2,8 @@
 import WebSocket from 'ws';
 import { createClient } from '../client.js';
 import type { ClientOptions } from '../options.js';
-import type { PigeonClient, WebSocketConstructor } from '../types.js';
+import type { WebSocketConstructor } from '../platform-types.js';
+import type { PigeonClient } from '../types.js';
 import { nodeHttpTransport } from './http-transport.js';
 
 /**

@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import * as v from 'valibot';
-import type { KeyValueStorage } from '../types.js';
+import type { KeyValueStorage } from '../platform-types.js';
 
 /**
  * Keeps each key in its own file of a directory, safe for several processes at once
