@@ -22,7 +22,8 @@ import { CLI_MAIN, registerUser, ServerProcess } from '../server-process.js';
 // Attachments (issue 12) through the client and the CLI against the real server: photos and
 // documents sent and downloaded byte for byte, an upload cut mid-way resumed (not restarted),
 // the size limit at its boundary, a type that lies refused, strangers refused, version-1
-// clients given the fallback text, a download resumed from a partial file.
+// clients given the fallback text, a download resumed from a partial file. About 300 lines
+// as one subject, end to end, with the client and the CLI sharing one server process.
 
 const MAX = 200_000;
 const server = new ServerProcess({ PIGEON_RATE: '1000', PIGEON_FILE_MAX: String(MAX) });

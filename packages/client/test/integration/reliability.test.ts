@@ -15,7 +15,8 @@ import { recordingWebSocket } from '../recording-socket.js';
 import { registerUser, ServerProcess, waitFor } from '../server-process.js';
 
 // The issue's reliability list, each against a real server child process that is restarted,
-// killed with SIGKILL or frozen with SIGSTOP while clients talk to it.
+// killed with SIGKILL or frozen with SIGSTOP while clients talk to it. Over 300 lines as one
+// subject (the list of the issue, one test each) around one server process and its helpers.
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

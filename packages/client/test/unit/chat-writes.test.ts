@@ -13,7 +13,8 @@ import { startedClient, tick } from '../harness.js';
 
 // Writes (PROTOCOL.md "Writes and their answers"): queued durably, sent in order once online,
 // one at a time with a stable rid, settled by `ok`, refused with typed codes, paused on
-// rate_limited; read marks coalesced per conversation and throttled.
+// rate_limited; read marks coalesced per conversation and throttled. About 300 lines as one
+// subject: the write queue, seen through the client's calls.
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });

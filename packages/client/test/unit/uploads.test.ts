@@ -1,75 +1,21 @@
-import { ErrorCode, type Feature, HttpErrorCode, LIMITS } from '@pigeon/protocol';
+import { ErrorCode, HttpErrorCode, LIMITS } from '@pigeon/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type AttachmentStore,
-  type BlobLike,
-  CLIENT_FEATURES,
-  type ClientFeature,
-  type ClientOptions,
-  type KeyValueStorage,
-  memoryStorage,
-  type UploadProgress,
-} from '../../src/index.js';
+import { memoryStorage, type UploadProgress } from '../../src/index.js';
 import { bytesBlob, fakeFileServer } from '../fake-file-server.js';
 import { FakeSocket } from '../fake-socket.js';
 import { startedClient, tick } from '../harness.js';
+import { ALL, attachments, online, setUp, until } from '../upload-harness.js';
 
 // Attachments behind the outbox (PROTOCOL.md "Files"): a message with files is sent once every
 // upload is stored; uploads go in chunks, resume from the server's offset after a failure, a
 // reload or a restart, restart when the server lost them, fail with the API's typed codes.
+// Refusals of the bytes' store or a rate limit: uploads-refused.test.ts; downloads: downloads.test.ts.
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
   FakeSocket.reset();
 });
 afterEach(() => vi.useRealTimers());
-
-const ALL: ClientFeature[] = [...CLIENT_FEATURES];
-
-function attachments(): AttachmentStore & { map: Map<string, BlobLike> } {
-  const map = new Map<string, BlobLike>();
-  return {
-    map,
-    put: async (k, b) => {
-      map.set(k, b);
-    },
-    get: async (k) => map.get(k) ?? null,
-    remove: async (k) => {
-      map.delete(k);
-    },
-  };
-}
-
-async function online(features: Feature[] = ALL) {
-  const sock = FakeSocket.last();
-  sock.open();
-  sock.push({ t: 'welcome', v: 1, user: 'alice', head: null, features });
-  sock.push({ t: 'synced', head: null, gap: false });
-  await tick();
-  return sock;
-}
-
-/** Lets the upload's promise chains run (no real time passes). */
-async function until(cond: () => boolean, what: string) {
-  for (let i = 0; i < 200 && !cond(); i++) await vi.advanceTimersByTimeAsync(0);
-  if (!cond()) throw new Error(`never: ${what}`);
-}
-
-async function setUp(extra: Partial<ClientOptions> = {}, storage: KeyValueStorage = memoryStorage()) {
-  const server = extra.transport ? null : fakeFileServer();
-  const store = attachments();
-  const client = await startedClient(
-    {
-      features: ALL,
-      uploadChunkBytes: 4,
-      attachments: store,
-      ...(server ? { transport: server.transport } : {}),
-      ...extra,
-    },
-    storage,
-  );
-  return { client, server: server ?? fakeFileServer(), store, storage };
-}
 
 describe('a message with attachments', () => {
   it('uploads in chunks with progress, then sends once every file is stored', async () => {
@@ -290,83 +236,5 @@ describe('a message with attachments', () => {
     await until(() => other.client.outbox()[0]?.state === 'failed', 'unsupported');
     expect(other.client.outbox()[0]).toMatchObject({ id: m.id, error: 'unsupported' });
     expect(oldServer.framesOf('send')).toEqual([]);
-  });
-});
-
-describe('when the bytes or the server say no', () => {
-  it('rate_limited waits Retry-After (longer than the backoff) before creating the upload again', async () => {
-    const { client, server } = await setUp();
-    await online();
-    server.faults.rateLimited = 1;
-    client.send('bob', '', {
-      files: [{ blob: bytesBlob(2), name: 'r.bin', type: 'application/octet-stream' }],
-    });
-    await until(() => server.log.length === 1, 'the refused creation');
-    await vi.advanceTimersByTimeAsync(1999);
-    expect(server.log).toEqual(['POST /api/uploads']);
-    await vi.advanceTimersByTimeAsync(1);
-    await until(() => server.files.size === 1, 'uploaded after the wait');
-  });
-
-  it('an attachment store that cannot keep the bytes, or lost them, fails the message attachment_missing', async () => {
-    const broken = attachments();
-    broken.put = async () => {
-      throw new Error('QuotaExceededError');
-    };
-    const { client, server } = await setUp({ attachments: broken });
-    await online();
-    const item = client.send('bob', '', {
-      files: [{ blob: bytesBlob(2), name: 'q.bin', type: 'application/octet-stream' }],
-    });
-    await until(() => client.outbox()[0]?.state === 'failed', 'failed');
-    expect(client.outbox()[0]).toMatchObject({ id: item.id, error: 'attachment_missing' });
-    expect(server.log).toEqual([]);
-
-    // Restarted with an empty store (a browser that cleared its site data): nothing to upload.
-    const storage = memoryStorage();
-    const store = attachments();
-    const first = await startedClient(
-      { features: ALL, attachments: store, transport: server.transport },
-      storage,
-    );
-    first.send('bob', '', {
-      files: [{ blob: bytesBlob(2), name: 'gone.bin', type: 'application/octet-stream' }],
-    });
-    await first.persisted();
-    first.stop();
-    const second = await startedClient(
-      { features: ALL, attachments: attachments(), transport: server.transport },
-      storage,
-    );
-    await online();
-    await until(() => second.outbox()[0]?.state === 'failed', 'failed after the restart');
-    expect(second.outbox()[0]?.error).toBe('attachment_missing');
-  });
-});
-
-describe('downloads', () => {
-  it('collects the bytes, resumes with Range after a break, and says where they start', async () => {
-    const { client, server } = await setUp();
-    await online();
-    client.send('bob', '', { files: [{ blob: bytesBlob(9), name: 'résumé.pdf', type: 'application/pdf' }] });
-    await until(() => server.files.size === 1, 'uploaded');
-    const whole = await client.download('up1');
-    expect(whole).toMatchObject({ size: 9, from: 0, name: 'résumé.pdf', type: 'application/pdf' });
-    expect(Array.from(Buffer.concat(whole.chunks))).toEqual(Array.from({ length: 9 }, (_, i) => i));
-
-    server.faults.breakGetAfter = 5;
-    const got: number[] = [];
-    await expect(client.download('up1', { onChunk: (c) => void got.push(...c) })).rejects.toMatchObject({
-      code: 'unreachable',
-    });
-    const rest = await client.download('up1', { offset: got.length, etag: whole.etag ?? undefined });
-    expect(rest.from).toBe(got.length);
-    expect([...got, ...Buffer.concat(rest.chunks)]).toEqual(Array.from({ length: 9 }, (_, i) => i));
-    await expect(client.download('up1', { offset: 9 })).resolves.toMatchObject({
-      size: 9,
-      from: 9,
-      chunks: [],
-    });
-    await expect(client.download('nope')).rejects.toMatchObject({ status: 404, code: 'not_found' });
   });
 });
