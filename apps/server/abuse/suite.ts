@@ -6,7 +6,8 @@
  * reported against, never asserted: they depend on the machine and its neighbours.
  */
 import { ATTACKS, type Attack, fuzz, type Scale } from './attacks.js';
-import { HonestPair, healthy, loopLag, RssSampler, type Server, sleep, startServer } from './harness.js';
+import { healthy, loopLag, RssSampler, type Server, sleep, startServer } from './harness.js';
+import { HonestPair } from './honest-pair.js';
 
 export interface Row {
   attack: string;

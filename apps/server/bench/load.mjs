@@ -8,6 +8,8 @@
 // decoder) so the generator stays cheap next to the server it measures.
 //
 // Every loop is bounded by a count and by the scenario's deadline (cfg.deadlineMs).
+// Over 300 lines as one program: it runs alone in its own pinned process (run.mjs passes a
+// file path), so its three protocols and scenarios stay together with no imports to load.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { io } from 'socket.io-client';

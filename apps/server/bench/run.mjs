@@ -9,32 +9,34 @@
 //          --measure-ms=5000   --out=PATH   --main=PATH/TO/main.js   --profile=DIR   --env=K=V,…
 //          --ack=off | --ack=DELAY_MS,BATCH   (how the load generator acks; default 100,100)
 //          (the defaults measure everything against dist/main.js, in about 2 minutes)
-import { spawn, spawnSync } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  cpSync,
-  existsSync,
-  fdatasyncSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+//
+// Cut: processes.mjs (children, temp dirs, pinning), targets.mjs (the servers and their users),
+// load.mjs (the load generator, its own process), report.mjs (the table), machine.mjs (the
+// conditions of the run), cluster*.mjs (the cluster rows). Over 300 lines because what is left
+// is the measurements themselves, which share the run's parameters (P), results and notes.
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterLines, measureCluster } from './cluster.mjs';
+import { buildStamp, formatJson, fsyncProbe, machine, staleBuild } from './machine.mjs';
+import {
+  CLK_TCK,
+  CPUS,
+  cleanup,
+  dropDir,
+  PIN,
+  say,
+  sleep,
+  startNode,
+  stopNode,
+  tempDir,
+} from './processes.mjs';
+import { ALL_KINDS, buildRows, fmt, GOALS, printTable } from './report.mjs';
+import { jwtFor, RUN, registerAll, startPigeon, startRelay } from './targets.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SERVER_DIR = resolve(HERE, '..');
-const HOST = '127.0.0.1';
 
 // ------------------------------------------------------------------ parameters
 const args = Object.fromEntries(
@@ -46,8 +48,6 @@ const args = Object.fromEntries(
 );
 const ONLY = new Set((args.only ?? 'throughput,unpinned,latency,disk,flush,memory,cluster').split(','));
 const TARGETS = new Set((args.targets ?? 'pigeon,baseline,socketio').split(','));
-/** Every target, in table order; `kinds` below is the ones this run measures. */
-const ALL_KINDS = ['pigeon', 'baseline', 'socketio'];
 const MEASURE_MS = Number(args['measure-ms'] ?? 5000);
 const OUT = resolve(args.out ?? join(HERE, 'results', 'latest.json'));
 // --profile: write a V8 CPU profile of every Pigeon server run into DIR (summarize them with
@@ -92,181 +92,15 @@ const P = {
   quietBudgetMs: 40_000, // …and this long in all
   runDeadlineMs: 600_000, // the whole run, hard stop
 };
-// Issue 14's goals: ≥ 0.6× the bare relay's throughput at ≤ 12 µs of server CPU per
-// delivered message, p99 ≤ 1 ms at 1,000 msg/s (also with the disk busy), and no regression
-// of the offline flush and the idle-connection memory.
-const GOALS = { throughputRatio: 0.6, cpuUsPerMsg: 12, p99Ms: 1, flushMs: 200, bytesPerConn: 6 * 1024 };
 
-// ------------------------------------------------------------------ process bookkeeping
-const children = new Set();
-const tempDirs = new Set();
-function cleanup() {
-  for (const c of children) {
-    try {
-      c.kill('SIGKILL');
-    } catch {}
-  }
-  children.clear();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  tempDirs.clear();
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    process.stderr.write(`\nbench: ${sig}, stopping everything it started\n`);
-    cleanup();
-    process.exit(130);
-  });
-}
+/** How the Pigeon server under test is started (targets.mjs). */
+const PIGEON = { main: MAIN, serverRate: P.serverRate, extraEnv: EXTRA_ENV };
+
 const runDeadline = setTimeout(() => {
   process.stderr.write(`bench: the run passed its hard limit of ${P.runDeadlineMs / 1000} s; stopping\n`);
   cleanup();
   process.exit(3);
 }, P.runDeadlineMs);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const say = (s) => process.stderr.write(`${s}\n`);
-function tempDir(tag) {
-  const d = mkdtempSync(join(os.tmpdir(), `pigeon-bench-${tag}-`));
-  tempDirs.add(d);
-  return d;
-}
-function dropDir(d) {
-  rmSync(d, { recursive: true, force: true });
-  tempDirs.delete(d);
-}
-
-const CPUS = os.cpus().length;
-const HAS_TASKSET = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
-const PIN = HAS_TASKSET && CPUS >= 2;
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** Starts `node script` (pinned to `cpu` when possible; null: unpinned), keeping the last lines of its output. */
-function startNode(name, script, scriptArgs, env, cpu, nodeArgs = []) {
-  const pin = PIN && cpu !== null;
-  const cmd = pin ? 'taskset' : process.execPath;
-  const node = [...nodeArgs, script, ...scriptArgs];
-  const argv = pin ? ['-c', String(cpu), process.execPath, ...node] : node;
-  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const tail = [];
-  const stdout = [];
-  const listeners = new Set();
-  const feed = (keep) => (chunk) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line) continue;
-      if (keep) stdout.push(line);
-      tail.push(line);
-      if (tail.length > 30) tail.shift();
-      for (const l of listeners) l(line);
-    }
-  };
-  child.stdout.on('data', feed(true));
-  child.stderr.on('data', feed(false));
-  const exited = new Promise((r) => {
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      r({ code, signal });
-    });
-  });
-  child.on('error', (e) => tail.push(`spawn error: ${e.message}`));
-  return {
-    name,
-    child,
-    pid: child.pid,
-    tail,
-    stdout,
-    listeners,
-    exited,
-    isRunning: () => child.exitCode === null && child.signalCode === null,
-  };
-}
-
-async function stopNode(p, graceMs = 5000) {
-  if (!p.isRunning()) return p.exited;
-  p.child.kill('SIGTERM');
-  const res = await Promise.race([p.exited, sleep(graceMs).then(() => null)]);
-  if (res) return res;
-  p.child.kill('SIGKILL');
-  return p.exited;
-}
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, HOST, () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-// ------------------------------------------------------------------ the two targets
-const SECRET = randomBytes(32).toString('hex');
-const JWT_SECRET = randomBytes(32).toString('hex');
-
-function serverEnv(extra) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIGEON_')) env[k] = v;
-  return { ...env, HOST, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...extra };
-}
-
-async function startPigeon(dbDir, nodeArgs = [], cpu = 0) {
-  const port = await freePort();
-  const env = serverEnv({
-    PORT: String(port),
-    PIGEON_DB: join(dbDir, 'pigeon.db'),
-    PIGEON_SECRET: SECRET,
-    PIGEON_JWT_SECRET: JWT_SECRET,
-    PIGEON_RATE: String(P.serverRate),
-    PIGEON_AUTH_RATE: String(P.serverRate),
-    // The abuse bounds (issue 9) are not what is measured either: every connection comes
-    // from one address, and the load generator's users send and connect far faster than
-    // a person.
-    PIGEON_FRAME_RATE: String(P.serverRate),
-    PIGEON_READ_RATE: String(P.serverRate),
-    PIGEON_HELLO_RATE: String(P.serverRate),
-    PIGEON_HELLO_RATE_IP: String(P.serverRate),
-    PIGEON_MAX_CONNS_PER_IP: String(P.serverRate),
-    PIGEON_MAX_CONNS_PER_USER: String(P.serverRate),
-    ...EXTRA_ENV,
-  });
-  const p = startNode('pigeon', MAIN, [], env, cpu, nodeArgs);
-  const url = `http://${HOST}:${port}`;
-  const t0 = Date.now();
-  while (Date.now() - t0 < 20_000) {
-    if (!p.isRunning()) throw new Error(`pigeon server exited at start:\n${p.tail.join('\n')}`);
-    try {
-      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (r.status === 200) return { ...p, url: `ws://${HOST}:${port}`, httpUrl: url };
-    } catch {}
-    await sleep(50);
-  }
-  await stopNode(p);
-  throw new Error(`pigeon server not healthy within 20 s:\n${p.tail.join('\n')}`);
-}
-
-/** One of the two relays that store nothing: `baseline` (bare ws) or `socketio`. */
-async function startRelay(kind, nodeArgs = [], cpu = 0) {
-  const port = await freePort();
-  const script = kind === 'socketio' ? 'socketio-relay.mjs' : 'baseline-relay.mjs';
-  const p = startNode(kind, join(HERE, script), [], serverEnv({ PORT: String(port) }), cpu, nodeArgs);
-  await new Promise((res, rej) => {
-    const timer = setTimeout(
-      () => rej(new Error(`${kind} relay not listening within 10 s:\n${p.tail.join('\n')}`)),
-      10_000,
-    );
-    p.listeners.add((line) => {
-      if (line.includes('"listening"')) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-    void p.exited.then(() => rej(new Error(`${kind} relay exited at start:\n${p.tail.join('\n')}`)));
-  });
-  return { ...p, url: `ws://${HOST}:${port}` };
-}
 
 // ------------------------------------------------------------------ the load generator
 async function runLoad(cfg) {
@@ -292,46 +126,6 @@ async function runLoad(cfg) {
     };
   }
   if (!out.ok) say(`  load generator: ${out.error}\n  ${p.tail.slice(-5).join('\n  ')}`);
-  return out;
-}
-
-// ------------------------------------------------------------------ users
-const RUN = randomBytes(3).toString('hex');
-const PASSWORD = 'bench-password-1';
-const b64url = (s) => Buffer.from(s).toString('base64url');
-function jwtFor(sub) {
-  const iat = Math.floor(Date.now() / 1000);
-  const head = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify({ sub, iat, exp: iat + 3600 }))}`;
-  return `${head}.${createHmac('sha256', JWT_SECRET).update(head).digest('base64url')}`;
-}
-
-async function register(httpUrl, user) {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const r = await fetch(`${httpUrl}/api/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user, password: PASSWORD }),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const body = await r.json().catch(() => ({}));
-    if (r.status === 201 && typeof body.token === 'string')
-      return { user: body.user ?? user, token: body.token };
-    if (r.status !== 429) throw new Error(`register ${user}: HTTP ${r.status} ${JSON.stringify(body)}`);
-    await sleep(Math.min(2000, Number(r.headers.get('retry-after') ?? 1) * 1000));
-  }
-  throw new Error(`register ${user}: still rate limited`);
-}
-
-async function registerAll(httpUrl, names, concurrency = 8) {
-  const out = new Array(names.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < names.length) {
-      const i = next++;
-      out[i] = await register(httpUrl, names[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
   return out;
 }
 
@@ -399,7 +193,7 @@ async function withTarget(
     if (kind === 'pigeon') {
       dir = tempDir('db');
       cpSync(seedDir, dir, { recursive: true });
-      target = await startPigeon(dir, nodeArgs, cpu);
+      target = await startPigeon(PIGEON, dir, nodeArgs, cpu);
     } else {
       target = await startRelay(kind, nodeArgs, cpu);
     }
@@ -579,7 +373,7 @@ async function seedDatabase() {
   if (!TARGETS.has('pigeon')) return seed;
   seed.dir = tempDir('seed');
   say('- seeding: registering accounts over HTTP');
-  const server = await startPigeon(seed.dir);
+  const server = await startPigeon(PIGEON, seed.dir);
   try {
     const t0 = Date.now();
     const names = [...pairNames.flat(), ...flushNames];
@@ -614,332 +408,6 @@ async function seedDatabase() {
   return seed;
 }
 
-// ------------------------------------------------------------------ report
-const fmt = (x, digits = 0) =>
-  x === null || x === undefined || Number.isNaN(x)
-    ? '—'
-    : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-/**
- * The table: one row per figure, a column per target, and Pigeon's ratio to each peer.
- * `get` reads a figure from a measurement's result; `only` limits a row to some targets.
- */
-function buildRows() {
-  const rows = [];
-  // Rows about the conditions of a run (CPU shares, pressure) get no ratio: it means nothing.
-  const CONTEXT_UNITS = new Set(['% of a core', '% of time']);
-  const failed = (o) => (o && !o.ok ? `failed: ${o.error}` : null);
-  const atLeast = (goal, v, unit) =>
-    v >= goal ? 'met' : `missed by ${fmt(goal - v, 2)}${unit} (${fmt(((goal - v) / goal) * 100, 0)} %)`;
-  const atMost = (goal, v, unit, d = 2) =>
-    v <= goal ? 'met' : `missed by ${fmt(v - goal, d)} ${unit} (${fmt(((v - goal) / goal) * 100, 0)} %)`;
-  const row = ({ metric, unit, key, get, digits = 0, goal = '', check = null, only = ALL_KINDS }) => {
-    const values = {};
-    const cells = [`${metric} (${unit})`];
-    for (const kind of ALL_KINDS) {
-      const o = results[kind][key];
-      const v = only.includes(kind) && o?.ok ? get(o) : null;
-      values[kind] = v ?? null;
-      cells.push(
-        !only.includes(kind)
-          ? 'n/a'
-          : v === null || v === undefined
-            ? failed(o)
-              ? 'failed'
-              : '—'
-            : fmt(v, digits),
-      );
-    }
-    const ratio = (peer) =>
-      values.pigeon !== null && values[peer] !== null && values[peer] !== 0 && !CONTEXT_UNITS.has(unit)
-        ? values.pigeon / values[peer]
-        : null;
-    const ratios = { baseline: ratio('baseline'), socketio: ratio('socketio') };
-    let verdict = '—';
-    if (check && values.pigeon !== null) verdict = check(values.pigeon, ratios.baseline);
-    else if (check) verdict = 'not measured';
-    cells.push(
-      ratios.baseline === null ? '—' : `${fmt(ratios.baseline, 2)}×`,
-      ratios.socketio === null ? '—' : `${fmt(ratios.socketio, 2)}×`,
-      goal,
-      verdict,
-    );
-    rows.push({ metric, unit, values, ratios, goal, verdict, cells });
-  };
-  const others = (o) => Math.max(0, (o.machineCpu?.cpu0?.busy ?? 0) - o.serverCpuUtil) * 100;
-  const psi = (o) => (o.cpuPressure === null ? null : o.cpuPressure * 100);
-  const iopsi = (o) => (o.ioPressure === null || o.ioPressure === undefined ? null : o.ioPressure * 100);
-
-  row({
-    metric: 'delivered messages/s, 50 pairs × 10 in flight, server pinned to one core',
-    unit: 'msg/s',
-    key: 'throughput',
-    get: (o) => o.perSecond,
-    goal: `≥ ${GOALS.throughputRatio}× bare ws`,
-    check: (_, ratio) => (ratio === null ? 'no baseline' : atLeast(GOALS.throughputRatio, ratio, '×')),
-  });
-  row({
-    metric: 'server CPU per delivered message',
-    unit: 'µs',
-    key: 'throughput',
-    get: (o) => o.serverCpuUsPerMsg,
-    digits: 1,
-    goal: `≤ ${GOALS.cpuUsPerMsg} µs`,
-    check: (v) => atMost(GOALS.cpuUsPerMsg, v, 'µs', 1),
-  });
-  row({
-    metric: 'server CPU busy during that run',
-    unit: '% of a core',
-    key: 'throughput',
-    get: (o) => o.serverCpuUtil * 100,
-  });
-  row({
-    metric: 'load generator CPU busy during that run',
-    unit: '% of a core',
-    key: 'throughput',
-    get: (o) => o.loadCpuUtil * 100,
-  });
-  row({
-    metric: 'other work on the server core during that run',
-    unit: '% of a core',
-    key: 'throughput',
-    get: others,
-  });
-  row({ metric: 'CPU pressure (PSI some) during that run', unit: '% of time', key: 'throughput', get: psi });
-  row({
-    metric: 'bytes written to storage per delivered message',
-    unit: 'B',
-    key: 'throughput',
-    get: (o) => o.diskBytesPerMsg,
-  });
-  row({
-    metric: 'one-way latency p50 under full throughput load',
-    unit: 'ms',
-    key: 'throughput',
-    get: (o) => o.latency.p50Ms,
-    digits: 2,
-  });
-  row({
-    metric: 'delivered messages/s, server unpinned (2 cores), load on one',
-    unit: 'msg/s',
-    key: 'unpinned',
-    get: (o) => o.perSecond,
-  });
-  row({
-    metric: 'server CPU per delivered message, unpinned',
-    unit: 'µs',
-    key: 'unpinned',
-    get: (o) => o.serverCpuUsPerMsg,
-    digits: 1,
-  });
-  row({
-    metric: 'server CPU busy, unpinned',
-    unit: '% of a core',
-    key: 'unpinned',
-    get: (o) => o.serverCpuUtil * 100,
-  });
-  row({
-    metric: 'one-way latency p50 at 1,000 msg/s',
-    unit: 'ms',
-    key: 'latency',
-    get: (o) => o.latency.p50Ms,
-    digits: 3,
-  });
-  row({
-    metric: 'one-way latency p99 at 1,000 msg/s',
-    unit: 'ms',
-    key: 'latency',
-    get: (o) => o.latency.p99Ms,
-    digits: 3,
-    goal: `≤ ${GOALS.p99Ms} ms`,
-    check: (v) => atMost(GOALS.p99Ms, v, 'ms', 3),
-  });
-  row({ metric: '  max at 1,000 msg/s', unit: 'ms', key: 'latency', get: (o) => o.latency.maxMs, digits: 3 });
-  row({
-    metric: 'server CPU busy at 1,000 msg/s',
-    unit: '% of a core',
-    key: 'latency',
-    get: (o) => o.serverCpuUtil * 100,
-  });
-  row({ metric: 'CPU pressure (PSI some) during that run', unit: '% of time', key: 'latency', get: psi });
-  row({ metric: 'I/O pressure (PSI some) during that run', unit: '% of time', key: 'latency', get: iopsi });
-  row({
-    metric: 'one-way latency p99 at 1,000 msg/s, background fsync writer',
-    unit: 'ms',
-    key: 'disk',
-    get: (o) => o.latency.p99Ms,
-    digits: 3,
-    goal: `≤ ${GOALS.p99Ms} ms`,
-    check: (v) => atMost(GOALS.p99Ms, v, 'ms', 3),
-    only: ['pigeon'],
-  });
-  row({
-    metric: '  p50 / max of that run: p50',
-    unit: 'ms',
-    key: 'disk',
-    get: (o) => o.latency.p50Ms,
-    digits: 3,
-    only: ['pigeon'],
-  });
-  row({ metric: '  max', unit: 'ms', key: 'disk', get: (o) => o.latency.maxMs, digits: 3, only: ['pigeon'] });
-  row({
-    metric: '  I/O pressure (PSI some) during that run',
-    unit: '% of time',
-    key: 'disk',
-    get: iopsi,
-    only: ['pigeon'],
-  });
-  row({
-    metric: "  the writer's fsyncs during that run",
-    unit: 'count',
-    key: 'disk',
-    get: (o) => o.backgroundWriter?.fsyncs ?? null,
-    only: ['pigeon'],
-  });
-  row({
-    metric: 'flush 10,000 offline messages (hello → synced), median of 3',
-    unit: 'ms',
-    key: 'flush',
-    get: (o) => o.medianMs,
-    digits: 1,
-    goal: `≤ ${GOALS.flushMs} ms`,
-    check: (v) => atMost(GOALS.flushMs, v, 'ms', 1),
-    only: ['pigeon'],
-  });
-  row({
-    metric: '  first reconnect after a server start',
-    unit: 'ms',
-    key: 'flush',
-    get: (o) => o.firstMs,
-    digits: 1,
-    only: ['pigeon'],
-  });
-  row({
-    metric: 'server memory per idle connection (5,000), RSS after full GC',
-    unit: 'KiB',
-    key: 'memory',
-    get: (o) => o.bytesPerConn / 1024,
-    digits: 2,
-    goal: '≤ 6 KiB',
-    check: (v) => atMost(GOALS.bytesPerConn / 1024, v, 'KiB'),
-    only: ['pigeon', 'baseline'],
-  });
-  row({
-    metric: '  same, read before that GC',
-    unit: 'KiB',
-    key: 'memory',
-    get: (o) => o.bytesPerConnNoGc / 1024,
-    digits: 2,
-    only: ['pigeon', 'baseline'],
-  });
-  row({
-    metric: '  of which JS heap (after GC)',
-    unit: 'KiB',
-    key: 'memory',
-    get: (o) => o.heapBytesPerConn / 1024,
-    digits: 2,
-    only: ['pigeon', 'baseline'],
-  });
-  return rows;
-}
-
-function printTable(rows) {
-  const head = ['metric', 'Pigeon', 'bare ws', 'Socket.IO', '× bare ws', '× Socket.IO', 'goal', 'met?'];
-  const all = [head, ...rows.map((r) => r.cells)];
-  const w = head.map((_, i) => Math.max(...all.map((c) => String(c[i]).length)));
-  const left = (i) => i === 0 || i >= 6;
-  const line = (c) => `| ${c.map((x, i) => String(x)[left(i) ? 'padEnd' : 'padStart'](w[i])).join(' | ')} |`;
-  const out = [
-    line(head),
-    `|${w.map((n, i) => (left(i) ? `:${'-'.repeat(n + 1)}` : `${'-'.repeat(n + 1)}:`)).join('|')}|`,
-    ...rows.map((r) => line(r.cells)),
-  ];
-  process.stdout.write(`${out.join('\n')}\n`);
-}
-
-/**
- * fdatasync latency of the disk the databases live on, right now: with PIGEON_DB_SYNC=full
- * every `sent` waits for one, so it bounds latency, and other work on the machine moves it.
- */
-function fsyncProbe(count = 200) {
-  const dir = tempDir('fsync');
-  const fd = openSync(join(dir, 'probe'), 'w');
-  const page = Buffer.alloc(4096, 1);
-  const t = [];
-  for (let i = 0; i < count; i++) {
-    writeSync(fd, page);
-    const a = performance.now();
-    fdatasyncSync(fd);
-    t.push(performance.now() - a);
-  }
-  closeSync(fd);
-  dropDir(dir);
-  t.sort((a, b) => a - b);
-  const q = (p) => Math.round(t[Math.min(t.length - 1, Math.ceil(p * t.length) - 1)] * 1000) / 1000;
-  return { samples: count, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: q(1) };
-}
-
-/**
- * Formats the results file the way the repository's Biome wants it (arrays on one line),
- * so that `biome check` stays clean after a run. Skipped when Biome is not installed.
- */
-function formatJson(file) {
-  let dir = SERVER_DIR;
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    const bin = join(dir, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
-    if (existsSync(bin)) {
-      spawnSync(process.execPath, [bin, 'format', '--write', file], {
-        cwd: dir,
-        stdio: 'ignore',
-        timeout: 20_000,
-      });
-      return;
-    }
-  }
-}
-
-/** When the server under test was built, and the commit checked out then. */
-function buildStamp() {
-  if (!existsSync(MAIN)) return null;
-  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
-    cwd: SERVER_DIR,
-    encoding: 'utf8',
-  }).stdout?.trim();
-  return `${statSync(MAIN).mtime.toISOString()} at ${git || '?'}`;
-}
-
-function machine() {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
-  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
-    cwd: SERVER_DIR,
-    encoding: 'utf8',
-  }).stdout?.trim();
-  return {
-    cpus: CPUS,
-    cpuModel: model,
-    node: process.version,
-    kernel: os.release(),
-    memoryMiB: Math.round(os.totalmem() / 2 ** 20),
-    pinned: PIN
-      ? 'server on CPU 0, load generator on CPU 1 (taskset)'
-      : 'not pinned (taskset missing or < 2 CPUs)',
-    dbDir: os.tmpdir(),
-    git: git || null,
-  };
-}
-
-/** Warns when dist/main.js is older than some file under src/ (a stale build). */
-function staleBuild() {
-  const built = statSync(MAIN).mtimeMs;
-  const walk = (d) =>
-    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
-    );
-  const src = join(SERVER_DIR, 'src');
-  return existsSync(src) ? walk(src).filter((f) => statSync(f).mtimeMs > built) : [];
-}
-
 // ------------------------------------------------------------------ main
 async function main() {
   if (TARGETS.has('pigeon') && !existsSync(MAIN)) {
@@ -949,7 +417,7 @@ async function main() {
     process.exit(1);
   }
   if (TARGETS.has('pigeon') && !args.main) {
-    const stale = staleBuild();
+    const stale = staleBuild(MAIN, SERVER_DIR);
     if (stale.length)
       notes.push(`dist/main.js is older than ${stale.length} file(s) under src/ (stale build?)`);
   }
@@ -959,7 +427,7 @@ async function main() {
     `bench: ${CPUS} CPUs, ${PIN ? 'pinned' : 'NOT pinned'}, node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
   );
   const fsync0 = fsyncProbe();
-  const build0 = buildStamp();
+  const build0 = buildStamp(MAIN, SERVER_DIR);
   const seed = await seedDatabase();
 
   const kinds = ALL_KINDS.filter((k) => TARGETS.has(k));
@@ -1007,16 +475,16 @@ async function main() {
 
   const load1 = os.loadavg();
   const fsync1 = fsyncProbe();
-  const build1 = buildStamp();
+  const build1 = buildStamp(MAIN, SERVER_DIR);
   if (build0 !== build1) {
     const same = build0?.split(' at ')[1] === build1?.split(' at ')[1];
     notes.push(
       `the server was rebuilt during the run (${build0} → ${build1})${same ? ', same commit checked out' : ': figures may mix two builds'}`,
     );
   }
-  const rows = buildRows();
+  const rows = buildRows(results);
   process.stdout.write(
-    `\nPigeon vs a bare ws relay and a Socket.IO 4 relay — ${started.toISOString()}, ${CPUS} × ${machine().cpuModel}, node ${process.version}\n\n`,
+    `\nPigeon vs a bare ws relay and a Socket.IO 4 relay — ${started.toISOString()}, ${CPUS} × ${machine(SERVER_DIR).cpuModel}, node ${process.version}\n\n`,
   );
   printTable(rows);
   if (results.cluster)
@@ -1041,7 +509,7 @@ async function main() {
         date: started.toISOString(),
         durationS: Math.round((Date.now() - started.getTime()) / 1000),
         command: 'npm run bench',
-        machine: machine(),
+        machine: machine(SERVER_DIR),
         loadAverage: { before: load0, after: load1 },
         fsync: { before: fsync0, after: fsync1 },
         serverBuild: { before: build0, after: build1 },
@@ -1056,7 +524,7 @@ async function main() {
       2,
     )}\n`,
   );
-  formatJson(OUT);
+  formatJson(OUT, SERVER_DIR);
   process.stdout.write(`results: ${relative(process.cwd(), OUT)}\n`);
   const anyFailed = Object.values(results).some((t) => Object.values(t).some((m) => !m.ok));
   clearTimeout(runDeadline);
