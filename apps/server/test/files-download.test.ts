@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { download, SAMPLES, sha256, uploadFile } from './files-helpers.js';
-import { http, type Running, register, startServer } from './helpers.js';
+import { http, type Running, register, startServer, uid } from './helpers.js';
 
 describe('downloads (PROTOCOL.md "Files: Download")', () => {
   let s: Running;
@@ -102,5 +103,29 @@ describe('downloads (PROTOCOL.md "Files: Download")', () => {
     const metrics = await http(s.url, 'GET', '/metrics');
     expect(metrics.text).toMatch(/pigeon_downloads_total\{status="404"\} [1-9]/);
     expect(metrics.text).toMatch(/pigeon_file_bytes_stored [1-9]/);
+  });
+});
+
+describe("a host application's users (PIGEON_JWT_SECRET)", () => {
+  it("upload and download with the host's JWT like with a session token", async () => {
+    const jwtSecret = 'host-secret-for-files-tests-0123456789';
+    const hostJwt = (user: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(user)
+        .setExpirationTime(Math.floor(Date.now() / 1000) + 60)
+        .sign(new TextEncoder().encode(jwtSecret));
+    const r = await startServer({ jwtSecret });
+    try {
+      const token = await hostJwt(uid('hj'));
+      const pdf = SAMPLES.pdf(700);
+      const id = await uploadFile(r.url, token, 'host.pdf', 'application/pdf', pdf);
+      const got = await download(r.url, token, id);
+      expect([got.status, got.body.equals(pdf)]).toEqual([200, true]);
+      // Another user of the host is someone else.
+      expect((await download(r.url, await hostJwt(uid('hj')), id)).status).toBe(404);
+    } finally {
+      await r.stop();
+    }
   });
 });

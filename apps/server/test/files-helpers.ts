@@ -88,8 +88,9 @@ export async function uploadFile(
   name: string,
   type: string,
   bytes: Buffer,
+  extra: Pick<UploadMeta, 'thumb'> = {},
 ): Promise<string> {
-  const created = await createUpload(base, token, { name, type, size: bytes.length });
+  const created = await createUpload(base, token, { name, type, size: bytes.length, ...extra });
   expect(created.status, created.text).toBe(201);
   const id = String(created.json!.id);
   const done = await patch(base, token, id, 0, bytes);

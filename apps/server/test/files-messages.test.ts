@@ -36,7 +36,8 @@ describe('messages with files (PROTOCOL.md "Files: Messages")', () => {
     const bob = await register(s.url);
     const png = SAMPLES.png(1200, 800, 4000);
     const pdf = SAMPLES.pdf(1500);
-    const photo = await uploadFile(s.url, alice.token, 'beach.png', 'image/png', png);
+    const thumb = `data:image/webp;base64,${'A'.repeat(100)}`;
+    const photo = await uploadFile(s.url, alice.token, 'beach.png', 'image/png', png, { thumb });
     const report = await uploadFile(s.url, alice.token, 'report.pdf', 'application/pdf', pdf);
     const a = await chatSession(s.wsUrl, alice.token, FILES);
     expect(a.welcome.features).toEqual(['read', 'edit', 'reply', 'react', 'block', 'search', 'files']);
@@ -45,7 +46,7 @@ describe('messages with files (PROTOCOL.md "Files: Messages")', () => {
     const bChat = await chatSession(s.wsUrl, bob.token, CHAT);
     const echo = await sendMsg(a, bob.id, '', { files: [photo, report] });
     const files = [
-      { id: photo, name: 'beach.png', type: 'image/png', size: png.length, width: 1200, height: 800 },
+      { id: photo, name: 'beach.png', type: 'image/png', size: png.length, width: 1200, height: 800, thumb },
       { id: report, name: 'report.pdf', type: 'application/pdf', size: pdf.length },
     ];
     expect(echo).toMatchObject({ body: '', files });

@@ -164,6 +164,29 @@ describe('uploads (PROTOCOL.md "Files: Upload")', () => {
     expect(at.status).toBe(201);
   });
 
+  it('keeps a thumb of exactly LIMITS.thumbMaxLength characters for the FileInfo; one more is invalid_file', async () => {
+    const a = await register(s.url);
+    const prefix = 'data:image/jpeg;base64,';
+    const thumb = prefix + 'A'.repeat(LIMITS.thumbMaxLength - prefix.length);
+    const png = SAMPLES.png(4, 3);
+    const created = await createUpload(s.url, a.token, {
+      name: 't.png',
+      type: 'image/png',
+      size: png.length,
+      thumb,
+    });
+    expect(created.status).toBe(201);
+    const done = await patch(s.url, a.token, String(created.json!.id), 0, png);
+    expect((done.json?.file as Record<string, unknown>).thumb).toBe(thumb);
+    const over = await createUpload(s.url, a.token, {
+      name: 't.png',
+      type: 'image/png',
+      size: 9,
+      thumb: `${thumb}A`,
+    });
+    expect([over.status, over.json?.error]).toEqual([400, HttpErrorCode.invalidFile]);
+  });
+
   it('streams a file of exactly PIGEON_FILE_MAX bytes; one byte past the declared size is too_large and removes the upload', async () => {
     const a = await register(s.url);
     const max = LIMITS.fileMaxBytesDefault;
