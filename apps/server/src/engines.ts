@@ -1,6 +1,7 @@
 import { RateLimiter } from './auth/rate-limiter.js';
 import { resolveSecret } from './auth/secret.js';
-import { type Config, ConfigError, checkFileStore } from './config.js';
+import { type Config, checkFileStore } from './config.js';
+import { ConfigError } from './config-parse.js';
 import { type FileParts, pgFileParts, sqliteFileParts } from './files/file-parts.js';
 import type { Limiter } from './limiter/limiter.js';
 import type { Logger } from './logger.js';

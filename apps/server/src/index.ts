@@ -1,5 +1,6 @@
 export type { Config, DbSync, LogLevel } from './config.js';
-export { ConfigError, DEFAULTS, loadConfig } from './config.js';
+export { DEFAULTS, loadConfig } from './config.js';
+export { ConfigError } from './config-parse.js';
 export { MemoryPresence } from './router/memory-presence.js';
 export { MemoryRouter } from './router/memory-router.js';
 export type { Presence, PresenceTarget } from './router/presence.js';

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
+import { ConfigError } from './config-parse.js';
 import { createPigeonServer } from './server.js';
 
 /** The process entry point: config from the environment, signals, exit codes. */

@@ -1,8 +1,6 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { CloseCode, HttpErrorCode, LIMITS, parseUserId } from '@pigeon/protocol';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { CloseCode, LIMITS } from '@pigeon/protocol';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { checkSecret } from './auth/secret.js';
 import { Sessions } from './auth/sessions.js';
@@ -10,13 +8,8 @@ import { TokenService } from './auth/tokens.js';
 import { type Config, loadConfig } from './config.js';
 import { type Engines, openEngines } from './engines.js';
 import { Api } from './http/api.js';
-import { isClientAbort } from './http/api-body.js';
-import { clientAddress } from './http/client-address.js';
-import { createFileApi, type FileApi, fileRoute, isUploadBody } from './http/files-routes.js';
-import { metricsAllowed } from './http/metrics-access.js';
-import { originAllowed } from './http/origin.js';
-import { armRequestDeadline } from './http/request-deadline.js';
-import { sendError, sendJson, setSecurityHeaders } from './http/respond.js';
+import { createFileApi, type FileApi } from './http/files-routes.js';
+import { handleRequest, type RequestDeps } from './http/request-handler.js';
 import { StaticFiles } from './http/static-files.js';
 import type { Limiter } from './limiter/limiter.js';
 import { createLogger, type Logger } from './logger.js';
@@ -24,11 +17,18 @@ import { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
 import { ClientConnection } from './ws/client-connection.js';
 import { ConnectionLimits } from './ws/connection-limits.js';
-import { LegacyConnection, legacyAdmission } from './ws/legacy-connection.js';
 import type { ConnectionContext, MailboxConnection } from './ws/mailbox-connection.js';
 import { ReadScheduler } from './ws/read-scheduler.js';
 import { Relay } from './ws/relay.js';
 import { TypingThrottle } from './ws/typing-throttle.js';
+import { Upgrades } from './ws/upgrade.js';
+
+/*
+ * The server's lifecycle: open the engines, listen, the timers (pings, session re-checks,
+ * retention), graceful shutdown. HTTP routes are in http/request-handler.ts, WebSocket
+ * upgrades in ws/upgrade.ts. Over ~300 lines as one file on purpose: every step reads and
+ * moves the same state (phase, engines, relay, connections, timers) in a fixed order.
+ */
 
 export interface PigeonServer {
   readonly config: Config;
@@ -64,7 +64,6 @@ class Server implements PigeonServer {
   readonly log: Logger;
   private phase: Phase = 'idle';
   private readonly http: http.Server;
-  private readonly wss: WebSocketServer;
   private engines: Engines | null = null;
   private store: Store | null = null;
   private relay: Relay | null = null;
@@ -72,6 +71,8 @@ class Server implements PigeonServer {
   private files: FileApi | null = null;
   private ctx: ConnectionContext | null = null;
   private readonly statics: StaticFiles;
+  private readonly routes: RequestDeps;
+  private readonly upgrades: Upgrades;
   private readonly connections = new Set<MailboxConnection>();
   private timers: NodeJS.Timeout[] = [];
   private authLimiter: Limiter | null = null;
@@ -86,6 +87,25 @@ class Server implements PigeonServer {
     this.limits = new ConnectionLimits(config, this.metrics);
     this.reads = new ReadScheduler({ rate: config.readRate, clock: config.clock });
     this.frames = new RateLimiter(config.frameRate * 2, config.frameRate);
+    // What the HTTP routes and the upgrades read of this server, per request.
+    this.routes = {
+      config,
+      metrics: this.metrics,
+      log: this.log,
+      statics: this.statics,
+      ready: () => this.phase === 'ready',
+      healthy: async () => (await this.engines?.healthy()) ?? false,
+      api: () => this.api,
+      files: () => this.files,
+    };
+    this.upgrades = new Upgrades({
+      config,
+      metrics: this.metrics,
+      log: this.log,
+      limits: this.limits,
+      ready: () => this.phase === 'ready',
+      ctx: () => this.ctx,
+    });
     const timeoutMs = config.apiTimeoutSec * 1000;
     this.http = http.createServer(
       {
@@ -97,20 +117,14 @@ class Server implements PigeonServer {
         // How often those two are checked (default 30 s, longer than the timeouts).
         connectionsCheckingInterval: Math.min(1000, timeoutMs),
       },
-      (req, res) => void this.onRequest(req, res),
+      (req, res) => void handleRequest(this.routes, req, res),
     );
-    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.http.on('upgrade', (req, socket, head) => this.upgrades.handle(req, socket, head));
     this.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Headers that did not arrive within PIGEON_API_TIMEOUT: say so, then hang up.
       const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
-    });
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: LIMITS.maxPayloadBytes,
-      perMessageDeflate: false,
-      clientTracking: false,
     });
   }
 
@@ -310,172 +324,6 @@ class Server implements PigeonServer {
     }
   }
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setSecurityHeaders(res);
-    let pathname: string;
-    try {
-      pathname = new URL(req.url ?? '/', 'http://x').pathname;
-      // new URL() resolves dot segments; the static handler must see the raw path to refuse them.
-      const raw = (req.url ?? '/').split('?')[0]!;
-      if (raw.startsWith('/')) pathname = raw;
-    } catch {
-      sendError(res, 400, HttpErrorCode.badRequest, 'bad URL');
-      return;
-    }
-    if (!isUploadBody(req.method, pathname)) armRequestDeadline(req, this.config.apiTimeoutSec * 2000);
-    const route =
-      pathname === '/healthz' || pathname === '/metrics'
-        ? pathname.slice(1)
-        : pathname === '/api' || pathname.startsWith('/api/')
-          ? 'api'
-          : 'static';
-    res.once('finish', () => this.metrics.httpRequests.labels(route, String(res.statusCode)).inc());
-    try {
-      if (pathname === '/healthz') {
-        // 503 while draining, and while an engine this node needs is unreachable.
-        if (this.phase === 'ready' && (await this.engines?.healthy())) sendJson(res, 200, { ok: true });
-        else sendJson(res, 503, { ok: false });
-        return;
-      }
-      if (pathname === '/metrics') {
-        if (!metricsAllowed(req, this.config)) {
-          sendError(
-            res,
-            403,
-            HttpErrorCode.forbidden,
-            'metrics are not open to this address; use the bearer token',
-          );
-          return;
-        }
-        const text = await this.metrics.registry.metrics();
-        res.writeHead(200, {
-          'Content-Type': this.metrics.registry.contentType,
-          'Cache-Control': 'no-store',
-        });
-        res.end(text);
-        return;
-      }
-      if (pathname === '/api' || pathname.startsWith('/api/')) {
-        if (!this.api || this.phase !== 'ready') {
-          sendError(res, 503, HttpErrorCode.unavailable, 'the server is not ready');
-          return;
-        }
-        const files = fileRoute(pathname);
-        if (files && this.files) {
-          await this.files.routes.handle(req, res, files);
-          return;
-        }
-        await this.api.handle(req, res, pathname);
-        return;
-      }
-      if (pathname === '/ws' || pathname === '/legacy') {
-        sendError(res, 426, HttpErrorCode.upgradeRequired, 'this endpoint speaks WebSocket', {
-          Upgrade: 'websocket',
-        });
-        return;
-      }
-      await this.statics.serve(req, res, pathname);
-    } catch (err) {
-      // A client that hung up mid-response is not a server error.
-      if (isClientAbort(err)) this.log.debug({ err: (err as Error).message }, 'client went away');
-      else this.log.error({ err }, 'request failed');
-      if (!res.headersSent) sendError(res, 500, HttpErrorCode.internal, 'internal error');
-      else res.destroy();
-    }
-  }
-
-  private reject(socket: Duplex, status: number, code: HttpErrorCode, message: string): void {
-    const body = JSON.stringify({ error: code, message });
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  }
-
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    void this.upgrade(req, socket, head).catch((err) => {
-      this.log.error({ err }, 'upgrade failed');
-      this.reject(socket, 500, HttpErrorCode.internal, 'internal error');
-    });
-  }
-
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const ctx = this.ctx;
-    if (this.phase !== 'ready' || !ctx) {
-      this.reject(socket, 503, HttpErrorCode.unavailable, 'the server is not accepting connections');
-      return;
-    }
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://x');
-    } catch {
-      this.reject(socket, 400, HttpErrorCode.badRequest, 'bad URL');
-      return;
-    }
-    const legacy = url.pathname === '/legacy' && this.config.legacy;
-    if (url.pathname !== '/ws' && !legacy) {
-      this.reject(socket, 404, HttpErrorCode.notFound, 'no WebSocket endpoint here');
-      return;
-    }
-    if (!originAllowed(req, this.config.origins)) {
-      this.reject(socket, 403, HttpErrorCode.forbiddenOrigin, 'this Origin may not open a socket here');
-      return;
-    }
-    const ip = clientAddress(req, this.config.trustProxy);
-    let legacyUser: string | null = null;
-    if (legacy) {
-      if (!this.config.legacyAllow.has(ip)) {
-        this.metrics.limitHits.labels('legacy_allow').inc();
-        this.reject(socket, 403, HttpErrorCode.forbidden, '/legacy is not open to this address');
-        return;
-      }
-      legacyUser = parseUserId(url.searchParams.get('user') ?? '');
-      if (!legacyUser) {
-        this.reject(socket, 400, HttpErrorCode.invalidUser, 'user id: 1-32 of a-z 0-9 _ . -');
-        return;
-      }
-      const refusal = await legacyAdmission(ctx, legacyUser);
-      if (refusal) {
-        this.reject(
-          socket,
-          403,
-          HttpErrorCode.forbidden,
-          refusal === 'has_password'
-            ? 'this account has a password: use /ws'
-            : 'this account is not a legacy account: use /ws',
-        );
-        return;
-      }
-      if (this.phase !== 'ready') {
-        this.reject(socket, 503, HttpErrorCode.unavailable, 'the server is not accepting connections');
-        return;
-      }
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (this.phase !== 'ready') {
-        ws.close(CloseCode.goingAway, 'shutting down');
-        return;
-      }
-      const refusal = this.limits.openSocket(ip);
-      if (refusal) {
-        // Accepted only to be closed with a code a browser can see (an HTTP refusal of
-        // the upgrade reaches page scripts as a bare 1006).
-        this.log.debug({ ip, limit: refusal.limit }, 'connection refused');
-        closeRefused(ws, refusal.reason);
-        return;
-      }
-      if (legacyUser) {
-        const conn = new LegacyConnection(ws, ctx, ip, socket);
-        void conn.start(legacyUser).catch((err) => {
-          this.log.error({ err }, 'legacy connect failed');
-          conn.close(CloseCode.internalError, 'internal error');
-        });
-      } else {
-        new ClientConnection(ws, ctx, ip, socket);
-      }
-    });
-  }
-
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -527,9 +375,4 @@ class Server implements PigeonServer {
     this.phase = 'stopped';
     this.log.info('stopped');
   }
-}
-
-function closeRefused(ws: WebSocket, reason: string): void {
-  ws.on('error', () => {});
-  ws.close(CloseCode.tooMany, reason);
 }

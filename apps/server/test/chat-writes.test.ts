@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: one subject, the chat features' writes over real sockets, rule by rule.
 import { DELETED_BODY, ErrorCode, LIMITS } from '@pigeon/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT, chatSession, ok, refused, request, sendMsg, settle, updates } from './chat-helpers.js';

@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: the one harness every server test shares (server on port 0, accounts,
+// the recording WebSocket client, fences, the fake clock).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

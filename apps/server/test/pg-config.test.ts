@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/config-parse.js';
 import { openEngines } from '../src/engines.js';
 import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';

@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: one subject, what only the PostgreSQL store has (migrations under
+// the advisory lock, the token secret, concurrency across nodes, retention slices, backups, health).
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';

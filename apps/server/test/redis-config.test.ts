@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/config-parse.js';
 
 const DB = { PIGEON_DATABASE_URL: 'postgres://pigeon@127.0.0.1:5432/pigeon' };
 

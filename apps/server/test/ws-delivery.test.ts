@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: one subject, delivery over /ws (send, rate limit, acks and
+// receipts, history, conversations, typing and presence) as PROTOCOL.md version 1 says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Account,

@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: one subject, a /ws connection's opening (hello checks in the spec
+// order, welcome/synced, origins, host JWTs, tokens, negotiation).
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, MIN_SECRET_BYTES } from '../config.js';
+import { ConfigError, MIN_SECRET_BYTES } from '../config-parse.js';
 
 /**
  * PIGEON_SECRET when set; otherwise a random key generated once and kept in

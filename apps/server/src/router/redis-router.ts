@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: one class: publishing, the per-mailbox feeds and the sweep share the feeds map and the
+// link's state (lost publications, pokes); the ordering logic itself is in redis-feed.ts.
 import type { MsgFrame, UpdateFrame } from '@pigeon/protocol';
 import type { Logger } from '../logger.js';
 import type { BlockChange } from '../store/feature-types.js';

@@ -1,3 +1,6 @@
+// Over ~300 lines on purpose: one group commit is one transaction whose steps (lock, check, admit,
+// insert, answer) share the batch's locked rows and queued inserts; cut apart they would pass a
+// dozen values between them. Statement texts sit at the top so the flow reads below.
 import type { FileInfo, MessageRef, MsgFrame, ReplyQuote } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
 import type { FeatureOp } from './feature-types.js';

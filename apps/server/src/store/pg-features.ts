@@ -1,3 +1,6 @@
+// Over ~300 lines on purpose: one transaction helper (PgFeatureTx): every chat-feature write's
+// check and apply share the batch's locked rows and queued statements; the pure rules are in
+// feature-rules.ts.
 import type { MessageRef, Reaction, ReplyQuote } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
 import {

@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: the Store interface's methods on PostgreSQL, each one or two statements;
+// the group commit, features, retention, schema and rows are in their own pg-*.ts files.
 import crypto from 'node:crypto';
 import type { ConversationItem, MsgFrame, UpdateKind } from '@pigeon/protocol';
 import type { Registry } from 'prom-client';

@@ -1,3 +1,6 @@
+// Over ~300 lines on purpose: the Store interface's methods, each a thin call into the
+// reader or writer thread; the threads' code, the channel and the op/result translation are in
+// sqlite-{reader,writer,channel,results}.ts.
 import type { ConversationItem, MsgFrame, UpdateKind } from '@pigeon/protocol';
 import type { DbSync } from '../config.js';
 import type { BlockRelations, SearchQuery, SearchResult, UserSettings } from './feature-types.js';

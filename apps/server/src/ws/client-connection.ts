@@ -1,3 +1,6 @@
+// Over ~300 lines on purpose: the /ws opening (hello → welcome → synced) and the dispatch of
+// client frames share the connection's state; writes, reads, chat frames, presence and the
+// frame queue are in their own files beside it.
 import type { Duplex } from 'node:stream';
 import {
   CloseCode,

@@ -1,3 +1,6 @@
+// Over ~300 lines on purpose: what /ws and /legacy share (admit, attach, replay, live entries,
+// the unsent bounds) reads and moves one state machine; reading the socket is in input-gate.ts,
+// frames out in frame-writer.ts.
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '@pigeon/protocol';
 import type { WebSocket } from 'ws';

@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: one subject of the store contract: the state of a
+// message (edit, delete, hide, react, reply), rule by rule.
 import { LIMITS } from '@pigeon/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AdmitOp, SendOp } from '../../src/store/store.js';

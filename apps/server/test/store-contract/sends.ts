@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: one subject of the store contract, sends and acks, rule by rule.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/store/cursor.js';
 import type { SendOp } from '../../src/store/store.js';
