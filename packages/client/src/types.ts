@@ -21,6 +21,8 @@ import type { AbortSignalLike } from './platform-types.js';
 // Public types of @pigeon/client. Everything here is framework-free and has no DOM or Node
 // types, so the same declarations serve the browser, Node and bots. Keep this file stable:
 // add fields, never rename or remove them (apps/web builds on it).
+// About 300 lines: `PigeonClient` and what its calls take and give, documented in one place;
+// the platform parts are in platform-types.ts, the chat members in chat-types.ts (`ChatClient`).
 
 // ---------------------------------------------------------------- status
 

@@ -1,4 +1,4 @@
-import { decodeUploadRequest, type FileInfo } from '@pigeon/protocol';
+import { decodeUploadRequest, type FileInfo, HttpErrorCode } from '@pigeon/protocol';
 import type { BlobLike, HttpTransport, TransportRequest, TransportResponse } from '../src/index.js';
 
 /**
@@ -65,16 +65,16 @@ export function fakeFileServer(options: { max?: number } = {}) {
       faults.offline.delete(req.method);
       throw new Error('network down');
     }
-    if (!req.headers.authorization?.startsWith('Bearer ')) return error(401, 'unauthorized');
+    if (!req.headers.authorization?.startsWith('Bearer ')) return error(401, HttpErrorCode.unauthorized);
     const id = decodeURIComponent(path.split('/').pop() ?? '');
     if (req.method === 'POST' && path === '/api/uploads' && faults.rateLimited > 0) {
       faults.rateLimited--;
-      return error(429, 'rate_limited', { 'retry-after': String(faults.retryAfterSeconds) });
+      return error(429, HttpErrorCode.rateLimited, { 'retry-after': String(faults.retryAfterSeconds) });
     }
     if (req.method === 'POST' && path === '/api/uploads') {
       const checked = decodeUploadRequest(JSON.parse(String(req.body)));
       if (!checked.ok) return error(400, checked.code);
-      if (checked.request.size > max) return error(413, 'file_too_large');
+      if (checked.request.size > max) return error(413, HttpErrorCode.fileTooLarge);
       const uid = `up${++seq}`;
       uploads.set(uid, {
         size: checked.request.size,
@@ -98,15 +98,15 @@ export function fakeFileServer(options: { max?: number } = {}) {
       });
     }
     if (req.method === 'DELETE') {
-      if (!up) return error(404, 'not_found');
+      if (!up) return error(404, HttpErrorCode.notFound);
       uploads.delete(id);
       return answer(204);
     }
     if (req.method === 'PATCH') {
-      if (!up) return error(404, 'not_found');
+      if (!up) return error(404, HttpErrorCode.notFound);
       const offset = Number(req.headers['upload-offset']);
       if (offset !== up.bytes.length)
-        return error(409, 'offset_mismatch', { 'upload-offset': String(up.bytes.length) });
+        return error(409, HttpErrorCode.offsetMismatch, { 'upload-offset': String(up.bytes.length) });
       const data = await bytesOf(req.body);
       patched.push({ id, offset, length: data.length });
       const keep = faults.cutAfter === null ? data.length : Math.min(faults.cutAfter, data.length);
@@ -114,7 +114,7 @@ export function fakeFileServer(options: { max?: number } = {}) {
       faults.cutAfter = null;
       if (offset + keep > up.size) {
         uploads.delete(id);
-        return error(413, 'too_large');
+        return error(413, HttpErrorCode.tooLarge);
       }
       up.bytes.push(...data.slice(0, keep));
       req.onUploadProgress?.(Math.floor(keep / 2));
@@ -140,12 +140,12 @@ export function fakeFileServer(options: { max?: number } = {}) {
     }
     if (req.method === 'GET' && path.startsWith('/api/files/')) {
       const f = files.get(id);
-      if (!f) return error(404, 'not_found');
+      if (!f) return error(404, HttpErrorCode.notFound);
       const size = f.bytes.length;
       const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
       const start = range ? Number(range[1]) : 0;
       if (start >= size && range)
-        return error(416, 'range_not_satisfiable', { 'content-range': `bytes */${size}` });
+        return error(416, HttpErrorCode.rangeNotSatisfiable, { 'content-range': `bytes */${size}` });
       const body = f.bytes.slice(start);
       const headers: Record<string, string> = {
         'content-type': f.info.type,
@@ -173,7 +173,7 @@ export function fakeFileServer(options: { max?: number } = {}) {
       };
       return res;
     }
-    return error(404, 'not_found');
+    return error(404, HttpErrorCode.notFound);
   };
 
   return { transport, uploads, files, log, patched, faults };

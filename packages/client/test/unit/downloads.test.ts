@@ -1,3 +1,4 @@
+import { HttpErrorCode } from '@pigeon/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bytesBlob } from '../fake-file-server.js';
 import { FakeSocket } from '../fake-socket.js';
@@ -35,6 +36,14 @@ describe('downloads', () => {
       from: 9,
       chunks: [],
     });
-    await expect(client.download('nope')).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    // The boundary: from the end is an empty answer, one byte past it is refused.
+    await expect(client.download('up1', { offset: 10 })).rejects.toMatchObject({
+      status: 416,
+      code: HttpErrorCode.rangeNotSatisfiable,
+    });
+    await expect(client.download('nope')).rejects.toMatchObject({
+      status: 404,
+      code: HttpErrorCode.notFound,
+    });
   });
 });
