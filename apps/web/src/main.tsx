@@ -5,6 +5,9 @@ import { registerServiceWorker } from './lib/service-worker';
 import { loadPreferences } from './store/saved-state';
 import { boot } from './store/startup';
 import './styles/app.css';
+import './styles/shell.css';
+import './styles/chat-pane.css';
+import './styles/dialogs.css';
 
 // The chosen theme before the first render, so a dark choice does not flash light.
 const { theme } = loadPreferences();

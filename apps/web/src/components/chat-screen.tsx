@@ -4,6 +4,7 @@ import { useChatStore } from '../store/chat-store';
 import { AppHeader } from './app-header';
 import { ChatPane } from './chat-pane';
 import '../styles/features.css';
+import '../styles/features-panels.css';
 import '../styles/files.css';
 import { SettingsPage } from './settings-page';
 import { Sidebar } from './sidebar';

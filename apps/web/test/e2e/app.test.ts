@@ -1,3 +1,6 @@
+// Issue 11's browser tests of the app around the chat (network, drafts, text direction, links,
+// notifications, sign-out, storage, the offline shell, Settings): one signed-in pair carried
+// through them in order, which is why this file runs just past 300 lines.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {

@@ -1,3 +1,5 @@
+// The store's message transitions (chat-actions.ts): dedup, ordering, states, unread, read marks,
+// prototype-named ids. One subject over one object's invariants: past 300 lines on purpose.
 import type { MsgFrame } from '@pigeon/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { chatActions } from '../../src/store/chat-actions';

@@ -1,3 +1,5 @@
+// The chat features' components (bubble states, the message menu, the composer's bars, search,
+// privacy settings) against one set of spies of the client: one subject, one file, ~300 lines.
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
