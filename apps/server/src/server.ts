@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: the lifecycle's steps read and move the same state (phase,
+// engines, relay, connections, timers) in a fixed order.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, LIMITS } from '@pigeon/protocol';
@@ -26,8 +28,7 @@ import { Upgrades } from './ws/upgrade.js';
 /*
  * The server's lifecycle: open the engines, listen, the timers (pings, session re-checks,
  * retention), graceful shutdown. HTTP routes are in http/request-handler.ts, WebSocket
- * upgrades in ws/upgrade.ts. Over ~300 lines as one file on purpose: every step reads and
- * moves the same state (phase, engines, relay, connections, timers) in a fixed order.
+ * upgrades in ws/upgrade.ts.
  */
 
 export interface PigeonServer {
