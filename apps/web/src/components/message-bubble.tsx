@@ -1,3 +1,4 @@
+import { ClientErrorCode } from '@pigeon/client';
 import { memo, type PointerEvent, useEffect, useRef } from 'react';
 import { DEFAULTS } from '../config';
 import type { StringKey } from '../i18n/strings';
@@ -17,7 +18,7 @@ import { MessageFiles } from './message-files';
 function failureText(t: Translate, code: string | undefined): string {
   const key = `failed_${code}`;
   if (code && code !== 'other' && Object.hasOwn(en, key)) return t(key as StringKey);
-  return t('failed_other', { code: code ?? 'internal' });
+  return t('failed_other', { code: code ?? ClientErrorCode.internal });
 }
 
 /**
@@ -219,7 +220,7 @@ export const MessageBubble = memo(function MessageBubble({
           </span>
           {m.state === 'failed' && (
             // The refusal's code rides along for tests and tools (the words are for people).
-            <div className="bubble-failed" data-code={m.errorCode ?? 'internal'}>
+            <div className="bubble-failed" data-code={m.errorCode ?? ClientErrorCode.internal}>
               <span>{failureText(t, m.errorCode)}</span>
               <span className="bubble-actions">
                 <button type="button" className="quiet-button small" onClick={() => retry(m.id)}>

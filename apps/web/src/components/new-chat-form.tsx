@@ -1,4 +1,4 @@
-import { LIMITS } from '@pigeon/protocol';
+import { ErrorCode, LIMITS } from '@pigeon/protocol';
 import { type FormEvent, useId, useState } from 'react';
 import { useT } from '../i18n/use-strings';
 import { type StartChatResult, startChat } from '../store/conversation-actions';
@@ -26,7 +26,7 @@ export function NewChatForm() {
 
   let error: string | null = null;
   if (result?.code === 'invalid') error = t('newChatInvalid', { user: result.user });
-  else if (result?.code === 'no_such_user') error = t('newChatNoSuchUser', { user: result.user });
+  else if (result?.code === ErrorCode.noSuchUser) error = t('newChatNoSuchUser', { user: result.user });
   else if (result?.code === 'offline') error = t('newChatOffline');
   else if (result?.code === 'error') error = t('err_unknown', { code: 'history' });
 

@@ -5,6 +5,7 @@ import { formatShort } from '../lib/time-format';
 import { type SearchResult, useChatStore } from '../store/chat-store';
 import { featureActions } from '../store/feature-actions';
 import { search } from '../store/feature-requests';
+import { LocalCode } from '../store/local-codes';
 import { showMessage } from '../store/log-positions';
 
 /** The body with the matched ranges marked (UTF-16 ranges from the server, in order). */
@@ -83,7 +84,7 @@ export function SearchPanel() {
   const peerOption = state.peer ?? active;
   let status: string | null = null;
   if (state.loading) status = t('searching');
-  else if (state.error === 'no_terms') status = t('searchWords');
+  else if (state.error === LocalCode.noTerms) status = t('searchWords');
   else if (state.error) status = t('searchFailed', { code: state.error });
   else if (state.query && state.results.length === 0) status = t('searchNone');
   else if (state.query)

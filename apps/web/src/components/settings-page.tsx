@@ -1,4 +1,4 @@
-import { LIMITS } from '@pigeon/protocol';
+import { HttpErrorCode, LIMITS } from '@pigeon/protocol';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { useT } from '../i18n/use-strings';
 import { closeSettings } from '../lib/navigation';
@@ -8,6 +8,7 @@ import { type ThemeChoice, useChatStore } from '../store/chat-store';
 import { finishSignOut } from '../store/client-bridge';
 import { setPreferences } from '../store/document-setup';
 import { setReadReceipts, unblock } from '../store/feature-requests';
+import { LocalCode } from '../store/local-codes';
 import { LanguageSwitch } from './language-switch';
 import { explainAuthError } from './sign-in-screen';
 
@@ -184,9 +185,9 @@ function Account() {
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (busy) return;
-    if (oldPassword === '' || newPassword === '') return setResult({ ok: false, code: 'required' });
+    if (oldPassword === '' || newPassword === '') return setResult({ ok: false, code: LocalCode.required });
     if (newPassword.length < LIMITS.passwordMinLength || newPassword.length > LIMITS.passwordMaxLength)
-      return setResult({ ok: false, code: 'weak_password' });
+      return setResult({ ok: false, code: HttpErrorCode.weakPassword });
     setBusy(true);
     setResult(null);
     const r = await changePassword(oldPassword, newPassword);
@@ -235,7 +236,7 @@ function Account() {
             </p>
           ) : (
             <p className="field-error" role="alert">
-              {result.code === 'bad_credentials'
+              {result.code === HttpErrorCode.badCredentials
                 ? t('err_wrong_password')
                 : explainAuthError(t, { code: result.code, retryAfterSeconds: result.retryAfterSeconds })}
             </p>

@@ -1,8 +1,10 @@
-import { LIMITS, parseUserId } from '@pigeon/protocol';
+import { ClientErrorCode } from '@pigeon/client';
+import { HttpErrorCode, LIMITS, parseUserId } from '@pigeon/protocol';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import type { StringKey } from '../i18n/strings';
 import { type Translate, useT } from '../i18n/use-strings';
 import { useChatStore } from '../store/chat-store';
+import { LocalCode } from '../store/local-codes';
 import { type SignInFailure, type SignInMode, signIn } from '../store/startup';
 import { loadChatScreen } from './chat-screen-loader';
 import { LanguageSwitch } from './language-switch';
@@ -12,27 +14,27 @@ type Field = 'user' | 'password' | 'form';
 
 /** Which field an error belongs to, so it is shown next to what the user has to fix. */
 function placeOf(code: string): Field {
-  if (code === 'invalid_user' || code === 'user_taken') return 'user';
-  if (code === 'weak_password') return 'password';
+  if (code === HttpErrorCode.invalidUser || code === HttpErrorCode.userTaken) return 'user';
+  if (code === HttpErrorCode.weakPassword) return 'password';
   return 'form';
 }
 
 export function explainAuthError(t: Translate, f: SignInFailure): string {
   const limits = { min: LIMITS.passwordMinLength, max: LIMITS.passwordMaxLength };
   switch (f.code) {
-    case 'invalid_user':
-    case 'user_taken':
-    case 'bad_credentials':
+    case HttpErrorCode.invalidUser:
+    case HttpErrorCode.userTaken:
+    case HttpErrorCode.badCredentials:
       return t(`err_${f.code}` as StringKey);
-    case 'weak_password':
+    case HttpErrorCode.weakPassword:
       return t('err_weak_password', limits);
-    case 'rate_limited':
+    case HttpErrorCode.rateLimited:
       return f.retryAfterSeconds
         ? t('err_rate_limited', { seconds: f.retryAfterSeconds })
         : t('err_rate_limited_soon');
-    case 'unreachable':
+    case ClientErrorCode.unreachable:
       return t('err_network');
-    case 'required':
+    case LocalCode.required:
       return t('err_required');
     default:
       return t('err_unknown', { code: f.code });
@@ -41,11 +43,11 @@ export function explainAuthError(t: Translate, f: SignInFailure): string {
 
 /** Checks the server would make anyway, answered at once with the same words. */
 function checkLocally(mode: SignInMode, user: string, password: string): SignInFailure | null {
-  if (user.trim() === '' || password === '') return { code: 'required' };
+  if (user.trim() === '' || password === '') return { code: LocalCode.required };
   if (mode === 'register') {
-    if (!parseUserId(user.trim())) return { code: 'invalid_user' };
+    if (!parseUserId(user.trim())) return { code: HttpErrorCode.invalidUser };
     if (password.length < LIMITS.passwordMinLength || password.length > LIMITS.passwordMaxLength) {
-      return { code: 'weak_password' };
+      return { code: HttpErrorCode.weakPassword };
     }
   }
   return null;

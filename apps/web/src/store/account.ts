@@ -1,4 +1,4 @@
-import { PigeonHttpError } from '@pigeon/client';
+import { ClientErrorCode, PigeonHttpError } from '@pigeon/client';
 import { chatActions } from './chat-actions';
 import { useChatStore } from './chat-store';
 import { activeClient } from './runtime';
@@ -15,7 +15,7 @@ function failure(err: unknown): AccountResult {
   if (err instanceof PigeonHttpError)
     return { ok: false, code: err.code, retryAfterSeconds: err.retryAfterSeconds };
   const code = (err as { code?: unknown } | null)?.code;
-  return { ok: false, code: typeof code === 'string' ? code : 'internal' };
+  return { ok: false, code: typeof code === 'string' ? code : ClientErrorCode.internal };
 }
 
 /**
@@ -24,7 +24,7 @@ function failure(err: unknown): AccountResult {
  */
 export async function changePassword(oldPassword: string, newPassword: string): Promise<AccountResult> {
   const client = activeClient();
-  if (!client) return { ok: false, code: 'unreachable' };
+  if (!client) return { ok: false, code: ClientErrorCode.unreachable };
   try {
     await client.changePassword(oldPassword, newPassword);
     return { ok: true };
@@ -40,7 +40,7 @@ export async function changePassword(oldPassword: string, newPassword: string): 
  */
 export async function signOutEverywhere(finish: () => void): Promise<AccountResult> {
   const client = activeClient();
-  if (!client) return { ok: false, code: 'unreachable' };
+  if (!client) return { ok: false, code: ClientErrorCode.unreachable };
   try {
     await client.logout({ revoke: 'everywhere', clearData: useChatStore.getState().unsent === 0 });
   } catch (err) {

@@ -6,7 +6,7 @@
  * uploaded and stored: offline, across a reload, resuming a large upload.
  */
 import { type AttachmentInput, PigeonRequestError } from '@pigeon/client';
-import { isInlineImageType, LIMITS } from '@pigeon/protocol';
+import { HttpErrorCode, isInlineImageType, LIMITS } from '@pigeon/protocol';
 import { prepareImage } from '../lib/image-prep';
 import { mapWith, mapWithout } from '../lib/maps';
 import { chatActions } from './chat-actions';
@@ -121,7 +121,7 @@ export async function sendTray(peer: string, caption: string): Promise<void> {
       chatActions.outbox([fromOutbox(me, item)]);
       knownOutbox.ids.add(item.id);
     } catch (err) {
-      const code = err instanceof PigeonRequestError ? err.code : 'invalid_file';
+      const code = err instanceof PigeonRequestError ? err.code : HttpErrorCode.invalidFile;
       featureActions.toast('fileRefused', { name: f.name, code });
     } finally {
       if (f.preview) URL.revokeObjectURL(f.preview);

@@ -1,4 +1,5 @@
 import {
+  ClientErrorCode,
   createClient,
   type OutboxItem,
   type PigeonClient,
@@ -232,7 +233,7 @@ export async function signIn(
     return null;
   } catch (e) {
     if (e instanceof PigeonHttpError) return { code: e.code, retryAfterSeconds: e.retryAfterSeconds };
-    return { code: 'unreachable' };
+    return { code: ClientErrorCode.unreachable };
   }
 }
 

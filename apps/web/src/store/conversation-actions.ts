@@ -1,5 +1,5 @@
-import { PigeonRequestError } from '@pigeon/client';
-import { parseUserId } from '@pigeon/protocol';
+import { ClientErrorCode, PigeonRequestError } from '@pigeon/client';
+import { ErrorCode, parseUserId } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
 import { navigateTo } from '../lib/navigation';
 import { chatActions } from './chat-actions';
@@ -68,7 +68,14 @@ export async function loadOlder(peer: string): Promise<void> {
   }
 }
 
-export type StartChatResult = 'ok' | 'invalid' | 'no_such_user' | 'offline' | 'error';
+export type StartChatResult = 'ok' | 'invalid' | typeof ErrorCode.noSuchUser | 'offline' | 'error';
+
+/** Request failures that mean "no answer from the server", not "the server said no". */
+const OFFLINE = new Set<string>([
+  ClientErrorCode.timeout,
+  ClientErrorCode.disconnected,
+  ClientErrorCode.stopped,
+]);
 
 /** The "new chat" field: checks that the user exists (history answers `no_such_user`) and opens it. */
 export async function startChat(raw: string): Promise<StartChatResult> {
@@ -90,9 +97,9 @@ export async function startChat(raw: string): Promise<StartChatResult> {
     return 'ok';
   } catch (e) {
     chatActions.historyFailed(peer);
-    const code = e instanceof PigeonRequestError ? e.code : 'error';
-    if (code === 'no_such_user') return 'no_such_user';
-    if (code === 'timeout' || code === 'disconnected' || code === 'stopped') return 'offline';
+    if (!(e instanceof PigeonRequestError)) return 'error';
+    if (e.code === ErrorCode.noSuchUser) return ErrorCode.noSuchUser;
+    if (OFFLINE.has(e.code)) return 'offline';
     return 'error';
   }
 }

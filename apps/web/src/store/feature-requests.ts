@@ -3,12 +3,13 @@
  * log stands (log-positions.ts): edit, delete, react, reply, block, the read-receipts
  * setting, copy, and search. The store's side is feature-actions.ts.
  */
-import { PigeonRequestError } from '@pigeon/client';
-import { LIMITS } from '@pigeon/protocol';
+import { ClientErrorCode, PigeonRequestError } from '@pigeon/client';
+import { ErrorCode, LIMITS } from '@pigeon/protocol';
 import { DEFAULTS } from '../config';
 import { chatActions } from './chat-actions';
 import { useChatStore } from './chat-store';
 import { featureActions } from './feature-actions';
+import { LocalCode } from './local-codes';
 import type { ChatMessage } from './message-model';
 import { peerOf } from './message-model';
 import { activeClient } from './runtime';
@@ -16,7 +17,7 @@ import { activeClient } from './runtime';
 const get = useChatStore.getState;
 
 function codeOf(err: unknown): string {
-  return err instanceof PigeonRequestError ? err.code : 'internal';
+  return err instanceof PigeonRequestError ? err.code : ClientErrorCode.internal;
 }
 
 // ---------------------------------------------------------------- writes
@@ -24,11 +25,11 @@ function codeOf(err: unknown): string {
 /** The refusals a user can act on get words; anything else says its code. */
 function refused(err: unknown): void {
   const code = codeOf(err);
-  if (code === 'too_late') featureActions.toast('refused_too_late');
-  else if (code === 'message_deleted') featureActions.toast('refused_message_deleted');
-  else if (code === 'no_such_message') featureActions.toast('refused_no_such_message');
-  else if (code === 'not_yours') featureActions.toast('refused_not_yours');
-  else if (code === 'limit_reached')
+  if (code === ErrorCode.tooLate) featureActions.toast('refused_too_late');
+  else if (code === ErrorCode.messageDeleted) featureActions.toast('refused_message_deleted');
+  else if (code === ErrorCode.noSuchMessage) featureActions.toast('refused_no_such_message');
+  else if (code === ErrorCode.notYours) featureActions.toast('refused_not_yours');
+  else if (code === ErrorCode.limitReached)
     featureActions.toast('refused_limit_reached', { max: LIMITS.blockedMax });
   else featureActions.toast('refused_other', { code });
 }
@@ -135,7 +136,7 @@ export async function search(query: string, peer: string | null, more = false): 
   if (!/[\p{L}\p{N}]/u.test(q)) {
     // The server would refuse it (no letter or digit to search for): say so at once.
     featureActions.searchStarted(q, peer, false);
-    return featureActions.searchFailed(q, peer, 'no_terms');
+    return featureActions.searchFailed(q, peer, LocalCode.noTerms);
   }
   const before = more ? s.search.results[s.search.results.length - 1]?.message.cursor : undefined;
   if (more && !before) return;

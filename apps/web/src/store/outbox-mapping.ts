@@ -1,4 +1,4 @@
-import type { OutboxItem } from '@pigeon/client';
+import { ClientErrorCode, type OutboxItem } from '@pigeon/client';
 import { type ChatMessage, messageKey } from './message-model';
 
 /** An outbox item of the client as a message of the log. */
@@ -18,7 +18,7 @@ export function fromOutbox(me: string, item: OutboxItem): ChatMessage {
         : item.state === 'delivered' && item.to === me
           ? 'sent'
           : item.state,
-    errorCode: item.state === 'failed' ? (item.error ?? 'internal') : undefined,
+    errorCode: item.state === 'failed' ? (item.error ?? ClientErrorCode.internal) : undefined,
     replyRef: item.replyTo,
     // Stored files once every upload completed (the message refers to them); until then, the uploads.
     files: item.files?.every((f) => f.file) ? item.files.flatMap((f) => (f.file ? [f.file] : [])) : undefined,

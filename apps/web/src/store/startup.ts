@@ -1,3 +1,4 @@
+import { ClientErrorCode } from '@pigeon/client';
 import { appActions } from './app-actions';
 import { prepareDocument } from './document-setup';
 import { SESSION_KEY, storage } from './page-storage';
@@ -45,7 +46,7 @@ export async function signIn(
   try {
     bridge = await loadBridge();
   } catch {
-    return { code: 'unreachable' };
+    return { code: ClientErrorCode.unreachable };
   }
   return bridge.signIn(mode, user, password);
 }
