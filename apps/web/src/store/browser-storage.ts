@@ -1,5 +1,6 @@
 import type { KeyValueStorage } from '@pigeon/client';
 import { createStore, del, get, promisifyRequest, set, type UseStore } from 'idb-keyval';
+import * as v from 'valibot';
 
 /**
  * Where the client keeps the session, each user's outbox and cursor, and where the app keeps
@@ -37,6 +38,9 @@ interface BrowserStorageOptions {
 /** Errors with which IndexedDB refuses to open at all, rather than failing one write. */
 const UNAVAILABLE = new Set(['InvalidStateError', 'UnknownError', 'SecurityError', 'NotSupportedError']);
 const JOURNAL_KEY = 'pigeon-web:unwritten';
+/** The journal as saveJournal writes it: `[key, value]` pairs, value null for a removal. */
+const Journal = v.pipe(v.string(), v.parseJson(), v.array(v.unknown()));
+const JournalEntry = v.tuple([v.string(), v.nullable(v.string())]);
 
 export function browserStorage(options: BrowserStorageOptions = {}): BrowserStorage {
   const legacy = options.legacy === undefined ? safeStorage('localStorage') : options.legacy;
@@ -106,15 +110,10 @@ export function browserStorage(options: BrowserStorageOptions = {}): BrowserStor
   async function replayJournal(): Promise<void> {
     const raw = journal?.getItem(JOURNAL_KEY);
     if (!raw) return;
-    let entries: unknown;
-    try {
-      entries = JSON.parse(raw);
-    } catch {
-      entries = [];
-    }
-    for (const e of Array.isArray(entries) ? entries : []) {
-      if (Array.isArray(e) && typeof e[0] === 'string' && (typeof e[1] === 'string' || e[1] === null))
-        await write(e[0], e[1]);
+    // Entry by entry: a malformed one (another version's, a hand edit) costs only itself.
+    const read = v.safeParse(Journal, raw);
+    for (const e of read.success ? read.output : []) {
+      if (v.is(JournalEntry, e)) await write(e[0], e[1]);
     }
     journal?.removeItem(JOURNAL_KEY);
   }

@@ -1,4 +1,5 @@
 import type { KeyValueStorage } from '@pigeon/client';
+import * as v from 'valibot';
 import { DEFAULTS } from '../config';
 import type { Language } from '../i18n/strings';
 import { pairsFrom } from '../lib/maps';
@@ -13,6 +14,11 @@ import type { ChatMessage } from './message-model';
  * storage as the client's outbox: unread counts, read marks (so counts survive a reload
  * without counting anything twice) and drafts. Maps are stored as `[key, value]` pairs:
  * user ids such as `__proto__` are valid, and would be special as JSON object keys.
+ *
+ * Everything read back is checked with valibot schemas (the codec's library, so no extra
+ * dependency): storage may hold what an older version, another tab or a hand edit wrote, and a
+ * bad value costs only itself (a preference falls back to its default, a pair is skipped),
+ * never the start of the app.
  */
 const PREFIX = 'pigeon-web:';
 
@@ -27,19 +33,22 @@ export function saveLanguage(language: Language): void {
 
 const THEMES: readonly ThemeChoice[] = ['system', 'light', 'dark'];
 
+/** A field that is missing (an older version's save) or malformed takes its default alone. */
+const orDefault = <T>(schema: v.GenericSchema<T>, value: T) => v.fallback(v.optional(schema, value), value);
+
+const SavedPreferences = v.pipe(
+  v.string(),
+  v.parseJson(),
+  v.object({
+    theme: orDefault(v.picklist(THEMES), DEFAULT_PREFERENCES.theme),
+    notify: orDefault(v.boolean(), DEFAULT_PREFERENCES.notify),
+    sound: orDefault(v.boolean(), DEFAULT_PREFERENCES.sound),
+  }),
+) satisfies v.GenericSchema<string, Preferences>;
+
 export function loadPreferences(): Preferences {
-  const raw = safeLocalStorage()?.getItem(`${PREFIX}preferences`);
-  if (!raw) return DEFAULT_PREFERENCES;
-  try {
-    const v = JSON.parse(raw) as Record<string, unknown>;
-    return {
-      theme: THEMES.find((t) => t === v.theme) ?? DEFAULT_PREFERENCES.theme,
-      notify: typeof v.notify === 'boolean' ? v.notify : DEFAULT_PREFERENCES.notify,
-      sound: typeof v.sound === 'boolean' ? v.sound : DEFAULT_PREFERENCES.sound,
-    };
-  } catch {
-    return DEFAULT_PREFERENCES;
-  }
+  const read = v.safeParse(SavedPreferences, safeLocalStorage()?.getItem(`${PREFIX}preferences`));
+  return read.success ? read.output : DEFAULT_PREFERENCES;
 }
 
 export function savePreferences(p: Preferences): void {
@@ -59,18 +68,16 @@ interface SavedUnread {
   readMarks: Map<string, ReadMark>;
 }
 
-const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
-const isMark = (v: unknown): v is ReadMark =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as ReadMark).ts === 'number' &&
-  Array.isArray((v as ReadMark).keys) &&
-  (v as ReadMark).keys.every((k) => typeof k === 'string');
-const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const Count = v.pipe(v.number(), v.integer(), v.minValue(1));
+const Mark = v.object({ ts: v.number(), keys: v.array(v.string()) }) satisfies v.GenericSchema<ReadMark>;
+const Text = v.pipe(v.string(), v.minLength(1));
+const isCount = (x: unknown): x is number => v.is(Count, x);
+const isMark = (x: unknown): x is ReadMark => v.is(Mark, x);
+const isText = (x: unknown): x is string => v.is(Text, x);
 
 export async function loadUnread(kv: KeyValueStorage, user: string): Promise<SavedUnread> {
-  const v = parse(await kv.get(`${PREFIX}unread:${user}`));
-  return { unread: pairsFrom(v?.unread, isCount), readMarks: pairsFrom(v?.readMarks, isMark) };
+  const saved = parse(await kv.get(`${PREFIX}unread:${user}`));
+  return { unread: pairsFrom(saved?.unread, isCount), readMarks: pairsFrom(saved?.readMarks, isMark) };
 }
 
 export async function saveUnread(kv: KeyValueStorage, user: string, saved: SavedUnread): Promise<void> {
@@ -126,22 +133,23 @@ export async function saveDrafts(
   await kv.set(`${PREFIX}drafts:${user}`, JSON.stringify({ drafts: [...drafts] }));
 }
 
-const isRecentMessage = (v: unknown): v is ChatMessage => {
-  const m = v as ChatMessage;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof m.key === 'string' &&
-    typeof m.id === 'string' &&
-    typeof m.from === 'string' &&
-    typeof m.to === 'string' &&
-    typeof m.body === 'string' &&
-    typeof m.ts === 'number' &&
-    m.confirmed === true &&
-    (m.state === 'sent' || m.state === 'delivered' || m.state === 'received')
-  );
-};
-const isRecentList = (v: unknown): v is ChatMessage[] => Array.isArray(v) && v.every(isRecentMessage);
+/**
+ * A confirmed message as saveRecent wrote it: the fields the log cannot show a message
+ * without; the optional ones (reactions, files, reply) are shown when present.
+ */
+const RecentMessage = v.looseObject({
+  key: v.string(),
+  id: v.string(),
+  from: v.string(),
+  to: v.string(),
+  body: v.string(),
+  ts: v.number(),
+  confirmed: v.literal(true),
+  state: v.picklist(['sent', 'delivered', 'received']),
+});
+const RecentList = v.array(RecentMessage);
+// The schema checks what saveRecent guarantees; the type is the log's own.
+const isRecentList = (x: unknown): x is ChatMessage[] => v.is(RecentList, x);
 
 /**
  * The newest messages of the most recent conversations, so that a reload without network
@@ -172,12 +180,10 @@ export async function clearUserData(kv: KeyValueStorage, user: string): Promise<
   await kv.remove(`${PREFIX}recent:${user}`);
 }
 
+/** A stored JSON object (each key's pairs are checked where they are read), or null. */
+const StoredObject = v.pipe(v.string(), v.parseJson(), v.record(v.string(), v.unknown()));
+
 function parse(raw: string | null | undefined): Record<string, unknown> | null {
-  if (!raw) return null;
-  try {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  const read = v.safeParse(StoredObject, raw);
+  return read.success ? read.output : null;
 }
