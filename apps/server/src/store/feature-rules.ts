@@ -1,4 +1,5 @@
 import {
+  ErrorCode,
   foldWord,
   LIMITS,
   type MessageRef,
@@ -41,34 +42,34 @@ const refuse = (code: FeatureRefusalCode): Verdict => ({ code });
  * editor's mailbox (never was, another conversation's, or removed by retention).
  */
 export function checkEdit(me: string, msg: MessageState | null, body: string, now: number): Verdict {
-  if (!msg) return refuse('no_such_message');
-  if (msg.from !== me) return refuse('not_yours');
+  if (!msg) return refuse(ErrorCode.noSuchMessage);
+  if (msg.from !== me) return refuse(ErrorCode.notYours);
   if (!msg.deleted && msg.body === body) return 'unchanged';
-  if (msg.deleted) return refuse('message_deleted');
-  if (now - msg.ts > LIMITS.editWindowMs) return refuse('too_late');
+  if (msg.deleted) return refuse(ErrorCode.messageDeleted);
+  if (now - msg.ts > LIMITS.editWindowMs) return refuse(ErrorCode.tooLate);
   return 'go';
 }
 
 /** `delete` (for everyone): as `edit`, and deleting a deleted message changes nothing. */
 export function checkDelete(me: string, msg: MessageState | null, now: number): Verdict {
-  if (!msg) return refuse('no_such_message');
-  if (msg.from !== me) return refuse('not_yours');
+  if (!msg) return refuse(ErrorCode.noSuchMessage);
+  if (msg.from !== me) return refuse(ErrorCode.notYours);
   if (msg.deleted) return 'unchanged';
-  if (now - msg.ts > LIMITS.editWindowMs) return refuse('too_late');
+  if (now - msg.ts > LIMITS.editWindowMs) return refuse(ErrorCode.tooLate);
   return 'go';
 }
 
 /** `hide` (delete for me): any message of my mailbox, mine or theirs, deleted or not. */
 export function checkHide(msg: MessageState | null): Verdict {
-  if (!msg) return refuse('no_such_message');
+  if (!msg) return refuse(ErrorCode.noSuchMessage);
   if (msg.hidden) return 'unchanged';
   return 'go';
 }
 
 /** `react`: either person, any message of the conversation at any age, unless deleted. */
 export function checkReact(me: string, msg: MessageState | null, emoji: string | null): Verdict {
-  if (!msg) return refuse('no_such_message');
-  if (msg.deleted) return refuse('message_deleted');
+  if (!msg) return refuse(ErrorCode.noSuchMessage);
+  if (msg.deleted) return refuse(ErrorCode.messageDeleted);
   const mine = msg.reactions.find((r) => r.by === me)?.emoji ?? null;
   if (mine === emoji) return 'unchanged';
   return 'go';
@@ -95,7 +96,7 @@ export function withReaction(reactions: readonly Reaction[], me: string, emoji: 
  */
 export function checkBlock(already: boolean, blocked: boolean, count: number): Verdict {
   if (already === blocked) return 'unchanged';
-  if (blocked && count >= LIMITS.blockedMax) return refuse('limit_reached');
+  if (blocked && count >= LIMITS.blockedMax) return refuse(ErrorCode.limitReached);
   return 'go';
 }
 
@@ -108,11 +109,11 @@ export function checkReply(
   to: string,
   original: MessageState | null,
 ): FeatureRefusalCode | null {
-  if (!original) return 'no_such_message';
+  if (!original) return ErrorCode.noSuchMessage;
   const inConversation =
     (original.from === from && original.to === to) || (original.from === to && original.to === from);
-  if (!inConversation) return 'no_such_message';
-  if (original.deleted) return 'message_deleted';
+  if (!inConversation) return ErrorCode.noSuchMessage;
+  if (original.deleted) return ErrorCode.messageDeleted;
   return null;
 }
 

@@ -1,4 +1,4 @@
-import type { MessageRef, MsgFrame, Range, UpdateFrame, UpdateKind } from '@pigeon/protocol';
+import type { ErrorCode, MessageRef, MsgFrame, Range, UpdateFrame, UpdateKind } from '@pigeon/protocol';
 import type { Entry } from './store.js';
 
 /*
@@ -23,14 +23,14 @@ export type FeatureOp =
 
 /** Why a feature write (or a reply) was refused, before the rate limit. */
 export type FeatureRefusalCode =
-  | 'no_such_user'
-  | 'no_such_message'
-  | 'not_yours'
-  | 'too_late'
-  | 'message_deleted'
-  | 'limit_reached'
+  | typeof ErrorCode.noSuchUser
+  | typeof ErrorCode.noSuchMessage
+  | typeof ErrorCode.notYours
+  | typeof ErrorCode.tooLate
+  | typeof ErrorCode.messageDeleted
+  | typeof ErrorCode.limitReached
   /** A send's `files` names one that is not a complete, unexpired upload of the sender (issue 12). */
-  | 'no_such_file';
+  | typeof ErrorCode.noSuchFile;
 
 /** A feature write's answer besides `refused` (the rate limit). */
 export type FeatureResult =

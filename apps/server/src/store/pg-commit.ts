@@ -1,7 +1,7 @@
 // Over ~300 lines on purpose: one group commit is one transaction whose steps (lock, check, admit,
 // insert, answer) share the batch's locked rows and queued inserts; cut apart they would pass a
 // dozen values between them. Statement texts sit at the top so the flow reads below.
-import type { FileInfo, MessageRef, MsgFrame, ReplyQuote } from '@pigeon/protocol';
+import { ErrorCode, type FileInfo, type MessageRef, type MsgFrame, type ReplyQuote } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
 import type { FeatureOp } from './feature-types.js';
 import type { PgClient, PgConn } from './pg-client.js';
@@ -281,7 +281,7 @@ export async function groupCommit(
         // Then its files (after the reply's checks, before the rate: PROTOCOL.md "Files").
         const files = !refusal && op.files ? await sendFiles(conn, op.from, op.files, ts) : null;
         if (refusal) early[i] = { kind: 'rejected', code: refusal };
-        else if (op.files && !files) early[i] = { kind: 'rejected', code: 'no_such_file' };
+        else if (op.files && !files) early[i] = { kind: 'rejected', code: ErrorCode.noSuchFile };
         else {
           if (files) filesAt.set(i, files);
           firstOf.set(key, i);

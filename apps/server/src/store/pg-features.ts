@@ -1,7 +1,7 @@
 // Over ~300 lines on purpose: one transaction helper (PgFeatureTx): every chat-feature write's
 // check and apply share the batch's locked rows and queued statements; the pure rules are in
 // feature-rules.ts.
-import type { MessageRef, Reaction, ReplyQuote } from '@pigeon/protocol';
+import { ErrorCode, type MessageRef, type Reaction, type ReplyQuote } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
 import {
   changeOwners,
@@ -149,7 +149,7 @@ export class PgFeatureTx {
   async verdict(op: FeatureOp): Promise<Verdict> {
     switch (op.kind) {
       case 'read':
-        if (!this.boxes.has(op.with)) return { code: 'no_such_user' };
+        if (!this.boxes.has(op.with)) return { code: ErrorCode.noSuchUser };
         return op.upto <= (await this.marks(op.user, op.with)).read_upto ? 'unchanged' : 'go';
       case 'receipts':
         return (await this.receiptsOn(op.user)) === op.on ? 'unchanged' : 'go';
@@ -162,7 +162,7 @@ export class PgFeatureTx {
       case 'react':
         return checkReact(op.user, (await this.message(op.user, op.ref))?.state ?? null, op.emoji);
       case 'block': {
-        if (!this.boxes.has(op.target)) return { code: 'no_such_user' };
+        if (!this.boxes.has(op.target)) return { code: ErrorCode.noSuchUser };
         const [count] = await this.rows<{ n: number }>(
           'SELECT count(*)::int AS n FROM blocks WHERE blocker = $1',
           [op.user],

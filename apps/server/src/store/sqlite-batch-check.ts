@@ -1,3 +1,4 @@
+import { ErrorCode } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
 import type { FeatureOp } from './feature-types.js';
 import { SqliteFeatureJudge } from './sqlite-feature-judge.js';
@@ -85,7 +86,7 @@ export class BatchChecks {
         // Then its files (after the reply's checks, before the rate: PROTOCOL.md "Files").
         const fileIds = sendFilesOf(op);
         if (refusal) early[i] = ['x', refusal];
-        else if (fileIds && !this.files.resolve(op[1], fileIds, now)) early[i] = ['x', 'no_such_file'];
+        else if (fileIds && !this.files.resolve(op[1], fileIds, now)) early[i] = ['x', ErrorCode.noSuchFile];
         else {
           firstOf.set(key, i);
           eligible.push(i);

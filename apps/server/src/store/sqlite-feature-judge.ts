@@ -1,4 +1,4 @@
-import type { MessageRef } from '@pigeon/protocol';
+import { ErrorCode, type MessageRef } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
 import {
   checkBlock,
@@ -64,7 +64,7 @@ export class SqliteFeatureJudge {
     switch (op.kind) {
       case 'read': {
         if (op.with !== op.user && this.q.userExists.get(op.with) === undefined)
-          return { code: 'no_such_user' };
+          return { code: ErrorCode.noSuchUser };
         const mark = this.q.readMark.get(op.user, op.with) ?? 0;
         return op.upto <= mark ? 'unchanged' : 'go';
       }
@@ -79,7 +79,7 @@ export class SqliteFeatureJudge {
       case 'react':
         return checkReact(op.user, this.message(op.user, op.ref)?.state ?? null, op.emoji);
       case 'block': {
-        if (this.q.userExists.get(op.target) === undefined) return { code: 'no_such_user' };
+        if (this.q.userExists.get(op.target) === undefined) return { code: ErrorCode.noSuchUser };
         return checkBlock(this.blocks(op.user, op.target), op.blocked, this.q.blockCount.get(op.user) ?? 0);
       }
     }

@@ -1,4 +1,4 @@
-import type { MsgFrame } from '@pigeon/protocol';
+import { ErrorCode, type MsgFrame } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
 import type { OpReply, WireOp } from './sqlite-protocol.js';
 import type { MsgEntry, OpResult, SendOp, StoreOp } from './store.js';
@@ -49,7 +49,7 @@ export function toResult(op: StoreOp, r: OpReply, tagOf: (user: string) => strin
     case 'n':
       return { kind: 'no_such_user' };
     case 'r':
-      return { kind: 'refused', refusal: { code: 'rate_limited', retryAfterMs: r[1] } };
+      return { kind: 'refused', refusal: { code: ErrorCode.rateLimited, retryAfterMs: r[1] } };
     case 'a': {
       const user = (op as Extract<StoreOp, { kind: 'ack' }>).user;
       return {

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { FileInfo } from '@pigeon/protocol';
+import { ErrorCode, type FileInfo } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
 import type { FeatureOp } from './feature-types.js';
 import { SqliteFeatureWriter } from './sqlite-feature-writer.js';
@@ -183,7 +183,7 @@ export class SqliteWriter {
         const fileIds = sendFilesOf(op);
         const files = fileIds ? this.sendFiles.resolve(op[1], fileIds, now) : null;
         if (refusal) results.push(['x', refusal]);
-        else if (fileIds && !files) results.push(['x', 'no_such_file']);
+        else if (fileIds && !files) results.push(['x', ErrorCode.noSuchFile]);
         else results.push(wait > 0 ? ['r', wait] : this.applySend(op, now, tx, files));
       }
     }

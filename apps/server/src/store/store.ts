@@ -1,4 +1,4 @@
-import type { ConversationItem, MessageRef, MsgFrame, UpdateFrame } from '@pigeon/protocol';
+import type { ConversationItem, ErrorCode, MessageRef, MsgFrame, UpdateFrame } from '@pigeon/protocol';
 import type { FeatureOp, FeatureReads, FeatureResult } from './feature-types.js';
 
 /**
@@ -163,7 +163,7 @@ interface AckOp {
 export type StoreOp = SendOp | AckOp | FeatureOp;
 
 export interface SendRefusal {
-  code: 'rate_limited';
+  code: typeof ErrorCode.rateLimited;
   retryAfterMs: number;
 }
 
