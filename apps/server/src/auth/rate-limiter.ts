@@ -5,7 +5,7 @@ import type { Limiter } from '../limiter/limiter.js';
  * over 29.999 s and then 0.001 s is 0.9999999999999999 tokens, not 1): a bucket owed exactly
  * one token would refuse it and ask to retry in a second. A token counts as whole this close.
  */
-const WHOLE_TOKEN_SLACK = 1e-9;
+export const WHOLE_TOKEN_SLACK = 1e-9;
 
 /**
  * Token buckets keyed by a string (a user, a client address). A bucket starts full with

@@ -1,4 +1,4 @@
-import { RateLimiter } from '../auth/rate-limiter.js';
+import { RateLimiter, WHOLE_TOKEN_SLACK } from '../auth/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import { LuaScript, type RedisLink, TIMED_OUT, withTimeout } from '../router/redis-link.js';
 import type { RedisMetrics } from '../router/redis-metrics.js';
@@ -6,7 +6,7 @@ import type { Limiter } from './limiter.js';
 
 /**
  * The token bucket of auth/rate-limiter.ts, step for step in Lua (the same float
- * operations, so both answer the same), for several takes at once (a group commit asks
+ * operations and the same slack for a whole token, so both answer the same), for several takes at once (a group commit asks
  * about all its sends together; a key may come more than once and is taken in order).
  * Each bucket is a hash {t: tokens, a: at} that expires once it would be full again.
  * KEYS: the buckets; ARGV: capacity, perSecond, then `now` per key. Returns the wait in ms
@@ -30,8 +30,8 @@ for i = 1, #KEYS do
     at = now
   end
   local wait = 0
-  if tokens >= 1 then
-    tokens = tokens - 1
+  if tokens >= 1 - ${WHOLE_TOKEN_SLACK} then
+    tokens = math.max(0, tokens - 1)
   else
     wait = math.max(1, math.ceil(((1 - tokens) / per_s) * 1000))
   end

@@ -67,5 +67,23 @@ export function limiterContract(ctx: LiveContext): void {
       for (let i = 0; i < capacity; i++) expect(await c.take('user-5', T0)).toBe(0);
       expect(await c.take('user-5', T0)).toBeGreaterThan(0);
     });
+
+    it('grants a token at exactly its time, however the time arrived in pieces', async () => {
+      const [a, b, c] = ctx.nodes.map((n) => n.sendLimiter) as [
+        (typeof ctx.nodes)[0]['sendLimiter'],
+        (typeof ctx.nodes)[0]['sendLimiter'],
+        (typeof ctx.nodes)[0]['sendLimiter'],
+      ];
+      const capacity = ctx.rate * 2;
+      const token = 1000 / ctx.rate;
+      // A refused take at `early` refills the bucket in two float steps whose sum falls a
+      // hair short of one token (e.g. 16 ms then 184 ms at 5 a second): find such a split.
+      const short = (d: number) => (d / 1000) * ctx.rate + ((token - d) / 1000) * ctx.rate < 1;
+      const early = Array.from({ length: token - 1 }, (_, i) => i + 1).find(short) ?? 1;
+      for (let i = 0; i < capacity; i++) expect(await a.take('user-8', T0)).toBe(0);
+      expect(await b.take('user-8', T0 + early)).toBeGreaterThan(0);
+      expect(await c.take('user-8', T0 + token)).toBe(0);
+      expect(await a.take('user-8', T0 + token)).toBeGreaterThan(0);
+    });
   });
 }
