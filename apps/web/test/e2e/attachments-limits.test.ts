@@ -3,7 +3,8 @@
 // exactly the limit goes and one byte more is refused `file_too_large`; an empty file
 // `empty_file`; a file that is not what its type says `type_mismatch` (each refusal shown on
 // its message with Retry / Discard); cancelling an upload deletes it on the server; an upload
-// cut by the network going away survives a reload and resumes from the server's offset.
+// cut by the network going away survives a reload and resumes from the server's offset; a
+// file past the user's PIGEON_FILE_QUOTA is refused `quota_exceeded`.
 import type { PigeonClient } from '@pigeon/client';
 import { createNodeClient, memoryStorage } from '@pigeon/client/node';
 import type { Browser, Route } from 'playwright-core';
@@ -30,12 +31,21 @@ const ALICE = `la${run}`;
 const BOB = `lb${run}`;
 /** The server's largest file in bytes (decimal, as PIGEON_FILE_MAX is). */
 const FILE_MAX = 2_500_000;
+/**
+ * Alice's storage on the server. The tests before the last keep about 4.61 MB of her uploads
+ * (the largest file and the resumed one; refused and cancelled ones keep nothing or a few
+ * bytes), so the last one's 400 kB passes it.
+ */
+const FILE_QUOTA = 5_000_000;
 /** The client's upload chunk (its DEFAULTS.uploadChunkBytes): a PATCH carries at most this. */
 const CHUNK = 1024 * 1024;
 const UPLOADS = /\/api\/uploads(\/[^/?]+)?$/;
 
 describe.skipIf(!chromiumPath)('attachments at their limits in a real browser', () => {
-  const server = new ServerProcess({ PIGEON_FILE_MAX: String(FILE_MAX) });
+  const server = new ServerProcess({
+    PIGEON_FILE_MAX: String(FILE_MAX),
+    PIGEON_FILE_QUOTA: String(FILE_QUOTA),
+  });
   let browser: Browser;
   let alice: UserPage;
   let bob: UserPage;
@@ -183,5 +193,16 @@ describe.skipIf(!chromiumPath)('attachments at their limits in a real browser', 
     await expect.poll(() => uploadRow(alice.page, 'resumed.pdf').count()).toBe(0);
     expect(await fileRow(alice.page, 'resumed.pdf').count()).toBe(1);
     for (const u of [alice, bob]) await expectNoErrors(u);
+  });
+
+  it('refuses a file past the user’s storage quota as quota_exceeded', async () => {
+    await pick(alice.page, [
+      { name: 'one-too-many.pdf', mimeType: 'application/pdf', buffer: pdfOfSize(400_000) },
+    ]);
+    await alice.page.getByRole('button', { name: 'Send' }).click();
+    const refused = uploadRow(alice.page, 'one-too-many.pdf').locator('.bubble-failed');
+    await refused.waitFor({ timeout: 20_000 });
+    expect(await refused.getAttribute('data-code')).toBe('quota_exceeded');
+    expect(await refused.textContent()).toContain('your storage for files on the server is full');
   });
 });

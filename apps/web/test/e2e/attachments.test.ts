@@ -22,7 +22,7 @@ import {
   waitForServiceWorker,
   waitOnline,
 } from './harness';
-import { drawnJpeg, hasGps, pdf, pngOf, withGps } from './test-files';
+import { drawnJpeg, drawnWebp, gif200x100, hasGps, pdf, pngOf, withGps } from './test-files';
 
 const chromiumPath = inject('chromiumPath');
 const PASSWORD = 'files-password';
@@ -189,6 +189,28 @@ describe.skipIf(!chromiumPath)('attachments in a real browser against the real s
     const download = bob.page.waitForEvent('download');
     await fileRow(bob.page, 'dropped.pdf').getByRole('button', { name: 'Download dropped.pdf' }).click();
     expect((await download).suggestedFilename()).toBe('dropped.pdf');
+  });
+
+  it('shows a GIF (sent as it is) and a WebP inline in boxes of their aspect ratio', async () => {
+    await pick(alice.page, [
+      { name: 'dot.gif', mimeType: 'image/gif', buffer: gif200x100() },
+      { name: 'banner.webp', mimeType: 'image/webp', buffer: await drawnWebp(alice.page, 400, 100) },
+    ]);
+    await alice.page.getByRole('button', { name: 'Send' }).click();
+    for (const [name, ratio, width] of [
+      ['dot.gif', '200 / 100', 200],
+      ['banner.webp', '320 / 80', 400],
+    ] as const) {
+      const tile = bob.page.getByRole('button', { name: `Open the image ${name}` });
+      await tile.waitFor({ timeout: 20_000 });
+      expect(await tile.evaluate((el) => getComputedStyle(el).aspectRatio)).toBe(ratio);
+      const img = tile.locator('img');
+      await expect
+        .poll(() => img.evaluate((el: HTMLImageElement) => (el.complete ? el.naturalWidth : 0)))
+        .toBe(width);
+    }
+    // The GIF's bytes are untouched (drawing it anew would stop an animation).
+    expect((await shownBytes(bob.page, 'dot.gif', bobClient)).equals(gif200x100())).toBe(true);
   });
 
   it('sends a photo as the original file when asked: a card, bytes untouched (GPS kept)', async () => {

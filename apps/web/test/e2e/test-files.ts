@@ -117,3 +117,39 @@ export async function pngOf(page: Page): Promise<Buffer> {
   });
   return Buffer.from(bytes);
 }
+
+/**
+ * A GIF of 200×100 (its logical screen) holding one 1×1 white frame: small enough to write by
+ * hand, real enough for the server's check and the browser's decoder.
+ */
+export function gif200x100(): Buffer {
+  const parts = [
+    '474946383961', // GIF89a
+    'c8006400', // logical screen 200 × 100
+    '800000', // a global colour table of 2 entries follows
+    'ffffff000000',
+    '2c0000000001000100' + '00', // a 1×1 frame at 0,0
+    '0202440100', // its LZW data
+    '3b', // end
+  ];
+  return Buffer.from(parts.join(''), 'hex');
+}
+
+/** A WebP of `width`×`height` made by the page's own encoder. */
+export async function drawnWebp(page: Page, width: number, height: number): Promise<Buffer> {
+  const bytes = await page.evaluate(
+    async ([w, h]) => {
+      const c = new OffscreenCanvas(w, h);
+      const ctx = c.getContext('2d')!;
+      ctx.fillStyle = '#6a4c93';
+      ctx.fillRect(0, 0, w, h);
+      ctx.fillStyle = '#f4d35e';
+      ctx.fillRect(w / 4, h / 4, w / 2, h / 2);
+      const blob = await c.convertToBlob({ type: 'image/webp', quality: 0.8 });
+      if (blob.type !== 'image/webp') throw new Error(`this browser encodes ${blob.type}, not WebP`);
+      return [...new Uint8Array(await blob.arrayBuffer())];
+    },
+    [width, height] as const,
+  );
+  return Buffer.from(bytes);
+}
