@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { ErrorCode } from '@pigeon/protocol';
 import type { Limiter } from '../limiter/limiter.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -126,7 +127,7 @@ export class Relay {
           granted.add(sends[i]!);
           refusals.push(null);
         } else {
-          refusals.push({ code: 'rate_limited', retryAfterMs: t.value });
+          refusals.push({ code: ErrorCode.rateLimited, retryAfterMs: t.value });
         }
       }
       // The limiter failed: fail the batch (nothing stored, `internal`); granted tokens are refunded.
