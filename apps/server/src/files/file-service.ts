@@ -1,5 +1,5 @@
-// Over 300 lines for one role: the upload API's rules, in the spec's order, with the
-// completion checks they end in; cut further, the order would be spread over files.
+// ~300 lines for one role: the upload API's rules, in the spec's order, with the completion
+// checks they end in (the sweep and the refusals are beside it: file-sweep.ts, upload-errors.ts).
 import crypto from 'node:crypto';
 import {
   decodeUploadRequest,
@@ -12,12 +12,14 @@ import {
   type UploadCompleted,
   type UploadCreated,
 } from '@pigeon/protocol';
-import { HttpError } from '../http/api-body.js';
+import type { HttpError } from '../http/api-body.js';
 import type { Limiter } from '../limiter/limiter.js';
 import type { Logger } from '../logger.js';
 import { type BlobStore, OffsetMismatch } from './blob-store.js';
 import { type FileCatalog, fileInfo, type StoredFile, type UploadRow } from './file-catalog.js';
 import type { FileMetrics, UploadOutcome } from './file-metrics.js';
+import { sweepFiles } from './file-sweep.js';
+import { mismatch, notFound, UploadError } from './upload-errors.js';
 import { UploadLocks } from './upload-locks.js';
 
 export interface FileServiceOptions {
@@ -40,14 +42,6 @@ export interface FileServiceOptions {
 export type AppendAnswer =
   | { kind: 'partial'; offset: number }
   | { kind: 'complete'; answer: UploadCompleted };
-
-/** Uploads removed per sweep transaction. */
-const SWEEP_SLICE = 500;
-/**
- * Content younger than this is never removed by the leftover sweep: it may be a seal whose
- * catalog row is still being written (a seal takes milliseconds; an hour is generous).
- */
-const SEAL_GRACE_MS = 3_600_000;
 
 /**
  * The upload API's logic (PROTOCOL.md "Files"), between the HTTP routes and the two stores:
@@ -209,38 +203,11 @@ export class FileService {
   }
 
   /**
-   * Removes expired uploads nobody refers to (in slices), then what a crash or a cut
-   * connection left behind in the blob store. Returns how many things were removed.
+   * Removes expired uploads nobody refers to, then what a crash or a cut connection left
+   * behind in the blob store (file-sweep.ts). Returns how many things were removed.
    */
-  async sweep(): Promise<number> {
-    const { catalog, blobs, metrics } = this.o;
-    const now = this.o.clock();
-    let removed = 0;
-    for (;;) {
-      const { uploads, keys } = await catalog.sweep(now, SWEEP_SLICE);
-      for (const id of uploads) {
-        await this.locks.run(id, () => blobs.discardPartial(id));
-      }
-      await blobs.remove(keys);
-      metrics.swept.labels('upload').inc(uploads.length);
-      metrics.swept.labels('content').inc(keys.length);
-      metrics.uploads.labels('expired').inc(uploads.length);
-      removed += uploads.length + keys.length;
-      if (uploads.length < SWEEP_SLICE) break;
-    }
-    const leftovers = await blobs.sweep({
-      liveUploads: async (ids) => {
-        const live = await catalog.liveUploads(ids);
-        // An upload being written right now is alive whatever the catalog says this instant.
-        for (const id of ids) if (this.locks.busy(id)) live.add(id);
-        return live;
-      },
-      liveKeys: (keys) => catalog.liveKeys(keys),
-      now,
-      graceMs: SEAL_GRACE_MS,
-    });
-    metrics.swept.labels('leftover').inc(leftovers);
-    return removed + leftovers;
+  sweep(): Promise<number> {
+    return sweepFiles(this.o, this.locks, this.o.clock());
   }
 
   close(): Promise<void> {
@@ -332,29 +299,6 @@ export class FileService {
     this.o.metrics.uploads.labels(code).inc();
     return new UploadError(status, code, message, extra, headers);
   }
-}
-
-/** An upload refusal whose body carries more than `error` and `message` (`max`, `quota`, `used`). */
-export class UploadError extends HttpError {
-  constructor(
-    status: number,
-    code: HttpErrorCode,
-    message: string,
-    readonly extra: Record<string, unknown>,
-    headers: Record<string, string>,
-  ) {
-    super(status, code, message, headers);
-  }
-}
-
-function notFound(): HttpError {
-  return new HttpError(404, HttpErrorCode.notFound, 'no such upload');
-}
-
-function mismatch(actual: number): HttpError {
-  return new HttpError(409, HttpErrorCode.offsetMismatch, `the upload is at offset ${actual}`, {
-    'Upload-Offset': String(actual),
-  });
 }
 
 /** True when the body has no bytes (reads at most its first chunk). */
