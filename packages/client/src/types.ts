@@ -1,7 +1,7 @@
 import type {
   ConversationItem,
+  ErrorCode,
   Feature,
-  FrameErrorCode,
   MessageRef,
   MsgFrame,
   UpdateFrame,
@@ -65,10 +65,12 @@ export type OutboxState = 'pending' | 'sent' | 'delivered' | 'failed';
  * or was deleted for everyone. `no_such_file` and `UploadErrorCode`: its attachments.
  */
 export type OutboxErrorCode =
-  | Extract<
-      FrameErrorCode,
-      'bad_frame' | 'too_large' | 'no_such_user' | 'no_such_message' | 'message_deleted' | 'no_such_file'
-    >
+  | typeof ErrorCode.badFrame
+  | typeof ErrorCode.tooLarge
+  | typeof ErrorCode.noSuchUser
+  | typeof ErrorCode.noSuchMessage
+  | typeof ErrorCode.messageDeleted
+  | typeof ErrorCode.noSuchFile
   | UploadErrorCode;
 
 export interface OutboxItem {

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { CloseCode } from './codes.js';
+import { CloseCode, ErrorCode } from './codes.js';
 import { type FeatureSet, NO_FEATURES, parseHelloFeatures } from './features.js';
 import type { ClientFrame, HelloFrame, ServerFrame } from './frames.js';
 import { LIMITS, MESSAGE_ID_PATTERN } from './limits.js';
@@ -41,19 +41,19 @@ function echoes(obj: JsonObject, t: string): Pick<DecodeError, 'id' | 'rid'> {
 
 function decodeWith<F>(schemas: SchemaTable, text: unknown): DecodeResult<F> {
   const obj = parseObject(text);
-  if (typeof obj === 'string') return { ok: false, error: { code: 'bad_frame', message: obj } };
+  if (typeof obj === 'string') return { ok: false, error: { code: ErrorCode.badFrame, message: obj } };
   const t = obj.t;
   if (typeof t !== 'string') {
-    return { ok: false, error: { code: 'bad_frame', message: 'missing string field t' } };
+    return { ok: false, error: { code: ErrorCode.badFrame, message: 'missing string field t' } };
   }
   const schema = Object.hasOwn(schemas, t) ? schemas[t] : undefined;
   if (!schema)
-    return { ok: false, error: { code: 'bad_frame', message: `unknown frame type ${excerpt(t)}` } };
+    return { ok: false, error: { code: ErrorCode.badFrame, message: `unknown frame type ${excerpt(t)}` } };
   const parsed = v.safeParse(schema, obj);
   if (!parsed.success) {
     return {
       ok: false,
-      error: { code: 'bad_frame', message: describe(parsed.issues), t, ...echoes(obj, t) },
+      error: { code: ErrorCode.badFrame, message: describe(parsed.issues), t, ...echoes(obj, t) },
     };
   }
   return { ok: true, frame: parsed.output as F };
@@ -78,7 +78,7 @@ export function decodeClientFrame(
   // `send` and `edit` carry a body: too long is too_large, checked after the shape.
   if ((frame.t === 'send' || frame.t === 'edit') && frame.body.length > LIMITS.bodyMaxLength) {
     const error: DecodeError = {
-      code: 'too_large',
+      code: ErrorCode.tooLarge,
       message: `body is ${frame.body.length} UTF-16 units; the limit is ${LIMITS.bodyMaxLength}`,
       t: frame.t,
     };

@@ -1,6 +1,8 @@
+import type { ErrorCode } from './codes.js';
+
 /** What the decoders answer instead of throwing. */
 export interface DecodeError {
-  code: 'bad_frame' | 'too_large';
+  code: typeof ErrorCode.badFrame | typeof ErrorCode.tooLarge;
   message: string;
   /** The frame's `t` when it had a known one. */
   t?: string;
