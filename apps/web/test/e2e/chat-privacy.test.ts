@@ -1,7 +1,8 @@
 // More of the chat features (issue 10) in a real browser against the real server: the read
 // receipts switch in Settings (off: the sender's ticks stop at grey ✓✓ and the one who switched
-// sees no colour either; on again: colour), "Copy text" from the message menu, the menu opened
-// by a long press on a touch screen, and a block hiding presence both ways until unblocked.
+// sees no colour either; on again: colour), "Copy text" from the message menu, search in one
+// conversation or all, the menu opened by a long press on a touch screen, and a block hiding
+// presence both ways until unblocked.
 // Bob's second device is the real client over the protocol: its read state says when a read
 // mark is stored, the fence for "no receipt came" (what is appended after it arrives after it).
 import type { PigeonClient } from '@pigeon/client';
@@ -26,6 +27,7 @@ const PASSWORD = 'privacy-password';
 const run = Date.now().toString(36).slice(-5);
 const ALICE = `ra${run}`;
 const BOB = `rb${run}`;
+const CAROL = `rc${run}`;
 
 describe.skipIf(!chromiumPath)('read receipts switch, copy, long press and block in a real browser', () => {
   const server = new ServerProcess();
@@ -117,6 +119,35 @@ describe.skipIf(!chromiumPath)('read receipts switch, copy, long press and block
     const menu = await openMenu(bob.page, 'do you read me?');
     await menu.getByRole('menuitem', { name: 'Copy text' }).click();
     await expect.poll(() => bob.page.evaluate(() => navigator.clipboard.readText())).toBe('do you read me?');
+  });
+
+  it('searches only the open conversation, or all of them', async () => {
+    const carol = await protocolUser(server.url, CAROL, PASSWORD, true);
+    try {
+      carol.send(BOB, 'a quokka from Carol');
+      await carol.flush();
+      await sendText(alice.page, 'a quokka from Alice');
+      await expect.poll(() => row(bob.page, 'a quokka from Alice').count()).toBe(1);
+      await bob.page.getByRole('button', { name: 'Search messages' }).click();
+      const box = bob.page.getByRole('searchbox', { name: 'Search messages' });
+      const results = bob.page.getByTestId('search-result');
+      const found = () => results.evaluateAll((els) => els.map((e) => e.textContent ?? '').sort());
+      await bob.page.getByLabel('Where to search').selectOption({ label: `Only with ${ALICE}` });
+      await box.fill('quokka');
+      await box.press('Enter');
+      await expect.poll(found).toEqual([expect.stringContaining('quokka from Alice')]);
+      await bob.page.getByLabel('Where to search').selectOption({ label: 'All conversations' });
+      await box.press('Enter');
+      await expect
+        .poll(found)
+        .toEqual([
+          expect.stringContaining('quokka from Alice'),
+          expect.stringContaining('quokka from Carol'),
+        ]);
+      await bob.page.getByRole('button', { name: 'Close search' }).click();
+    } finally {
+      carol.stop();
+    }
   });
 
   it('opens the message menu with a long press on a touch screen', async () => {
