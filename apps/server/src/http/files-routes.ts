@@ -1,8 +1,5 @@
-// Over 300 lines for one role: the HTTP side of every files endpoint (checks in the spec's
-// order, then the answer's headers); the rules themselves are in files/file-service.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
-import { contentDisposition, HttpErrorCode, isInlineImageType, MESSAGE_ID_PATTERN } from '@pigeon/protocol';
+import { HttpErrorCode, MESSAGE_ID_PATTERN } from '@pigeon/protocol';
 import type { Session, Sessions } from '../auth/sessions.js';
 import type { Config } from '../config.js';
 import { FileMetrics } from '../files/file-metrics.js';
@@ -12,7 +9,7 @@ import { UploadError } from '../files/upload-errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { bearer, HttpError, isClientAbort, readJson, requireJson } from './api-body.js';
-import { ifRangeAllows, noneMatch, rangeFor } from './byte-range.js';
+import { sendFile } from './files-download.js';
 import { requestChunks } from './request-body.js';
 import { sendError, sendJson } from './respond.js';
 
@@ -71,9 +68,6 @@ export function createFileApi(deps: {
 
 /** The media type of PATCH bodies (tus): bytes to add at `Upload-Offset`. */
 const OFFSET_STREAM = 'application/offset+octet-stream';
-
-/** File responses render nothing: no script, no plugin, no same-origin powers. */
-const FILE_CSP = "default-src 'none'; sandbox";
 
 type Route = { kind: 'uploads' } | { kind: 'upload'; id: string } | { kind: 'file'; id: string };
 
@@ -249,66 +243,10 @@ class FileRoutes {
       if (err instanceof HttpError) fileMetrics.downloads.labels(String(err.status)).inc();
       throw err;
     }
-    // Only the four image types, whose magic bytes were checked at completion, are shown
-    // by the browser; everything else (SVG and HTML included) is a download of opaque bytes.
-    const inline = isInlineImageType(file.type);
-    const etag = `"${file.sha256}"`;
-    const headers: Record<string, string> = {
-      'Content-Type': inline ? file.type : 'application/octet-stream',
-      'Content-Disposition': contentDisposition(file.name, inline),
-      'Content-Security-Policy': FILE_CSP,
-      'X-Content-Type-Options': 'nosniff',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      ETag: etag,
-      'Accept-Ranges': 'bytes',
-      'Cache-Control': 'private, max-age=31536000, immutable',
-    };
-    if (noneMatch(req.headers['if-none-match'], etag)) {
-      fileMetrics.downloads.labels('304').inc();
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    const range = ifRangeAllows(header(req, 'if-range'), etag)
-      ? rangeFor(header(req, 'range'), file.size)
-      : ({ kind: 'full' } as const);
-    if (range.kind === 'unsatisfiable') {
-      fileMetrics.downloads.labels('416').inc();
-      sendError(res, 416, HttpErrorCode.rangeNotSatisfiable, 'the range is outside the file', {
-        'Content-Range': `bytes */${file.size}`,
-      });
-      return;
-    }
-    const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, file.size - 1];
-    const status = range.kind === 'partial' ? 206 : 200;
-    if (range.kind === 'partial') headers['Content-Range'] = `bytes ${start}-${end}/${file.size}`;
-    headers['Content-Length'] = String(end - start + 1);
-    res.writeHead(status, headers);
-    fileMetrics.downloads.labels(String(status)).inc();
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    let sent = 0;
-    const counted = async function* (chunks: AsyncIterable<Uint8Array>) {
-      for await (const chunk of chunks) {
-        sent += chunk.length;
-        yield chunk;
-      }
-    };
-    try {
-      await pipeline(counted(this.deps.files.read(file, start, end)), res);
-    } finally {
-      fileMetrics.bytesSent.inc(sent);
-    }
+    await sendFile(req, res, file, (start, end) => this.deps.files.read(file, start, end), fileMetrics);
   }
 }
 
 function isOffsetStream(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === OFFSET_STREAM;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
 }
