@@ -2,7 +2,8 @@
 // button, by drop and by paste; progress while uploading; the recipient's thumbnail and the
 // viewer; the photo's EXIF GPS tag gone in what the recipient downloads (and large photos
 // scaled to 2560 px) and kept in a photo sent as the original file; images in a box that does
-// not move when they load; downloads; offline attach, reload, sent once the network is back;
+// not move when they load; a GIF and a WebP inline; a sideways photo turned upright by its
+// EXIF orientation; downloads; offline attach, reload, sent once the network is back;
 // axe with the viewer open. Limits, refusals, cancel and resume: attachments-limits.test.ts.
 import type { PigeonClient } from '@pigeon/client';
 import { createNodeClient, memoryStorage } from '@pigeon/client/node';
@@ -22,7 +23,7 @@ import {
   waitForServiceWorker,
   waitOnline,
 } from './harness';
-import { drawnJpeg, drawnWebp, gif200x100, hasGps, pdf, pngOf, withGps } from './test-files';
+import { drawnJpeg, drawnWebp, gif200x100, hasGps, pdf, pngOf, withGps, withOrientation } from './test-files';
 
 const chromiumPath = inject('chromiumPath');
 const PASSWORD = 'files-password';
@@ -211,6 +212,23 @@ describe.skipIf(!chromiumPath)('attachments in a real browser against the real s
     }
     // The GIF's bytes are untouched (drawing it anew would stop an animation).
     expect((await shownBytes(bob.page, 'dot.gif', bobClient)).equals(gif200x100())).toBe(true);
+  });
+
+  it('turns a photo stored sideways (EXIF orientation 6) upright before it leaves the browser', async () => {
+    const sideways = withOrientation(await drawnJpeg(alice.page, 640, 480), 6);
+    await pick(alice.page, [{ name: 'upright.jpg', mimeType: 'image/jpeg', buffer: sideways }]);
+    await alice.page.getByRole('button', { name: 'Send' }).click();
+    const tile = bob.page.getByRole('button', { name: 'Open the image upright.jpg' });
+    await tile.waitFor({ timeout: 20_000 });
+    // The server read 480×640 from the file: the pixels were turned, and the EXIF block is gone.
+    expect(await tile.evaluate((el) => getComputedStyle(el).aspectRatio)).toBe('240 / 320');
+    const received = await shownBytes(bob.page, 'upright.jpg', bobClient);
+    expect(received.includes(Buffer.from('Exif\0\0', 'latin1'))).toBe(false);
+    await expect
+      .poll(() =>
+        tile.locator('img').evaluate((el: HTMLImageElement) => [el.naturalWidth, el.naturalHeight].join('×')),
+      )
+      .toBe('480×640');
   });
 
   it('sends a photo as the original file when asked: a card, bytes untouched (GPS kept)', async () => {

@@ -79,6 +79,29 @@ export function withGps(jpeg: Buffer): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), gpsExif(), jpeg.subarray(2)]);
 }
 
+/**
+ * The JPEG with an EXIF block saying how to turn it (tag 0x0112; 6 = turn 90° clockwise to
+ * show), as a phone held upright writes: its pixels are stored sideways.
+ */
+export function withOrientation(jpeg: Buffer, orientation: number): Buffer {
+  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('not a JPEG');
+  const tiff = Buffer.alloc(26);
+  tiff.write('MM', 0, 'latin1');
+  tiff.writeUInt16BE(42, 2);
+  tiff.writeUInt32BE(8, 4); // IFD0 at 8
+  tiff.writeUInt16BE(1, 8); // one entry
+  tiff.writeUInt16BE(0x0112, 10); // Orientation
+  tiff.writeUInt16BE(3, 12); // SHORT
+  tiff.writeUInt32BE(1, 14);
+  tiff.writeUInt16BE(orientation, 18); // the value, left-aligned in its 4 bytes
+  tiff.writeUInt32BE(0, 22); // no next IFD
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const header = Buffer.alloc(4);
+  header.writeUInt16BE(0xffe1, 0);
+  header.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), header, body, jpeg.subarray(2)]);
+}
+
 /** Whether the bytes carry an EXIF block or a GPSInfo tag anywhere. */
 export function hasGps(bytes: Buffer): boolean {
   return (
