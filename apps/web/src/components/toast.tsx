@@ -16,7 +16,8 @@ export function Toast() {
   return (
     <div className="toast-region" role="status">
       {toast && (
-        <p className="toast" key={toast.token}>
+        // Which notice it is (its string key) rides along for tests; the words are for people.
+        <p className="toast" key={toast.token} data-notice={toast.text}>
           {t(toast.text, toast.params)}
         </p>
       )}
