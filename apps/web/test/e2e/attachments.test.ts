@@ -165,6 +165,11 @@ describe.skipIf(!chromiumPath)('attachments in a real browser against the real s
     await bob.page.keyboard.press('ArrowLeft');
     const first = bob.page.getByRole('dialog', { name: /^Image 1 of 2/ });
     await first.waitFor();
+    // The ‹ › buttons step too (a mouse or a finger).
+    await first.getByRole('button', { name: 'Next image' }).click();
+    await next.waitFor();
+    await next.getByRole('button', { name: 'Previous image' }).click();
+    await first.waitFor();
     // The viewer's Download saves the file under its name.
     const download = bob.page.waitForEvent('download');
     await first.getByRole('button', { name: 'Download holiday.jpg' }).click();
