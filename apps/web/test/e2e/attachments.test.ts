@@ -100,6 +100,9 @@ describe.skipIf(!chromiumPath)('attachments in a real browser against the real s
       .poll(() => alice.page.getByRole('progressbar', { name: /^Sending holiday\.jpg: \d+%$/ }).count())
       .toBe(1);
     expect(await alice.page.getByRole('button', { name: 'Cancel sending holiday.jpg' }).count()).toBe(1);
+    // Each file has its own bar and cancel: the PDF waits its turn at 0% (one upload at a time).
+    expect(await alice.page.getByRole('progressbar', { name: 'Sending report.pdf: 0%' }).count()).toBe(1);
+    expect(await alice.page.getByRole('button', { name: 'Cancel sending report.pdf' }).count()).toBe(1);
     release();
     await alice.context.unroute(/\/api\/uploads\/[^/]+$/);
 
