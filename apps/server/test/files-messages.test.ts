@@ -1,3 +1,5 @@
+// Over ~300 lines on purpose: one subject, files on messages (PROTOCOL.md "Files: Messages"),
+// from the send through downloads to how long the files live; each case is a scenario.
 import { type Feature, fallbackBody, formatFileSize } from '@pigeon/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT, chatSession, ok, request, sendMsg } from './chat-helpers.js';
@@ -183,7 +185,7 @@ describe('messages with files (PROTOCOL.md "Files: Messages")', () => {
 });
 
 describe('how long files live', () => {
-  it('deleting a message for everyone drops its files; another message keeps them; the upload goes at its expiry', async () => {
+  it('deleting a message for everyone drops its files; another message keeps them; the last deletion removes the upload', async () => {
     const clock = new FakeClock();
     // A TTL (60 s) shorter than the deletion window (15 min), to pass it between deletions.
     const s = await startServer({ clock: clock.now, uploadTtlSec: 60 });
@@ -209,12 +211,12 @@ describe('how long files live', () => {
       await s.server.sweepRetention();
       expect((await download(s.url, carol.token, id)).status).toBe(200);
       expect((await download(s.url, alice.token, id)).status).toBe(200);
-      // Its last reference deleted, the next sweep removes it (its TTL is over).
+      // Its last reference deleted: 404 for everyone at once, the next sweep removes the bytes.
       await ok(a, { t: 'delete', from: alice.id, id: toCarol.id });
       expect((await download(s.url, carol.token, id)).status).toBe(404);
-      expect((await download(s.url, alice.token, id)).status).toBe(200);
-      await s.server.sweepRetention();
       expect((await download(s.url, alice.token, id)).status).toBe(404);
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 1 });
+      await s.server.sweepRetention();
       expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 0 });
       await a.close();
       await b.close();
@@ -223,24 +225,63 @@ describe('how long files live', () => {
     }
   });
 
-  it("an upload deleted for everyone within its TTL stays its uploader's until expiresAt, then goes", async () => {
+  it('deleted for everyone within its TTL: its uploads expire at once, 404 for both sides, the next sweep removes the bytes; content another upload names is kept', async () => {
     const clock = new FakeClock();
     const s = await startServer({ clock: clock.now, uploadTtlSec: 60 });
     try {
       const alice = await register(s.url);
       const bob = await register(s.url);
-      const id = await uploadFile(s.url, alice.token, 'a.pdf', 'application/pdf', SAMPLES.pdf(300));
+      const pdfBytes = SAMPLES.pdf(300);
+      const png = SAMPLES.png(6, 6, 700);
+      const pdf = await uploadFile(s.url, alice.token, 'a.pdf', 'application/pdf', pdfBytes);
+      const photo = await uploadFile(s.url, alice.token, 'p.png', 'image/png', png);
+      // Bob sends the same bytes in his own message: one content, named by two uploads.
+      const twin = await uploadFile(s.url, bob.token, 'twin.png', 'image/png', png);
       const a = await chatSession(s.wsUrl, alice.token, FILES);
-      const m = await sendMsg(a, bob.id, '', { files: [id] });
+      const b = await chatSession(s.wsUrl, bob.token, FILES);
+      const m = await sendMsg(a, bob.id, '', { files: [pdf, photo] });
+      await sendMsg(b, alice.id, 'same photo', { files: [twin] });
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 2 });
+      expect((await download(s.url, bob.token, pdf)).status).toBe(200);
       await ok(a, { t: 'delete', from: alice.id, id: m.id });
-      expect((await download(s.url, bob.token, id)).status).toBe(404);
+      // At once, before any sweep and with 60 s of TTL left: the uploader gets the same 404
+      // as the recipient, and the upload cannot be sent again (its expiry is now).
+      for (const id of [pdf, photo]) {
+        for (const user of [alice, bob]) expect((await download(s.url, user.token, id)).status).toBe(404);
+      }
+      const again = await sendFrame(a, { to: bob.id, body: '', files: [pdf] });
+      expect([again.t, again.code]).toEqual(['error', 'no_such_file']);
+      await s.server.sweepRetention();
+      // The PDF's bytes are gone; the photo's stay for bob's message.
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 1 });
+      for (const user of [alice, bob]) {
+        const got = await download(s.url, user.token, twin);
+        expect([got.status, got.body.equals(png)]).toEqual([200, true]);
+      }
+      const metrics = await http(s.url, 'GET', '/metrics');
+      expect(metrics.text).toMatch(new RegExp(`pigeon_file_bytes_stored ${png.length}\\n`));
+      await fence(a);
+      await a.close();
+      await b.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("an unsent upload is its uploader's until the last ms before expiresAt; at expiresAt it is 404 before any sweep", async () => {
+    const clock = new FakeClock();
+    const s = await startServer({ clock: clock.now, uploadTtlSec: 60 });
+    try {
+      const alice = await register(s.url);
+      const id = await uploadFile(s.url, alice.token, 'a.pdf', 'application/pdf', SAMPLES.pdf(300));
       clock.advance(60_000 - 1);
       await s.server.sweepRetention();
       expect((await download(s.url, alice.token, id)).status).toBe(200);
       clock.advance(1);
-      await s.server.sweepRetention();
       expect((await download(s.url, alice.token, id)).status).toBe(404);
-      await a.close();
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 1 });
+      await s.server.sweepRetention();
+      expect(await blobCounts(s.server.config)).toEqual({ partials: 0, contents: 0 });
     } finally {
       await s.stop();
     }

@@ -18,7 +18,9 @@ import type { FileInfo } from '@pigeon/protocol';
  *    upload with a link is never removed.
  *
  * An upload is removed by `DELETE` (unless linked), by a failed completion check, or once
- * it is past `expiresAt` and unlinked (the sweep).
+ * it is past `expiresAt` and unlinked (the sweep). A deletion for everyone that drops an
+ * upload's last link sets its `expiresAt` to the deletion's time in the same transaction
+ * (sqlite-feature-writer / pg-features), so the next sweep removes it with its bytes.
  */
 export interface FileCatalog {
   /** Bytes of `owner`'s uploads kept now (their declared sizes). */
@@ -38,8 +40,13 @@ export interface FileCatalog {
    * removed). `keys`: content no upload names any more, to remove from the blob store.
    */
   removeUpload(id: string, owner: string | null): Promise<{ result: RemoveResult; keys: string[] }>;
-  /** The file if `user` may download it (the uploader, or either side of a message referring to it). */
-  download(id: string, user: string): Promise<StoredFile | null>;
+  /**
+   * The file if `user` may download it at `now`: either side of a message referring to it,
+   * or the uploader while it is unexpired or referred to (an upload whose expiry passed is
+   * as good as swept: a deletion for everyone expires it at once, so its uploader gets the
+   * same 404 as anyone else before the sweep removes it).
+   */
+  download(id: string, user: string, now: number): Promise<StoredFile | null>;
   /**
    * Removes up to `limit` uploads that are past their expiry and not referred to, and
    * returns their ids (partials to discard) and the content keys that no upload names now.

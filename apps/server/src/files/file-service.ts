@@ -193,7 +193,7 @@ export class FileService {
 
   /** The file `user` may download, or 404 (the same for "not yours" and "does not exist"). */
   async download(user: string, id: string): Promise<StoredFile> {
-    const file = await this.o.catalog.download(id, user);
+    const file = await this.o.catalog.download(id, user, this.o.clock());
     if (!file) throw notFound();
     return file;
   }

@@ -326,6 +326,14 @@ export class PgFeatureTx {
           append(o, { kind: 'edit', ...about, with: peerOf(o, state), body: op.body }, row.rowid);
         return;
       case 'delete':
+        // Before the update whose trigger drops the links: an upload this message is the last
+        // reference of expires now, so the next sweep removes it and its content unless
+        // another upload names it (issue 12: delete-for-everyone removes files).
+        q(
+          `UPDATE uploads SET expires_at = LEAST(expires_at, $2)
+           WHERE links = 1 AND id IN (SELECT upload FROM message_files WHERE msg = $1)`,
+          [row.rowid, this.now],
+        );
         q(
           `UPDATE messages SET body = '', deleted = true, edited = NULL, reply_from = NULL, reply_id = NULL,
              reactions = NULL, search = NULL WHERE rowid = $1`,

@@ -135,17 +135,17 @@ export class PgFileCatalog implements FileCatalog {
     });
   }
 
-  async download(id: string, user: string): Promise<StoredFile | null> {
+  async download(id: string, user: string, now: number): Promise<StoredFile | null> {
     const rows = await this.db.query<StoredFile>({
       name: 'pigeon_files_download',
       text: `SELECT u.id, u.name, u.type, u.size, u.sha256, b.key
         FROM uploads u JOIN blobs b ON b.sha256 = u.sha256
-        WHERE u.id = $1 AND (u.owner = $2 OR EXISTS (
+        WHERE u.id = $1 AND ((u.owner = $2 AND (u.links > 0 OR u.expires_at > $3)) OR EXISTS (
           SELECT 1 FROM message_files f JOIN messages m ON m.rowid = f.msg
           WHERE f.upload = $1 AND (
             (m.recipient = $2 AND m.rseq > (SELECT removed_upto FROM users WHERE id = $2))
             OR (m.sender = $2 AND m.sseq > (SELECT removed_upto FROM users WHERE id = $2)))))`,
-      values: [id, user],
+      values: [id, user, now],
     });
     return rows[0] ?? null;
   }

@@ -15,6 +15,7 @@ import type { BlockChange, FeatureOp, FeatureResult, UpdateEntry } from './featu
 import { quotedBody } from './file-columns.js';
 import { SqliteFeatureJudge } from './sqlite-feature-judge.js';
 import { hiddenBit, LAST_ROWID_BELOW, ownSeq, UNREAD } from './sqlite-feature-sql.js';
+import { EXPIRE_LAST_LINKED } from './sqlite-files.js';
 
 /** Hands out the next seq of a mailbox within the batch being applied (the writer's heads). */
 export type NextSeq = (owner: string) => number;
@@ -69,6 +70,10 @@ export class SqliteFeatureWriter {
         `UPDATE messages SET body = '', deleted = 1, edited = NULL, reply_from = NULL, reply_id = NULL,
            reactions = NULL WHERE rowid = ?`,
       ),
+      // Run before `erase` (whose trigger drops the links): an upload this message is the
+      // last reference of expires now, so the next sweep removes it and its bytes unless
+      // another upload names the same content (issue 12: delete-for-everyone removes files).
+      expireFiles: db.prepare<{ now: number; msg: number }>(EXPIRE_LAST_LINKED),
       // Earlier edit updates of a deleted message hold former bodies: they become deletions.
       eraseEdits: db.prepare(
         `UPDATE updates SET kind = 'delete', data = json_remove(json_set(data, '$.kind', 'delete'), '$.body')
@@ -233,6 +238,7 @@ export class SqliteFeatureWriter {
           append(o, { kind: 'edit', ...about, with: peerOf(o, state), body: op.body }, rowid);
         return;
       case 'delete':
+        this.q.expireFiles.run({ now, msg: rowid });
         this.q.erase.run(rowid);
         this.q.unindex.run(rowid);
         this.q.eraseEdits.run(rowid);

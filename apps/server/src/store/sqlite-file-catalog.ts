@@ -43,8 +43,8 @@ export class SqliteFileCatalog implements FileCatalog {
     return this.threads.callThread('writer', 'files.removeUpload', id, owner);
   }
 
-  download(id: string, user: string): Promise<StoredFile | null> {
-    return this.threads.callThread('reader', 'files.download', id, user);
+  download(id: string, user: string, now: number): Promise<StoredFile | null> {
+    return this.threads.callThread('reader', 'files.download', id, user, now);
   }
 
   sweep(now: number, limit: number): Promise<{ uploads: string[]; keys: string[] }> {

@@ -76,6 +76,15 @@ export class SendFiles {
   }
 }
 
+/**
+ * Expires (at @now) the uploads whose only link is message @msg: run in the transaction of
+ * a deletion for everyone, before the update whose trigger drops the message's links. The
+ * next sweep then removes them, and their content unless another upload names it; an
+ * upload another message still refers to (links > 1) keeps its expiry.
+ */
+export const EXPIRE_LAST_LINKED = `UPDATE uploads SET expires_at = MIN(expires_at, @now)
+  WHERE links = 1 AND id IN (SELECT upload FROM message_files WHERE msg = @msg)`;
+
 /** Links a stored message to its uploads (the writer, in the send's transaction). */
 export class FileLinks {
   private readonly insert;
@@ -191,13 +200,13 @@ class SqliteFileReader {
         `SELECT id, owner, name, type, size, declared_sha256, thumb, created_at, expires_at, sha256, width, height
          FROM uploads WHERE id = ?`,
       ),
-      // The uploader, or a side of a message that refers to the file and whose entry in
+      // The uploader (while unexpired or linked), or a side of a message that refers to the file and whose entry in
       // that side's mailbox retention has not removed (a blocked sender's message has no
       // entry of its recipient: rseq 0).
-      download: db.prepare<{ id: string; user: string }, StoredFile>(
+      download: db.prepare<{ id: string; user: string; now: number }, StoredFile>(
         `SELECT u.id, u.name, u.type, u.size, u.sha256, b.key
          FROM uploads u JOIN blobs b ON b.sha256 = u.sha256
-         WHERE u.id = @id AND (u.owner = @user OR EXISTS (
+         WHERE u.id = @id AND ((u.owner = @user AND (u.links > 0 OR u.expires_at > @now)) OR EXISTS (
            SELECT 1 FROM message_files f JOIN messages m ON m.rowid = f.msg
            WHERE f.upload = @id AND (
              (m.recipient = @user AND m.rseq > (SELECT removed_upto FROM users WHERE id = @user))
@@ -218,8 +227,8 @@ class SqliteFileReader {
     return row ? toUpload(row) : null;
   }
 
-  download(id: string, user: string): StoredFile | null {
-    return this.s.download.get({ id, user }) ?? null;
+  download(id: string, user: string, now: number): StoredFile | null {
+    return this.s.download.get({ id, user, now }) ?? null;
   }
 
   liveUploads(ids: readonly string[]): string[] {
@@ -254,7 +263,7 @@ export function fileReaderMethods(db: Database.Database): Methods {
   return {
     'files.quotaUsed': (owner: string) => r.quotaUsed(owner),
     'files.upload': (id: string) => r.upload(id),
-    'files.download': (id: string, user: string) => r.download(id, user),
+    'files.download': (id: string, user: string, now: number) => r.download(id, user, now),
     'files.liveUploads': (ids: string[]) => r.liveUploads(ids),
     'files.liveKeys': (keys: string[]) => r.liveKeys(keys),
     'files.usage': () => r.usage(),
