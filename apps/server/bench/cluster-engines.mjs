@@ -3,39 +3,16 @@
 // here is killed when the bench exits, whatever happens.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
+import { children, tempDirs as dirs, freePort, HOST, sleep } from './processes.mjs';
 
-const HOST = '127.0.0.1';
 const isRoot = process.getuid?.() === 0;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export const children = new Set();
-export const dirs = new Set();
-export function cleanup() {
-  for (const c of children) {
-    try {
-      c.kill('SIGKILL');
-    } catch {}
-  }
-  children.clear();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  dirs.clear();
-}
-process.on('exit', cleanup);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+// One registry for the whole run: what is started here is killed and removed with the rest.
+export { children, cleanup, tempDirs as dirs } from './processes.mjs';
 
 function pgBin() {
   const base = '/usr/lib/postgresql';

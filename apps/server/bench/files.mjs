@@ -9,14 +9,13 @@
 import { spawn } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { children, cleanup, clusterMissing, dirs, startPostgres, stop } from './cluster-engines.mjs';
+import { freePort, HOST } from './processes.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const HOST = '127.0.0.1';
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
     const m = /^--([^=]+)=(.*)$/.exec(a);
@@ -30,17 +29,6 @@ const ROUNDS = Number(args.rounds ?? 3);
 const SECRET = randomBytes(32).toString('hex');
 /** Sizes uploaded, each ROUNDS times (the largest is PIGEON_FILE_MAX). */
 const SIZES = [100_000, 1_000_000, 25_000_000];
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, HOST, () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 function jwt(sub) {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 
 export const HOST = '127.0.0.1';
 
-const children = new Set();
-const tempDirs = new Set();
+export const children = new Set();
+export const tempDirs = new Set();
 export function cleanup() {
   for (const c of children) {
     try {

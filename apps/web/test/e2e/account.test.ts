@@ -5,7 +5,7 @@ import {
   launchBrowser,
   openConversation,
   openUser,
-  register,
+  registerPair,
   ServerProcess,
   sendText,
   signIn,
@@ -33,10 +33,7 @@ describe.skipIf(!chromiumPath)('account actions in Settings', () => {
   beforeAll(async () => {
     await server.start();
     browser = await launchBrowser(chromiumPath!);
-    ana = await openUser(browser, server.url);
-    ben = await openUser(browser, server.url);
-    await register(ana.page, ANA, PASSWORD);
-    await register(ben.page, BEN, PASSWORD);
+    [ana, ben] = await registerPair(browser, server.url, PASSWORD, ANA, BEN);
     await startChat(ana.page, BEN);
     await sendText(ana.page, 'before the password change');
   });

@@ -12,7 +12,7 @@ import {
   openUser,
   REACHED,
   recordNotifications,
-  register,
+  registerPair,
   ServerProcess,
   sendText,
   seriousA11yViolations,
@@ -91,10 +91,7 @@ describe.skipIf(!chromiumPath)('the web app of issue 11, in Chromium against the
   beforeAll(async () => {
     await server.start();
     browser = await launchBrowser(chromiumPath!);
-    ana = await openUser(browser, server.url);
-    ben = await openUser(browser, server.url);
-    await register(ana.page, ANA, PASSWORD);
-    await register(ben.page, BEN, PASSWORD);
+    [ana, ben] = await registerPair(browser, server.url, PASSWORD, ANA, BEN);
     await startChat(ana.page, BEN);
     await sendText(ana.page, 'hello ben');
     await ana.page

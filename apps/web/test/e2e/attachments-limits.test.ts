@@ -13,14 +13,12 @@ import { expectNoErrors } from './features';
 import { fileRow, pick, shownBytes, uploadRow } from './files';
 import {
   launchBrowser,
-  openUser,
-  register,
+  registerPair,
   ServerProcess,
   sendText,
   startChat,
   type UserPage,
   waitForServiceWorker,
-  waitOnline,
 } from './harness';
 import { pdf, pdfOfSize } from './test-files';
 
@@ -54,11 +52,7 @@ describe.skipIf(!chromiumPath)('attachments at their limits in a real browser', 
   beforeAll(async () => {
     await server.start();
     browser = await launchBrowser(chromiumPath!);
-    alice = await openUser(browser, server.url);
-    bob = await openUser(browser, server.url);
-    await register(alice.page, ALICE, PASSWORD);
-    await register(bob.page, BOB, PASSWORD);
-    await Promise.all([waitOnline(alice.page), waitOnline(bob.page)]);
+    [alice, bob] = await registerPair(browser, server.url, PASSWORD, ALICE, BOB);
     await startChat(alice.page, BOB);
     await startChat(bob.page, ALICE);
     bobClient = createNodeClient({ server: server.url, storage: memoryStorage() });

@@ -13,15 +13,13 @@ import { expectNoErrors, row } from './features';
 import { drop, fileRow, paste, pick, shownBytes, type TestFile } from './files';
 import {
   launchBrowser,
-  openUser,
   REACHED,
-  register,
+  registerPair,
   ServerProcess,
   seriousA11yViolations,
   startChat,
   type UserPage,
   waitForServiceWorker,
-  waitOnline,
 } from './harness';
 import { drawnJpeg, drawnWebp, gif200x100, hasGps, pdf, pngOf, withGps, withOrientation } from './test-files';
 
@@ -44,11 +42,7 @@ describe.skipIf(!chromiumPath)('attachments in a real browser against the real s
   beforeAll(async () => {
     await server.start();
     browser = await launchBrowser(chromiumPath!);
-    alice = await openUser(browser, server.url);
-    bob = await openUser(browser, server.url);
-    await register(alice.page, ALICE, PASSWORD);
-    await register(bob.page, BOB, PASSWORD);
-    await Promise.all([waitOnline(alice.page), waitOnline(bob.page)]);
+    [alice, bob] = await registerPair(browser, server.url, PASSWORD, ALICE, BOB);
     await startChat(alice.page, BOB);
     await startChat(bob.page, ALICE);
     photo = {

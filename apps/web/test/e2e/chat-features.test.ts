@@ -21,7 +21,7 @@ import {
   launchBrowser,
   openConversation,
   openUser,
-  register,
+  registerPair,
   ServerProcess,
   sendText,
   seriousA11yViolations,
@@ -51,13 +51,10 @@ describe.skipIf(!chromiumPath)('chat features in a real browser against the real
   beforeAll(async () => {
     await server.start();
     browser = await launchBrowser(chromiumPath!);
-    alice = await openUser(browser, server.url);
-    bob = await openUser(browser, server.url);
-    await register(alice.page, ALICE, PASSWORD);
-    await register(bob.page, BOB, PASSWORD);
+    [alice, bob] = await registerPair(browser, server.url, PASSWORD, ALICE, BOB);
     bob2 = await openUser(browser, server.url);
     await signIn(bob2.page, BOB, PASSWORD);
-    await Promise.all([waitOnline(alice.page), waitOnline(bob.page), waitOnline(bob2.page)]);
+    await waitOnline(bob2.page);
   });
 
   afterAll(async () => {

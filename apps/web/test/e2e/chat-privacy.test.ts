@@ -12,8 +12,7 @@ import { expectNoErrors, openMenu, protocolUser, row, tick } from './features';
 import {
   launchBrowser,
   openConversation,
-  openUser,
-  register,
+  registerPair,
   ServerProcess,
   sendText,
   signIn,
@@ -55,11 +54,7 @@ describe.skipIf(!chromiumPath)('read receipts switch, copy, long press and block
   beforeAll(async () => {
     await server.start();
     browser = await launchBrowser(chromiumPath!);
-    alice = await openUser(browser, server.url);
-    bob = await openUser(browser, server.url);
-    await register(alice.page, ALICE, PASSWORD);
-    await register(bob.page, BOB, PASSWORD);
-    await Promise.all([waitOnline(alice.page), waitOnline(bob.page)]);
+    [alice, bob] = await registerPair(browser, server.url, PASSWORD, ALICE, BOB);
     alice2 = await protocolUser(server.url, ALICE, PASSWORD, false);
     bob2 = await protocolUser(server.url, BOB, PASSWORD, false);
     for (const c of [alice2, bob2]) {

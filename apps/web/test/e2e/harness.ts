@@ -147,6 +147,22 @@ export async function waitOnline(page: Page, timeout = 40_000): Promise<void> {
   await page.locator('[data-status="online"]').waitFor({ timeout });
 }
 
+/** Two people, each on a fresh browser profile of their own, signed up and online: how most tests begin. */
+export async function registerPair(
+  browser: Browser,
+  baseURL: string,
+  password: string,
+  first: string,
+  second: string,
+): Promise<[UserPage, UserPage]> {
+  const a = await openUser(browser, baseURL);
+  const b = await openUser(browser, baseURL);
+  await register(a.page, first, password);
+  await register(b.page, second, password);
+  await Promise.all([waitOnline(a.page), waitOnline(b.page)]);
+  return [a, b];
+}
+
 /** Starts (or opens) a chat through the "new chat" field. */
 export async function startChat(page: Page, peer: string): Promise<void> {
   await page.getByLabel('New chat: recipient user id').fill(peer);
