@@ -8,6 +8,7 @@ import {
   type StoredFile,
   type UploadRow,
 } from '../files/file-catalog.js';
+import { toUpload, UPLOAD_COLUMNS, type UploadDbRow } from './file-columns.js';
 import type { PgClient, PgConn } from './pg-client.js';
 
 /*
@@ -24,24 +25,6 @@ import type { PgClient, PgConn } from './pg-client.js';
  *  - a send locks its uploads FOR SHARE in the commit (sendFiles), so a removal waits for
  *    it and then finds the link.
  */
-
-type UploadDbRow = {
-  id: string;
-  owner: string;
-  name: string;
-  type: string;
-  size: number;
-  declared_sha256: string | null;
-  thumb: string | null;
-  created_at: number;
-  expires_at: number;
-  sha256: string | null;
-  width: number | null;
-  height: number | null;
-};
-
-const UPLOAD_COLUMNS =
-  'id, owner, name, type, size, declared_sha256, thumb, created_at, expires_at, sha256, width, height';
 
 export class PgFileCatalog implements FileCatalog {
   constructor(
@@ -263,21 +246,4 @@ async function drop(conn: PgConn, rows: readonly { id: string; sha256: string | 
     [unused],
   );
   return freed.rows.map((r) => r.key);
-}
-
-function toUpload(r: UploadDbRow): UploadRow {
-  return {
-    id: r.id,
-    owner: r.owner,
-    name: r.name,
-    type: r.type,
-    size: r.size,
-    declaredSha256: r.declared_sha256,
-    thumb: r.thumb,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    sha256: r.sha256,
-    width: r.width,
-    height: r.height,
-  };
 }

@@ -8,6 +8,7 @@ import {
   type StoredFile,
   type UploadRow,
 } from '../files/file-catalog.js';
+import { toUpload, UPLOAD_COLUMNS, type UploadDbRow } from './file-columns.js';
 
 /*
  * The SQL of the file catalog (files/file-catalog.ts explains the model; the tables are
@@ -15,38 +16,6 @@ import {
  * (so they are serialized with the commits that link files to messages), reads in the
  * reader thread.
  */
-
-type UploadDbRow = {
-  id: string;
-  owner: string;
-  name: string;
-  type: string;
-  size: number;
-  declared_sha256: string | null;
-  thumb: string | null;
-  created_at: number;
-  expires_at: number;
-  sha256: string | null;
-  width: number | null;
-  height: number | null;
-};
-
-function toUpload(r: UploadDbRow): UploadRow {
-  return {
-    id: r.id,
-    owner: r.owner,
-    name: r.name,
-    type: r.type,
-    size: r.size,
-    declaredSha256: r.declared_sha256,
-    thumb: r.thumb,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    sha256: r.sha256,
-    width: r.width,
-    height: r.height,
-  };
-}
 
 /**
  * The attachments of a send (PROTOCOL.md "Files: Messages"): each id must be a complete,
@@ -58,10 +27,7 @@ export class SendFiles {
   private readonly q;
 
   constructor(db: Database.Database) {
-    this.q = db.prepare<[string], UploadDbRow>(
-      `SELECT id, owner, name, type, size, declared_sha256, thumb, created_at, expires_at, sha256, width, height
-       FROM uploads WHERE id = ?`,
-    );
+    this.q = db.prepare<[string], UploadDbRow>(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE id = ?`);
   }
 
   /** The FileInfo of each id, in the order given; null when one is not sendable by `from` now. */
@@ -196,10 +162,7 @@ class SqliteFileReader {
   constructor(db: Database.Database) {
     this.s = {
       used: db.prepare<[string], number>('SELECT IFNULL(SUM(size), 0) FROM uploads WHERE owner = ?').pluck(),
-      upload: db.prepare<[string], UploadDbRow>(
-        `SELECT id, owner, name, type, size, declared_sha256, thumb, created_at, expires_at, sha256, width, height
-         FROM uploads WHERE id = ?`,
-      ),
+      upload: db.prepare<[string], UploadDbRow>(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE id = ?`),
       // The uploader (while unexpired or linked), or a side of a message that refers to the file and whose entry in
       // that side's mailbox retention has not removed (a blocked sender's message has no
       // entry of its recipient: rseq 0).
