@@ -1,7 +1,7 @@
-import { ErrorCode, type ErrorFrame, type Feature, type SendFrame } from '@pigeon/protocol';
+import type { ErrorFrame, Feature, SendFrame } from '@pigeon/protocol';
 import { ClientErrorCode } from './errors.js';
 import type { Outbox } from './outbox.js';
-import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
+import { RetryPause, retryDelay, StallWatch } from './sender-timers.js';
 
 export interface SenderHost {
   /** The signed-in user's outbox, or null. */
@@ -32,22 +32,28 @@ export interface SenderOptions {
  * and a send that gets no answer at all drops the connection instead of holding the outbox.
  */
 export class OutboxSender {
-  private pauseTimer: TimerHandle = null;
-  private pausedUntil = 0;
-  private stallTimer: TimerHandle = null;
+  private readonly retry: RetryPause;
+  private readonly stall: StallWatch;
 
   constructor(
     private readonly o: SenderOptions,
     private readonly host: SenderHost,
-  ) {}
+  ) {
+    this.retry = new RetryPause(
+      () => o.now(),
+      () => this.pump(),
+    );
+    this.stall = new StallWatch(
+      () => o.requestTimeoutMs,
+      () => host.stalled(),
+    );
+  }
 
   /** Sends pending messages, in order, while online and not paused. */
   pump(): void {
     const box = this.host.box();
     if (!box || !this.host.online()) return;
-    // The pause timer alone decides: comparing clocks could refuse when the timer fires a
-    // millisecond "early" by Date.now(), and nothing would pump again.
-    if (this.pauseTimer !== null) return;
+    if (this.retry.paused) return;
     for (const item of box.takeSendable()) {
       const frame: SendFrame = { t: 'send', id: item.id, to: item.to, body: item.body };
       // A server without `reply` ignores the field: the message still goes, without its quote.
@@ -64,7 +70,7 @@ export class OutboxSender {
       }
       this.host.write(frame);
     }
-    if (this.stallTimer === null) this.armStallTimer();
+    if (!this.stall.armed) this.armStallTimer();
   }
 
   /** `sent` arrived. */
@@ -90,9 +96,7 @@ export class OutboxSender {
     this.armStallTimer();
     if (action.kind === 'failed' || action.kind === 'reupload') this.host.changed();
     else if (action.kind === 'pause') {
-      const ms =
-        action.code === ErrorCode.rateLimited ? (action.retryAfterMs ?? 1000) : this.o.internalRetryMs;
-      this.pause(ms);
+      this.retry.pause(retryDelay(action.code, action.retryAfterMs, this.o.internalRetryMs));
     }
     this.pump();
   }
@@ -100,43 +104,19 @@ export class OutboxSender {
   /** The connection dropped: nothing is in flight; pending items go again after the next `synced`. */
   connectionLost(): void {
     this.host.box()?.resetInFlight();
-    clearTimer(this.stallTimer);
-    this.stallTimer = null;
+    this.stall.clear();
     this.host.busy(false);
   }
 
   stop(): void {
     this.connectionLost();
-    clearTimer(this.pauseTimer);
-    this.pauseTimer = null;
+    this.retry.clear();
   }
 
-  private pause(ms: number): void {
-    const until = this.o.now() + ms;
-    // Several refusals (maxInFlight > 1) pause until the latest of their deadlines.
-    if (this.pauseTimer !== null && until <= this.pausedUntil) return;
-    this.pausedUntil = until;
-    clearTimer(this.pauseTimer);
-    this.pauseTimer = setTimer(() => {
-      this.pauseTimer = null;
-      this.pump();
-    }, ms);
-  }
-
-  /**
-   * A send that never gets `sent` or `error` (a stuck server, or an answer this client cannot
-   * decode) would hold the outbox forever while pongs keep the watchdog happy: after
-   * `requestTimeoutMs` without progress the connection is dropped and the sends go again.
-   */
+  /** Sends in flight: a send without any answer for `requestTimeoutMs` drops the connection. */
   private armStallTimer(): void {
-    clearTimer(this.stallTimer);
-    this.stallTimer = null;
     const inFlight = (this.host.box()?.inFlightCount ?? 0) > 0;
     this.host.busy(inFlight);
-    if (!inFlight) return;
-    this.stallTimer = setTimer(() => {
-      this.stallTimer = null;
-      this.host.stalled();
-    }, this.o.requestTimeoutMs);
+    this.stall.arm(inFlight);
   }
 }

@@ -2,6 +2,7 @@ import { type ClientFrame, ErrorCode, type ErrorFrame, type Feature } from '@pig
 import type { WriteFailure, WriteItem, WriteOp } from './chat-types.js';
 import { ClientErrorCode, PigeonRequestError } from './errors.js';
 import { clearTimer, setTimer, type TimerHandle } from './runtime.js';
+import { RetryPause, retryDelay, StallWatch } from './sender-timers.js';
 import type { MarkInFlight, WriteQueue } from './writes.js';
 
 export interface WriteSenderHost {
@@ -82,15 +83,23 @@ export class WriteSender {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly markWaiters = new Map<string, { seq: number; waiter: Waiter }[]>();
   private readonly lastReadAt = new Map<string, number>();
-  private pauseTimer: TimerHandle = null;
-  private pausedUntil = 0;
+  private readonly retry: RetryPause;
   private readTimer: TimerHandle = null;
-  private stallTimer: TimerHandle = null;
+  private readonly stall: StallWatch;
 
   constructor(
     private readonly o: WriteSenderOptions,
     private readonly host: WriteSenderHost,
-  ) {}
+  ) {
+    this.retry = new RetryPause(
+      () => o.now(),
+      () => this.pump(),
+    );
+    this.stall = new StallWatch(
+      () => o.requestTimeoutMs,
+      () => host.stalled(),
+    );
+  }
 
   /** Resolves when `wid` is stored (`ok`), rejects with the server's code when refused. */
   wait(wid: string): Promise<void> {
@@ -118,7 +127,7 @@ export class WriteSender {
 
   pump(): void {
     const q = this.host.queue();
-    if (!q || !this.host.online() || this.pauseTimer !== null) return;
+    if (!q || !this.host.online() || this.retry.paused) return;
     const features = this.host.features();
     for (;;) {
       const item = q.takeHead((op) => this.host.waits(op));
@@ -194,8 +203,7 @@ export class WriteSender {
     if (TRANSIENT.has(frame.code)) {
       // Nothing was changed: send it again after the pause (in order, the write first).
       q.release();
-      const ms = frame.code === ErrorCode.rateLimited ? (frame.retryAfterMs ?? 1000) : this.o.internalRetryMs;
-      this.pause(ms);
+      this.retry.pause(retryDelay(frame.code, frame.retryAfterMs, this.o.internalRetryMs));
     } else if (q.hasMark(frame.rid)) {
       this.settleMark(frame.rid, frame);
     } else {
@@ -239,15 +247,13 @@ export class WriteSender {
   /** The connection dropped: nothing is in flight; everything goes again after the next `synced`. */
   connectionLost(): void {
     this.host.queue()?.release();
-    clearTimer(this.stallTimer);
-    this.stallTimer = null;
+    this.stall.clear();
     this.host.busy(false);
   }
 
   stop(): void {
     this.connectionLost();
-    clearTimer(this.pauseTimer);
-    this.pauseTimer = null;
+    this.retry.clear();
     clearTimer(this.readTimer);
     this.readTimer = null;
   }
@@ -262,27 +268,10 @@ export class WriteSender {
     for (const w of [...all, ...marks]) w.reject(new PigeonRequestError(code, message));
   }
 
-  private pause(ms: number): void {
-    const until = this.o.now() + ms;
-    if (this.pauseTimer !== null && until <= this.pausedUntil) return;
-    this.pausedUntil = until;
-    clearTimer(this.pauseTimer);
-    this.pauseTimer = setTimer(() => {
-      this.pauseTimer = null;
-      this.pump();
-    }, ms);
-  }
-
   /** As for sends: a write without any answer for `requestTimeoutMs` drops the connection. */
   private armStallTimer(): void {
-    clearTimer(this.stallTimer);
-    this.stallTimer = null;
     const busy = this.host.queue()?.busy === true;
     this.host.busy(busy);
-    if (!busy) return;
-    this.stallTimer = setTimer(() => {
-      this.stallTimer = null;
-      this.host.stalled();
-    }, this.o.requestTimeoutMs);
+    this.stall.arm(busy);
   }
 }
