@@ -9,7 +9,7 @@ import {
   type SearchTerm,
   type UpdateFrame,
 } from '@pigeon/protocol';
-import type { FeatureRefusalCode } from './feature-types.js';
+import type { FeatureOp, FeatureRefusalCode } from './feature-types.js';
 
 /*
  * The rules of the chat features that do not depend on the engine (PROTOCOL.md "Edit",
@@ -255,4 +255,22 @@ export function searchKeys(sender: string, recipient: string, delivered: boolean
 /** A mailbox's token in `keys`: user ids hold `.`, `-` and `_`, which the tokenizer splits on. */
 export function ownerKey(user: string): string {
   return `o${Buffer.from(user).toString('hex')}`;
+}
+
+/**
+ * What a feature write reads and changes, for ordering the checks of one batch (both
+ * engines): two writes with a key in common are checked in the order they were called.
+ */
+export function featureKeys(op: FeatureOp): string[] {
+  switch (op.kind) {
+    case 'read':
+      return [`k:${op.user}\n${op.with}`];
+    case 'receipts':
+      return [`r:${op.user}`];
+    case 'block':
+      // The count of a user's blocks is part of every block's check.
+      return [`b:${op.user}`];
+    default:
+      return [`m:${op.ref.from}\n${op.ref.id}`];
+  }
 }

@@ -3,6 +3,7 @@
 // dozen values between them. Statement texts sit at the top so the flow reads below.
 import { ErrorCode, type FileInfo, type MessageRef, type MsgFrame, type ReplyQuote } from '@pigeon/protocol';
 import { encodeCursor } from './cursor.js';
+import { featureKeys } from './feature-rules.js';
 import type { FeatureOp } from './feature-types.js';
 import type { PgClient, PgConn } from './pg-client.js';
 import { searchWords } from './pg-feature-schema.js';
@@ -448,20 +449,6 @@ async function applyFeature(
   if (verdict !== 'go') return { kind: 'rejected', code: verdict.code };
   if (refusal) return { kind: 'refused', refusal };
   return features.apply(op);
-}
-
-/** What a feature write reads and changes, for ordering the checks of one batch (as in sqlite-batch-check.ts). */
-function featureKeys(op: FeatureOp): string[] {
-  switch (op.kind) {
-    case 'read':
-      return [`k:${op.user}\n${op.with}`];
-    case 'receipts':
-      return [`r:${op.user}`];
-    case 'block':
-      return [`b:${op.user}`];
-    default:
-      return [`m:${op.ref.from}\n${op.ref.id}`];
-  }
 }
 
 /** What a node keeps between commits: mailbox tags and conversation ids never change. */

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@pigeon/protocol';
 import type Database from 'better-sqlite3';
-import type { FeatureOp } from './feature-types.js';
+import { featureKeys } from './feature-rules.js';
 import { SqliteFeatureJudge } from './sqlite-feature-judge.js';
 import { SendFiles } from './sqlite-files.js';
 import { type Checked, type OpReply, sendFilesOf, sendReplyOf, type WireOp } from './sqlite-protocol.js';
@@ -100,20 +100,5 @@ export class BatchChecks {
       if (tag !== undefined) tags.push([user, tag]);
     }
     return { early, eligible, twins, tags };
-  }
-}
-
-/** What a feature write reads and changes, for ordering the checks of one batch (see check). */
-function featureKeys(op: FeatureOp): string[] {
-  switch (op.kind) {
-    case 'read':
-      return [`k:${op.user}\n${op.with}`];
-    case 'receipts':
-      return [`r:${op.user}`];
-    case 'block':
-      // The count of a user's blocks is part of every block's check.
-      return [`b:${op.user}`];
-    default:
-      return [`m:${op.ref.from}\n${op.ref.id}`];
   }
 }
