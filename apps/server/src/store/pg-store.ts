@@ -30,6 +30,7 @@ import type {
   StoreOp,
   UserRecord,
 } from './store.js';
+import { mailboxState, type UserRow, userRecord } from './user-rows.js';
 
 export interface PgStoreOptions {
   /** `PIGEON_DATABASE_URL`. */
@@ -46,16 +47,6 @@ export interface PgStoreOptions {
   onConnectionError?: (err: Error) => void;
   /** Entries the retention sweep removes per transaction (tests make it small). */
   retentionSlice?: number;
-}
-
-interface UserRow {
-  id: string;
-  password_hash: string | null;
-  tag: string;
-  head_seq: number;
-  delivered_seq: number;
-  removed_upto: number;
-  token_epoch: number;
 }
 
 /*
@@ -196,7 +187,7 @@ export class PgStore implements Store {
     const row = rows[0];
     if (!row) return null;
     this.tags.set(row.id, row.tag);
-    return { id: row.id, passwordHash: row.password_hash, tokenEpoch: row.token_epoch };
+    return userRecord(row);
   }
 
   async ensureUser(id: string): Promise<void> {
@@ -245,14 +236,7 @@ export class PgStore implements Store {
     const row = rows[0];
     if (!row) return null;
     this.tags.set(user, row.tag);
-    return {
-      user,
-      headSeq: row.head_seq,
-      head: row.head_seq > 0 ? encodeCursor(row.tag, row.head_seq) : null,
-      deliveredSeq: row.delivered_seq,
-      removedUpto: row.removed_upto,
-      tag: row.tag,
-    };
+    return mailboxState(user, row);
   }
 
   /** One group commit = one transaction; see pg-commit.ts. */

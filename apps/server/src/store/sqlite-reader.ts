@@ -6,16 +6,7 @@ import { LAST_ROWID_BELOW, UNREAD } from './sqlite-feature-sql.js';
 import type { Checked, WireOp } from './sqlite-protocol.js';
 import { QUOTE_JOIN, ROW, type Row, rowFrame, storedUpdate, VISIBLE } from './sqlite-rows.js';
 import type { ConversationsPage, Entry, MailboxState, UserRecord } from './store.js';
-
-interface UserRow {
-  id: string;
-  password_hash: string | null;
-  tag: string;
-  head_seq: number;
-  delivered_seq: number;
-  removed_upto: number;
-  token_epoch: number;
-}
+import { mailboxState, type UserRow, userRecord } from './user-rows.js';
 
 /**
  * The reads, on a read-only connection of their own in the reader worker thread: WAL lets
@@ -97,7 +88,7 @@ export class SqliteReader {
 
   getUser(id: string): UserRecord | null {
     const row = this.q.user.get(id);
-    return row ? { id: row.id, passwordHash: row.password_hash, tokenEpoch: row.token_epoch } : null;
+    return row ? userRecord(row) : null;
   }
 
   isTokenRevoked(tokenId: string, now: number): boolean {
@@ -107,14 +98,7 @@ export class SqliteReader {
   mailbox(user: string): MailboxState | null {
     const row = this.q.user.get(user);
     if (!row) return null;
-    return {
-      user,
-      headSeq: row.head_seq,
-      head: row.head_seq > 0 ? encodeCursor(row.tag, row.head_seq) : null,
-      deliveredSeq: row.delivered_seq,
-      removedUpto: row.removed_upto,
-      tag: row.tag,
-    };
+    return mailboxState(user, row);
   }
 
   readRange(user: string, afterSeq: number, uptoSeq: number, limit: number): Entry[] {
