@@ -26,6 +26,16 @@ export class ChatState {
    */
   private readonly counted = new Map<string, Set<string>>();
   private me: string | null = null;
+  /**
+   * A settings answer may have been read before a change that reached us first (the server
+   * answers reads beside its writes: a block's `ok` and update can overtake the answer to a
+   * `settings` asked earlier). So while a request is out, each change is logged and replayed
+   * on top of any answer asked for before it; replaying one the answer already has changes
+   * nothing.
+   */
+  private changeSeq = 0;
+  private readonly changes: { seq: number; apply: (s: ChatSettings) => ChatSettings }[] = [];
+  private readonly asking: number[] = [];
 
   /** A new user signed in (or nobody): everything known is theirs no more. */
   reset(me: string | null): void {
@@ -33,6 +43,27 @@ export class ChatState {
     this.counted.clear();
     this.readStates.set({});
     this.settings.set(UNKNOWN);
+    this.changes.length = 0;
+  }
+
+  /** A `settings` request goes out: returns its mark, for `onSettings` and `settingsSettled`. */
+  settingsAsked(): number {
+    this.asking.push(this.changeSeq);
+    return this.changeSeq;
+  }
+
+  /** That request was answered or failed: changes no request can predate any more are dropped. */
+  settingsSettled(mark: number): void {
+    const at = this.asking.indexOf(mark);
+    if (at >= 0) this.asking.splice(at, 1);
+    const oldest = this.asking.length > 0 ? Math.min(...this.asking) : this.changeSeq;
+    while ((this.changes[0]?.seq ?? Number.POSITIVE_INFINITY) <= oldest) this.changes.shift();
+  }
+
+  private changeSettings(apply: (s: ChatSettings) => ChatSettings): void {
+    this.changeSeq += 1;
+    if (this.asking.length > 0) this.changes.push({ seq: this.changeSeq, apply });
+    this.settings.set(apply(this.settings.get()));
   }
 
   private put(peer: string, change: Partial<ReadState>): void {
@@ -80,9 +111,11 @@ export class ChatState {
         }
         return;
       }
-      case 'settings':
-        this.settings.set({ ...this.settings.get(), readReceipts: e.readReceipts });
+      case 'settings': {
+        const on = e.readReceipts;
+        this.changeSettings((s) => ({ ...s, readReceipts: on }));
         return;
+      }
       case 'block':
         this.setBlocked(e.user, e.blocked);
         return;
@@ -96,16 +129,19 @@ export class ChatState {
    * once instead of when its update arrives (right after; applying that again changes nothing).
    */
   onStored(op: WriteOp): void {
-    if (op.t === 'receipts') this.settings.set({ ...this.settings.get(), readReceipts: op.on });
-    else if (op.t === 'block' || op.t === 'unblock') this.setBlocked(op.user, op.t === 'block');
+    if (op.t === 'receipts') {
+      const on = op.on;
+      this.changeSettings((s) => ({ ...s, readReceipts: on }));
+    } else if (op.t === 'block' || op.t === 'unblock') this.setBlocked(op.user, op.t === 'block');
   }
 
   private setBlocked(user: string, blocked: boolean): void {
-    const list = this.settings.get().blocked;
-    // Unknown stays unknown: the settings answer after every `synced` brings the whole list.
-    if (list === null) return;
-    const others = list.filter((u) => u !== user);
-    this.settings.set({ ...this.settings.get(), blocked: blocked ? [...others, user].sort() : others });
+    this.changeSettings((s) => {
+      // Unknown stays unknown: the settings answer after every `synced` brings the whole list.
+      if (s.blocked === null) return s;
+      const others = s.blocked.filter((u) => u !== user);
+      return { ...s, blocked: blocked ? [...others, user].sort() : others };
+    });
   }
 
   /** Conversation rows (with `read`, each carries the server's count and my mark). */
@@ -117,13 +153,17 @@ export class ChatState {
     }
   }
 
-  /** A `settings` answer: the fields it carries are the truth; absent ones stay as they were. */
-  onSettings(frame: SettingsFrame): ChatSettings {
+  /**
+   * A `settings` answer to the request marked `mark`: the fields it carries are the truth as of
+   * that request (absent ones stay as they were), with the changes learnt since replayed on top.
+   */
+  onSettings(frame: SettingsFrame, mark: number): ChatSettings {
     const prev = this.settings.get();
-    const next: ChatSettings = {
+    let next: ChatSettings = {
       readReceipts: frame.readReceipts ?? prev.readReceipts,
       blocked: frame.blocked ? [...frame.blocked].sort() : prev.blocked,
     };
+    for (const change of this.changes) if (change.seq > mark) next = change.apply(next);
     this.settings.set(next);
     return next;
   }

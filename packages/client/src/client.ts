@@ -167,7 +167,9 @@ class Client implements PigeonClient {
       account: () => this.account,
       outboxChanged: () => this.outboxChanged(),
       rows: (frame) => this.chat.onRows(frame.items),
-      settings: (frame) => this.chat.onSettings(frame),
+      settingsAsked: () => this.chat.settingsAsked(),
+      settings: (frame, mark) => this.chat.onSettings(frame, mark),
+      settingsSettled: (mark) => this.chat.settingsSettled(mark),
     });
     this.status.subscribe((s) => {
       // The server refused us for good (4001, 4003): nothing will reconnect until `start` again.

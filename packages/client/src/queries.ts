@@ -32,8 +32,12 @@ export interface QueriesHost {
   outboxChanged(): void;
   /** Conversation rows arrived (answers are read in inbox order: see session.ts). */
   rows(frame: ConversationsFrame): void;
-  /** A settings answer arrived; returns the settings now known. */
-  settings(frame: SettingsFrame): ChatSettings;
+  /** A settings request goes out; returns its mark. */
+  settingsAsked(): number;
+  /** The answer to the request marked `mark` arrived; returns the settings now known. */
+  settings(frame: SettingsFrame, mark: number): ChatSettings;
+  /** That request is over (answered or failed). */
+  settingsSettled(mark: number): void;
 }
 
 function unsupported(feature: Feature): PigeonRequestError {
@@ -139,11 +143,12 @@ export class Queries {
 
   /** `settings` (`read` or `block`): the answer updates `client.settings` too. */
   settings(): Promise<ChatSettings> {
+    const mark = this.host.settingsAsked();
     return this.request(
       { t: 'settings', rid: this.requests.nextRid('s') },
-      (f) => (f.t === 'settings' ? this.host.settings(f) : undefined),
+      (f) => (f.t === 'settings' ? this.host.settings(f, mark) : undefined),
       ['read', 'block'],
-    );
+    ).finally(() => this.host.settingsSettled(mark));
   }
 
   search(q: string, options: SearchOptions): Promise<SearchPage> {

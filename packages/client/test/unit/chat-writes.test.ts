@@ -236,6 +236,47 @@ describe('settings follow a stored write at once', () => {
     await off;
     expect(client.settings.get()).toEqual({ readReceipts: false, blocked: ['eve'] });
   });
+  it('an answer to a settings request that a block and receipts overtook keeps them', async () => {
+    const client = await startedClient({ features: ALL });
+    const sock = await online(); // blocked [], readReceipts true
+    const asked = client.refreshSettings();
+    const req = sock.framesOf('settings').at(-1);
+    const block = client.block('eve');
+    const off = client.setReadReceipts(false);
+    await tick();
+    sock.push({ t: 'ok', rid: ridOf(writes(sock)[0]) });
+    await block;
+    await tick();
+    sock.push({ t: 'ok', rid: ridOf(writes(sock)[1]) });
+    await off;
+    // Read by the server before the two writes were stored, answered after their oks.
+    sock.push({ t: 'settings', readReceipts: true, blocked: ['zed'], rid: req?.rid });
+    await expect(asked).resolves.toEqual({ readReceipts: false, blocked: ['eve', 'zed'] });
+    expect(client.settings.get()).toEqual({ readReceipts: false, blocked: ['eve', 'zed'] });
+    // Nothing is out any more: a later answer is the whole truth again.
+    const again = client.refreshSettings();
+    sock.push({ t: 'settings', readReceipts: true, blocked: [], rid: sock.framesOf('settings').at(-1)?.rid });
+    await expect(again).resolves.toEqual({ readReceipts: true, blocked: [] });
+  });
+
+  it('a block learnt before the first settings answer is kept when that answer arrives', async () => {
+    const client = await startedClient({ features: ALL });
+    const sock = FakeSocket.last();
+    sock.open();
+    sock.push({ t: 'welcome', v: 1, user: 'alice', head: null, features: ALL });
+    sock.push({ t: 'synced', head: null, gap: false });
+    await tick();
+    const req = sock.framesOf('settings').at(-1);
+    const block = client.block('eve');
+    await tick();
+    sock.push({ t: 'ok', rid: ridOf(writes(sock)[0]) });
+    await block;
+    // Unknown stays unknown until the list arrives, then the block is on it.
+    expect(client.settings.get().blocked).toBeNull();
+    sock.push({ t: 'settings', readReceipts: true, blocked: [], rid: req?.rid });
+    await tick();
+    expect(client.settings.get()).toEqual({ readReceipts: true, blocked: ['eve'] });
+  });
 });
 
 describe('read marks', () => {
