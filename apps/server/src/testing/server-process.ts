@@ -57,9 +57,12 @@ export class ServerProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts it (again on the same port and database after a stop) and waits until /healthz is 200. */
+  /**
+   * Starts it (again on the same port and database after a stop) and waits until /healthz is 200.
+   * The first start binds port 0 and reads the port from the `listening` line: a port probed
+   * free and then bound by the child could be taken in between by another test file's server.
+   */
   async start(): Promise<void> {
-    if (this.port === 0) this.port = await freePort();
     const child = spawn(process.execPath, [SERVER_MAIN], {
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,12 +71,17 @@ export class ServerProcess {
     this.exited = new Promise((done) => child.once('exit', () => done()));
     const collect = (d: Buffer) => {
       this.log += d.toString();
+      if (this.port === 0) this.port = listeningPort(this.log);
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${this.log}`);
+      if (this.port === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
       try {
         const res = await fetch(`${this.url}/healthz`);
         if (res.status === 200) return;
@@ -113,4 +121,18 @@ export class ServerProcess {
     await this.stop('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The port of the pino `listening` line in `log`, or 0 while there is none yet. */
+function listeningPort(log: string): number {
+  for (const line of log.split('\n')) {
+    if (!line.includes('"listening"')) continue;
+    try {
+      const parsed = JSON.parse(line) as { msg?: unknown; port?: unknown };
+      if (parsed.msg === 'listening' && typeof parsed.port === 'number') return parsed.port;
+    } catch {
+      // a line cut in two by the pipe: the next chunk completes it
+    }
+  }
+  return 0;
 }

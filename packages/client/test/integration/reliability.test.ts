@@ -45,7 +45,11 @@ function client(server: ServerProcess, opts: Partial<ClientOptions> = {}): Pigeo
     backoff: { baseMs: 100, maxMs: 500 },
     ...opts,
   });
-  cleanups.push(() => c.stop());
+  cleanups.push(async () => {
+    c.stop();
+    // A state write still under way would recreate files in a directory being removed.
+    await c.persisted().catch(() => {});
+  });
   return c;
 }
 
