@@ -280,7 +280,7 @@ class Server implements PigeonServer {
 
   /** Closes (4001) the connections of `user` on this node whose token `drop` names; `epoch` is the user's new one. */
   private closeRevoked(user: string, drop: (tokenId: string | null) => boolean, epoch?: number): void {
-    for (const c of [...this.limits.connectionsOf(user)]) {
+    for (const c of this.limits.connectionsOf(user)) {
       if (!(c instanceof ClientConnection) || !c.session || c.session.host) continue;
       if (drop(c.session.tokenId)) c.close(CloseCode.unauthorized, 'token revoked');
       else if (epoch !== undefined) c.session.epoch = epoch;

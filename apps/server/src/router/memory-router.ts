@@ -7,22 +7,28 @@ import type { Router, RouteTarget } from './router.js';
  * another, so entries reach it (and each target) in sequence order already.
  */
 export class MemoryRouter implements Router {
-  private readonly targets = new Map<string, Set<RouteTarget>>();
+  /**
+   * A user's targets: an array replaced on every change (a user has a handful of devices,
+   * and an array of one costs a third of a Set), so a delivery that closes one of them
+   * goes on over the array it started with.
+   */
+  private readonly targets = new Map<string, readonly RouteTarget[]>();
 
   attach(target: RouteTarget): Promise<void> {
-    let set = this.targets.get(target.user);
-    if (!set) {
-      set = new Set();
-      this.targets.set(target.user, set);
-    }
-    set.add(target);
+    const set = this.targets.get(target.user);
+    if (!set?.includes(target)) this.targets.set(target.user, set ? set.concat(target) : [target]);
     return Promise.resolve();
   }
 
   detach(target: RouteTarget): void {
     const set = this.targets.get(target.user);
-    if (!set?.delete(target)) return;
-    if (set.size === 0) this.targets.delete(target.user);
+    if (!set?.includes(target)) return;
+    if (set.length === 1) this.targets.delete(target.user);
+    else
+      this.targets.set(
+        target.user,
+        set.filter((t) => t !== target),
+      );
   }
 
   publishEntries(entries: readonly Entry[]): void {

@@ -89,7 +89,7 @@ export class ChatFrames {
 
   private answer(outcome: Outcome, rid: string | undefined): void {
     const host = this.host;
-    if (!host.isOpen()) return;
+    if (!host.isOpen) return;
     switch (outcome.kind) {
       case 'applied':
       case 'unchanged':
@@ -118,7 +118,7 @@ export class ChatFrames {
 
   private async mailbox(): Promise<MailboxState | null> {
     const box = await this.host.ctx.store.mailbox(this.host.user);
-    return box && this.host.isOpen() ? box : null;
+    return box && this.host.isOpen ? box : null;
   }
 
   private async read(peer: string, upto: string, rid: string | undefined): Promise<void> {
@@ -137,7 +137,7 @@ export class ChatFrames {
     const host = this.host;
     await host.afterOwnWrites();
     const settings = await host.ctx.reads.run(host.user, () => host.ctx.store.settings(host.user), true);
-    if (!host.isOpen()) return;
+    if (!host.isOpen) return;
     const answer: SettingsFrame = { t: 'settings' };
     // Each field with the feature that defines it (settings is a frame of both).
     if (host.view.features.has('read')) answer.readReceipts = settings.readReceipts;
@@ -162,7 +162,7 @@ export class ChatFrames {
     }
     const peer = frame.with ?? null;
     if (peer !== null && peer !== host.user && !(await host.ctx.store.getUser(peer))) {
-      if (host.isOpen()) host.error(ErrorCode.noSuchUser, 'no such user', { rid });
+      if (host.isOpen) host.error(ErrorCode.noSuchUser, 'no such user', { rid });
       return;
     }
     const result = await host.ctx.reads.run(
@@ -176,7 +176,7 @@ export class ChatFrames {
         }),
       true,
     );
-    if (!host.isOpen()) return;
+    if (!host.isOpen) return;
     const items = result.items.map((it) => ({ msg: viewMsg(it.msg, host.view), highlights: it.highlights }));
     const answer: SearchFrame = { t: 'search', items, more: result.more };
     if (rid !== undefined) answer.rid = rid;

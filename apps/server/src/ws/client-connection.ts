@@ -18,11 +18,12 @@ import {
 import type { RawData, WebSocket } from 'ws';
 import { cursorSeq, encodeCursor } from '../store/cursor.js';
 import type { BlockChange } from '../store/feature-types.js';
-import type { Entry, MailboxState, Receipt } from '../store/store.js';
+import type { Entry, MailboxState, Receipt, StoreOp } from '../store/store.js';
 import { BlockFilter } from './block-filter.js';
 import { ChatFrames } from './chat-frames.js';
 import { entryText, V1_VIEW, type View, viewOf } from './entry-view.js';
 import { OFFERED_FEATURES } from './features.js';
+import type { FrameSink } from './frame-queue.js';
 import { FrameQueue } from './frame-queue.js';
 import { LEGACY_PASSWORD_MARK } from './legacy-connection.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
@@ -30,6 +31,7 @@ import { MailboxWrites, type WriteHost } from './mailbox-writes.js';
 import { PresenceSubscription } from './presence-subscription.js';
 import { ReadRequests } from './read-requests.js';
 import { ReadRefused } from './read-scheduler.js';
+import type { Outcome } from './relay.js';
 import type { RequestHost } from './request-host.js';
 
 /** Error messages quote client input (a frame type, a field) cut to this many characters. */
@@ -62,23 +64,24 @@ interface ErrorExtras {
   retryAfterMs?: number;
 }
 
-/** One `/ws` connection: the opening sequence, then the client frames of PROTOCOL.md. */
-export class ClientConnection extends MailboxConnection {
+/**
+ * One `/ws` connection: the opening sequence, then the client frames of PROTOCOL.md.
+ *
+ * It is itself the host of its frame queue, writes and request handlers (FrameSink,
+ * WriteHost, RequestHost): an idle connection costs memory per object and closure, and
+ * thousands of them wait on every node, so the parts get the connection, not a bundle of
+ * closures over it; what only some connections use (presence, blocks) is made on first use.
+ */
+export class ClientConnection extends MailboxConnection implements FrameSink, WriteHost, RequestHost {
   protected readonly kind = 'ws' as const;
   private helloTimer: NodeJS.Timeout | null;
   private gotHello = false;
   /** Sends, acks and feature writes, counted while in flight. */
-  private readonly writes = new MailboxWrites(this.writeHost());
+  private readonly writes = new MailboxWrites(this);
   /** Client frames not handled yet, handled one at a time in arrival order. */
-  private readonly frames = new FrameQueue({
-    handle: (text) => this.handle(text),
-    isOpen: () => this.isOpen,
-    hold: () => this.holdInbox(),
-    release: () => this.releaseInbox(),
-    overflow: () => this.close(CloseCode.policy, 'too many frames waiting'),
-  });
-  /** Times of recent bad_frame errors (sliding window). */
-  private badFrames: number[] = [];
+  private readonly frames = new FrameQueue(this);
+  /** Times of recent bad_frame errors (sliding window), once there was one. */
+  private badFrames: number[] | null = null;
 
   constructor(ws: WebSocket, ctx: ConnectionContext, ip: string, socket: Duplex) {
     super(ws, ctx, ip, socket);
@@ -93,10 +96,10 @@ export class ClientConnection extends MailboxConnection {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.helloTimer = null;
     this.frames.clear();
-    this.presence.close();
+    this.presence?.close();
   }
 
-  private write(frame: ServerFrame): void {
+  write(frame: ServerFrame): void {
     this.ctx.metrics.frameOut(frame.t);
     this.writeText(encode(frame));
   }
@@ -131,7 +134,7 @@ export class ClientConnection extends MailboxConnection {
   /** Features enabled by the hello (one Set per connection: the codec caches by identity). */
   private features: FeatureSet = NO_FEATURES;
   /** What this connection is sent of the mailbox, given its features. */
-  private view: View = V1_VIEW;
+  view: View = V1_VIEW;
   /** welcome.head: the newest entry this connection would be sent (set before welcome). */
   private viewHead: string | null = null;
   /** Presence and typing between this user and users a block separates them from. */
@@ -179,20 +182,9 @@ export class ClientConnection extends MailboxConnection {
     const enabled = decoded.frame.features?.filter((f) => OFFERED_FEATURES.has(f));
     if (enabled !== undefined) this.features = new Set(enabled);
     this.view = viewOf(this.features);
-    this.blocks = new BlockFilter(user, (u, online) => this.writePresence(u, online));
-    const host: RequestHost = {
-      ctx: this.ctx,
-      user,
-      view: this.view,
-      isOpen: () => this.isOpen,
-      write: (frame) => this.write(frame),
-      error: (code, message, extras) => this.error(code, message, extras),
-      submit: (op, done) => this.writes.submit(op, done),
-      afterOwnWrites: () => this.writes.afterOwnWrites(),
-      failed: (err, rid) => this.failed(err, rid),
-    };
-    this.chat = new ChatFrames(host);
-    this.requests = new ReadRequests(host);
+    this.blocks = new BlockFilter(user, this);
+    this.chat = new ChatFrames(this);
+    this.requests = new ReadRequests(this);
     const opened = await this.openMailbox(
       user,
       (mailbox) => {
@@ -215,8 +207,8 @@ export class ClientConnection extends MailboxConnection {
       () => {
         this.write({ t: 'synced', head: this.lastCursor ?? welcomeHead, gap });
         const held = this.heldReceipts;
-        this.heldReceipts = [];
-        for (const frame of held) this.write(frame);
+        this.heldReceipts = null;
+        for (const frame of held ?? []) this.write(frame);
       },
     );
     if (!opened) return;
@@ -260,13 +252,16 @@ export class ClientConnection extends MailboxConnection {
     const frame: ServerFrame = { t: 'receipt', id: receipt.id, to: receipt.to };
     // Between welcome and synced only msg frames go out: hold receipts until synced.
     if (this.state === 'live') this.write(frame);
-    else this.heldReceipts.push(frame);
+    else {
+      this.heldReceipts ??= [];
+      this.heldReceipts.push(frame);
+    }
   }
 
-  private heldReceipts: ServerFrame[] = [];
+  private heldReceipts: ServerFrame[] | null = null;
 
-  /** This connection's presence subscription, paced by its budget. */
-  private readonly presence = new PresenceSubscription(this.ctx, this, () => this.blocks?.resubscribed());
+  /** This connection's presence subscription, paced by its budget, from its first `presence` frame. */
+  private presence: PresenceSubscription | null = null;
 
   deliverTyping(from: string): void {
     if (this.state !== 'live' || this.blocks?.hides(from)) return;
@@ -280,7 +275,8 @@ export class ClientConnection extends MailboxConnection {
     else this.writePresence(user, online);
   }
 
-  private writePresence(user: string, online: boolean): void {
+  /** Tells the client `user`'s presence (BlockFilter calls it with what it may see). */
+  writePresence(user: string, online: boolean): void {
     if (this.state === 'closed') return;
     this.write({ t: 'presence', user, online });
   }
@@ -289,7 +285,7 @@ export class ClientConnection extends MailboxConnection {
     this.blocks?.change(change);
   }
 
-  private error(code: FrameErrorCode, message: string, extras: ErrorExtras = {}): void {
+  error(code: FrameErrorCode, message: string, extras: ErrorExtras = {}): void {
     this.ctx.metrics.errors.labels(code).inc();
     // Messages may quote client input (an unknown type, a field's value): never much of it.
     const text = message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}…` : message;
@@ -304,16 +300,18 @@ export class ClientConnection extends MailboxConnection {
   private countBadFrame(): void {
     const now = this.ctx.clock();
     const windowStart = now - LIMITS.badFrameWindowMs;
-    while (this.badFrames.length > 0 && this.badFrames[0]! <= windowStart) this.badFrames.shift();
-    this.badFrames.push(now);
-    if (this.badFrames.length > LIMITS.badFrameMaxCount) this.close(CloseCode.policy, 'too many bad frames');
+    this.badFrames ??= [];
+    const times = this.badFrames;
+    while (times.length > 0 && times[0]! <= windowStart) times.shift();
+    times.push(now);
+    if (times.length > LIMITS.badFrameMaxCount) this.close(CloseCode.policy, 'too many bad frames');
   }
 
   /** Handles one frame; a promise when the answer needs the store (the next frame waits for it). */
-  private handle(text: string): Promise<void> | undefined {
+  handle(text: string): Promise<void> | undefined {
     // A deferred presence list whose time has come goes first (the clock may have moved),
     // and its answer before this frame's.
-    if (this.presence.pending) {
+    if (this.presence?.pending) {
       const applied = this.presence.subscribe(null);
       if (applied) return applied.then(() => this.handle(text));
     }
@@ -348,6 +346,7 @@ export class ClientConnection extends MailboxConnection {
         }
         return;
       case 'presence':
+        this.presence ??= new PresenceSubscription(this.ctx, this, () => this.blocks?.resubscribed());
         return this.presence.subscribe(frame.users);
       case 'ping':
         this.write(frame.rid === undefined ? { t: 'pong' } : { t: 'pong', rid: frame.rid });
@@ -358,23 +357,29 @@ export class ClientConnection extends MailboxConnection {
     }
   }
 
-  /** What the connection's writes need of it (they start before the hello says who). */
-  private writeHost(): WriteHost {
-    const conn = this;
-    return {
-      ctx: this.ctx,
-      get user() {
-        return conn.user;
-      },
-      isOpen: () => this.isOpen,
-      write: (frame) => this.write(frame),
-      error: (code, message, extras) => this.error(code, message, extras),
-      noteRequest: (bytes) => this.noteRequest(bytes),
-      noteAnswer: (bytes) => this.noteAnswer(bytes),
-    };
+  // FrameSink: the queue holds and releases the socket, and overflows into a close.
+  hold(): void {
+    this.holdInbox();
   }
 
-  private failed(err: unknown, rid?: string): void {
+  release(): void {
+    this.releaseInbox();
+  }
+
+  overflow(): void {
+    this.close(CloseCode.policy, 'too many frames waiting');
+  }
+
+  // RequestHost: writes of the chat features count as this connection's own.
+  submit(op: StoreOp, done: (outcome: Outcome) => void): void {
+    this.writes.submit(op, done);
+  }
+
+  afterOwnWrites(): Promise<void> {
+    return this.writes.afterOwnWrites();
+  }
+
+  failed(err: unknown, rid?: string): void {
     if (err instanceof ReadRefused) {
       this.ctx.metrics.limitHits.labels('read_rate').inc();
       if (this.isOpen) {

@@ -19,7 +19,7 @@ const FRAMES_PER_TURN = 64;
 export interface FrameSink {
   /** Handles one frame; a promise when its answer needs the store (the next frame waits for it). */
   handle(text: string): Promise<void> | undefined;
-  isOpen(): boolean;
+  readonly isOpen: boolean;
   /** Stop reading the socket (too many frames wait) … */
   hold(): void;
   /** … and read it again. */
@@ -69,7 +69,7 @@ export class FrameQueue {
   private pump(): void {
     if (this.yieldScheduled) return;
     let handled = 0;
-    while (!this.busy && this.head < this.inbox.length && this.sink.isOpen()) {
+    while (!this.busy && this.head < this.inbox.length && this.sink.isOpen) {
       if (handled++ === FRAMES_PER_TURN) {
         this.yieldScheduled = true;
         setImmediate(() => {

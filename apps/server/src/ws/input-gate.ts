@@ -17,8 +17,13 @@ export class InputGate {
     private readonly ws: WebSocket,
     private readonly ctx: ConnectionContext,
     private readonly out: FrameWriter,
-    private readonly closed: () => boolean,
+    /** The connection (itself, not a closure over it: one less object per connection). */
+    private readonly conn: { readonly isOpen: boolean },
   ) {}
+
+  private closed(): boolean {
+    return !this.conn.isOpen;
+  }
 
   private inputBytes = 0;
   private inputTurnScheduled = false;

@@ -80,12 +80,12 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
    */
   constructor(
     readonly ws: WebSocket,
-    protected readonly ctx: ConnectionContext,
+    readonly ctx: ConnectionContext,
     readonly ip: string,
     socket: Duplex,
   ) {
     this.out = new FrameWriter(ws, socket);
-    this.gate = new InputGate(ws, ctx, this.out, () => this.state === 'closed');
+    this.gate = new InputGate(ws, ctx, this.out, this);
     ctx.connections.add(this);
     ws.on('pong', () => {
       this.alive = true;
@@ -179,12 +179,12 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
   }
 
   /** A request whose answer of about `bytes` is pending (InputGate.noteRequest). */
-  protected noteRequest(bytes: number): void {
+  noteRequest(bytes: number): void {
     this.gate.noteRequest(bytes);
   }
 
   /** The answer to a request counted by noteRequest was written. */
-  protected noteAnswer(bytes: number): void {
+  noteAnswer(bytes: number): void {
     this.gate.noteAnswer(bytes);
   }
 

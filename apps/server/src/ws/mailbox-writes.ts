@@ -9,7 +9,7 @@ import type { Outcome } from './relay.js';
 export interface WriteHost {
   readonly ctx: ConnectionContext;
   readonly user: string;
-  isOpen(): boolean;
+  readonly isOpen: boolean;
   write(frame: ServerFrame): void;
   error(code: FrameErrorCode, message: string, extras?: { id?: string; retryAfterMs?: number }): void;
   /** Flow control: an answer of about `bytes` is on its way (MailboxConnection.noteRequest) … */
@@ -58,7 +58,7 @@ export class MailboxWrites {
 
   private sendOutcome(id: string, outcome: Outcome): void {
     this.inFlight--;
-    if (!this.host.isOpen()) return;
+    if (!this.host.isOpen) return;
     switch (outcome.kind) {
       case 'stored':
       case 'duplicate':
@@ -89,7 +89,7 @@ export class MailboxWrites {
 
   async ack(cursor: string): Promise<void> {
     const mailbox = await this.host.ctx.store.mailbox(this.host.user);
-    if (!mailbox || !this.host.isOpen()) return;
+    if (!mailbox || !this.host.isOpen) return;
     const seq = cursorSeq(mailbox, cursor);
     if (seq === null) {
       this.host.error(ErrorCode.badFrame, 'not a cursor of your mailbox');
@@ -99,7 +99,7 @@ export class MailboxWrites {
     this.inFlight++;
     this.host.ctx.relay.submit({ kind: 'ack', user: this.host.user, seq }, (outcome) => {
       this.inFlight--;
-      if (outcome.kind === 'failed' && this.host.isOpen())
+      if (outcome.kind === 'failed' && this.host.isOpen)
         this.host.error(ErrorCode.internal, 'the store failed; ack again');
     });
   }

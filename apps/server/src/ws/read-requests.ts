@@ -17,7 +17,7 @@ export class ReadRequests {
     await host.afterOwnWrites();
     const rid = frame.rid;
     const mailbox = await host.ctx.store.mailbox(host.user);
-    if (!mailbox || !host.isOpen()) return;
+    if (!mailbox || !host.isOpen) return;
     // `after` only parses on connections with `paging` (the codec drops it otherwise).
     const forward = frame.after !== undefined;
     const position = forward ? frame.after : frame.before;
@@ -32,7 +32,7 @@ export class ReadRequests {
       }
     }
     if (frame.with !== host.user && !(await host.ctx.store.getUser(frame.with))) {
-      if (host.isOpen()) host.error(ErrorCode.noSuchUser, 'no such user', { rid });
+      if (host.isOpen) host.error(ErrorCode.noSuchUser, 'no such user', { rid });
       return;
     }
     const limit = frame.limit ?? LIMITS.historyDefaultLimit;
@@ -44,7 +44,7 @@ export class ReadRequests {
           : host.ctx.store.history(host.user, frame.with, seq, limit),
       true,
     );
-    if (!host.isOpen()) return;
+    if (!host.isOpen) return;
     const items = page.items.map((m) => viewMsg(m, host.view));
     const answer = { t: 'history' as const, with: frame.with, items, more: page.more };
     if (rid !== undefined) Object.assign(answer, { rid });
@@ -64,7 +64,7 @@ export class ReadRequests {
     let beforeSeq: number | null = null;
     if (paging && frame.before !== undefined) {
       const mailbox = await host.ctx.store.mailbox(host.user);
-      if (!mailbox || !host.isOpen()) return;
+      if (!mailbox || !host.isOpen) return;
       beforeSeq = cursorSeq(mailbox, frame.before);
       if (beforeSeq === null) {
         host.error(ErrorCode.badFrame, 'before is not a cursor of your mailbox', { rid });
@@ -78,7 +78,7 @@ export class ReadRequests {
       () => host.ctx.store.conversations(host.user, { limit, beforeSeq }),
       true,
     );
-    if (!host.isOpen()) return;
+    if (!host.isOpen) return;
     const items = page.items.map((row) => viewRow(row, host.view));
     const answer: Extract<ServerFrame, { t: 'conversations' }> = { t: 'conversations', items };
     if (rid !== undefined) answer.rid = rid;

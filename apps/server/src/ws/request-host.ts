@@ -9,7 +9,7 @@ export interface RequestHost {
   readonly ctx: ConnectionContext;
   readonly user: string;
   readonly view: View;
-  isOpen(): boolean;
+  readonly isOpen: boolean;
   write(frame: ServerFrame): void;
   error(
     code: FrameErrorCode,
