@@ -15,12 +15,13 @@ import {
   NO_FEATURES,
   type ServerFrame,
 } from '@pigeon/protocol';
-import type { RawData, WebSocket } from 'ws';
+import type { RawData } from 'ws';
 import { cursorSeq, encodeCursor } from '../store/cursor.js';
 import type { BlockChange } from '../store/feature-types.js';
 import type { Entry, MailboxState, Receipt, StoreOp } from '../store/store.js';
 import { BlockFilter } from './block-filter.js';
 import { ChatFrames } from './chat-frames.js';
+import type { ConnectionSocket } from './connection-socket.js';
 import { entryText, V1_VIEW, type View, viewOf } from './entry-view.js';
 import { OFFERED_FEATURES } from './features.js';
 import type { FrameSink } from './frame-queue.js';
@@ -83,13 +84,12 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
   /** Times of recent bad_frame errors (sliding window), once there was one. */
   private badFrames: number[] | null = null;
 
-  constructor(ws: WebSocket, ctx: ConnectionContext, ip: string, socket: Duplex) {
+  constructor(ws: ConnectionSocket, ctx: ConnectionContext, ip: string, socket: Duplex) {
     super(ws, ctx, ip, socket);
     this.helloTimer = setTimeout(
       () => this.close(CloseCode.helloTimeout, 'no hello'),
       ctx.config.helloTimeoutMs,
     );
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
   }
 
   protected override onClosed(): void {
@@ -104,7 +104,7 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
     this.writeText(encode(frame));
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  onMessage(data: RawData, isBinary: boolean): void {
     if (!this.isOpen) return;
     this.noteFrame();
     this.noteInput(Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).length);

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { LIMITS, NO_FEATURES, parseUserId, projectMsg } from '@pigeon/protocol';
-import type { RawData, WebSocket } from 'ws';
+import type { RawData } from 'ws';
 import type { Entry } from '../store/store.js';
+import type { ConnectionSocket } from './connection-socket.js';
 import { type ConnectionContext, MailboxConnection } from './mailbox-connection.js';
 import type { Outcome } from './relay.js';
 
@@ -54,9 +55,8 @@ export class LegacyConnection extends MailboxConnection {
   private ackSeq = 0;
   private ackScheduled = false;
 
-  constructor(ws: WebSocket, ctx: ConnectionContext, ip: string, socket: Duplex) {
+  constructor(ws: ConnectionSocket, ctx: ConnectionContext, ip: string, socket: Duplex) {
     super(ws, ctx, ip, socket);
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
   }
 
   /** Opens the mailbox of `user`, an account legacyAdmission let through (so it exists). */
@@ -97,7 +97,7 @@ export class LegacyConnection extends MailboxConnection {
   deliverPresence(): void {}
   deliverBlock(): void {}
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  onMessage(data: RawData, isBinary: boolean): void {
     if (!this.isOpen || this.user === '') return;
     this.ctx.metrics.frameIn('legacy');
     this.noteFrame();

@@ -3,7 +3,7 @@
 // frames out in frame-writer.ts.
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '@pigeon/protocol';
-import type { WebSocket } from 'ws';
+import type { RawData } from 'ws';
 import type { RateLimiter } from '../auth/rate-limiter.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { Config } from '../config.js';
@@ -14,6 +14,7 @@ import type { Router, RouteTarget } from '../router/router.js';
 import type { BlockChange } from '../store/feature-types.js';
 import type { Entry, MailboxState, Receipt, Store } from '../store/store.js';
 import type { ConnectionLimits, UserConnection } from './connection-limits.js';
+import { type ConnectionSocket, listen, type SocketEvents } from './connection-socket.js';
 import { FrameWriter } from './frame-writer.js';
 import { InputGate } from './input-gate.js';
 import type { ReadScheduler } from './read-scheduler.js';
@@ -58,7 +59,7 @@ type State = 'opening' | 'replaying' | 'live' | 'closed';
  * live entries, each exactly once in cursor order. Subclasses decide what an entry looks
  * like on their wire (`/ws` frames or legacy raw text).
  */
-export abstract class MailboxConnection implements RouteTarget, PresenceTarget, UserConnection {
+export abstract class MailboxConnection implements RouteTarget, PresenceTarget, UserConnection, SocketEvents {
   user = '';
   protected state: State = 'opening';
   /** Highest sequence of this mailbox this connection has emitted (or skipped past). */
@@ -79,7 +80,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
    * released when the socket closes. `socket`: the one the upgrade came on.
    */
   constructor(
-    readonly ws: WebSocket,
+    readonly ws: ConnectionSocket,
     readonly ctx: ConnectionContext,
     readonly ip: string,
     socket: Duplex,
@@ -87,13 +88,18 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     this.out = new FrameWriter(ws, socket);
     this.gate = new InputGate(ws, ctx, this.out, this);
     ctx.connections.add(this);
-    ws.on('pong', () => {
-      this.alive = true;
-    });
-    ws.on('close', (code) => this.onClose(code));
-    ws.on('error', (err) =>
-      ctx.log.debug({ err: err.message, user: this.user || undefined }, 'socket error'),
-    );
+    listen(ws, this);
+  }
+
+  /** A client frame (SocketEvents). */
+  abstract onMessage(data: RawData, isBinary: boolean): void;
+
+  onPong(): void {
+    this.alive = true;
+  }
+
+  onError(err: Error): void {
+    this.ctx.log.debug({ err: err.message, user: this.user || undefined }, 'socket error');
   }
 
   get isOpen(): boolean {
@@ -262,7 +268,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
     }
   }
 
-  protected onClose(code: number): void {
+  onClose(code: number): void {
     const wasOpen = this.attached;
     this.detach();
     this.state = 'closed';

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { ClientConnection } from './client-connection.js';
 import type { ConnectionLimits } from './connection-limits.js';
+import { ConnectionSocket, destroyOnError } from './connection-socket.js';
 import { LegacyConnection, legacyAdmission } from './legacy-connection.js';
 import type { ConnectionContext } from './mailbox-connection.js';
 
@@ -32,7 +33,8 @@ export interface UpgradeDeps {
  * a bare 1006).
  */
 export class Upgrades {
-  private readonly wss = new WebSocketServer({
+  private readonly wss = new WebSocketServer<typeof ConnectionSocket>({
+    WebSocket: ConnectionSocket,
     noServer: true,
     maxPayload: LIMITS.maxPayloadBytes,
     perMessageDeflate: false,
@@ -42,7 +44,7 @@ export class Upgrades {
   constructor(private readonly deps: UpgradeDeps) {}
 
   handle(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     void this.upgrade(req, socket, head).catch((err) => {
       this.deps.log.error({ err }, 'upgrade failed');
       reject(socket, 500, HttpErrorCode.internal, 'internal error');
