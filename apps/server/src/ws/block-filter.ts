@@ -13,23 +13,28 @@ export interface PresenceOut {
  * hands them over. Presence is filtered here, per connection, so the presence engines
  * (memory, Redis) stay unaware of blocks.
  *
- * Every connection has one, and most never see a block nor subscribe to presence: the sets
- * and maps are made when the first entry goes in.
+ * A connection makes one only when the store has relations for it or on the first block
+ * change or presence report (most never see either), and the sets and maps are made when
+ * their first entry goes in.
  */
 export class BlockFilter {
   private blocked: Set<string> | null = null;
   private blockedBy: Set<string> | null = null;
   /** Changes that arrived while the relations were being read: applied after them. */
   private early: BlockChange[] | null = null;
-  private loaded = false;
   /** Online state of watched users as the presence layer reports it… */
   private truth: Map<string, boolean> | null = null;
   /** …and as this connection was last told it. */
   private told: Map<string, boolean> | null = null;
 
+  /**
+   * `loaded`: the store's relations were read already and there were none (a filter made
+   * on the first change or presence report); otherwise changes wait for `load`.
+   */
   constructor(
     private readonly me: string,
     private readonly out: PresenceOut,
+    private loaded = false,
   ) {}
 
   /** The relations read from the store; changes handed over meanwhile are applied on top. */

@@ -137,11 +137,16 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
   view: View = V1_VIEW;
   /** welcome.head: the newest entry this connection would be sent (set before welcome). */
   private viewHead: string | null = null;
-  /** Presence and typing between this user and users a block separates them from. */
+  /**
+   * Presence and typing between this user and users a block separates them from: made when
+   * the store has relations, or on the first block change or presence report (blockFilter).
+   */
   private blocks: BlockFilter | null = null;
-  /** The chat features' frames (issue 10), once the hello said who and what. */
+  /** The store's block relations were read (a filter made later starts from none). */
+  private relationsRead = false;
+  /** The chat features' frames (issue 10), from the first of them. */
   private chat: ChatFrames | null = null;
-  /** history and conversations, once the hello said who and what. */
+  /** history and conversations, from the first of them. */
   private requests: ReadRequests | null = null;
   private async hello(text: string): Promise<void> {
     const decoded = decodeHello(text);
@@ -182,9 +187,6 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
     const enabled = decoded.frame.features?.filter((f) => OFFERED_FEATURES.has(f));
     if (enabled !== undefined) this.features = new Set(enabled);
     this.view = viewOf(this.features);
-    this.blocks = new BlockFilter(user, this);
-    this.chat = new ChatFrames(this);
-    this.requests = new ReadRequests(this);
     const opened = await this.openMailbox(
       user,
       (mailbox) => {
@@ -234,7 +236,10 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
       this.ctx.store.blockRelations(this.user),
     ]);
     this.viewHead = seq > 0 ? encodeCursor(mailbox.tag, seq) : null;
-    this.blocks?.load(relations);
+    if (this.blocks || relations.blocked.length > 0 || relations.blockedBy.length > 0) {
+      this.blockFilter().load(relations);
+    }
+    this.relationsRead = true;
   }
 
   protected emitEntry(entry: Entry): void {
@@ -271,8 +276,12 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
   deliverPresence(user: string, online: boolean): void {
     if (this.state === 'closed') return;
     // Someone a block separates this user from is reported offline (PROTOCOL.md "Block").
-    if (this.blocks) this.blocks.presence(user, online);
-    else this.writePresence(user, online);
+    this.blockFilter().presence(user, online);
+  }
+
+  private blockFilter(): BlockFilter {
+    this.blocks ??= new BlockFilter(this.user, this, this.relationsRead);
+    return this.blocks;
   }
 
   /** Tells the client `user`'s presence (BlockFilter calls it with what it may see). */
@@ -282,7 +291,7 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
   }
 
   deliverBlock(change: BlockChange): void {
-    this.blocks?.change(change);
+    this.blockFilter().change(change);
   }
 
   error(code: FrameErrorCode, message: string, extras: ErrorExtras = {}): void {
@@ -334,9 +343,13 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
       case 'ack':
         return this.writes.ack(frame.cursor).catch((err) => this.failed(err));
       case 'history':
-        return this.requests?.history(frame).catch((err) => this.failed(err, frame.rid));
+        return this.readRequests()
+          .history(frame)
+          .catch((err) => this.failed(err, frame.rid));
       case 'conversations':
-        return this.requests?.conversations(frame).catch((err) => this.failed(err, frame.rid));
+        return this.readRequests()
+          .conversations(frame)
+          .catch((err) => this.failed(err, frame.rid));
       case 'typing':
         // Invalid ids and oneself are dropped; unknown users have no connections to reach;
         // past the throttle (one per recipient per 2 s) extras are dropped too.
@@ -353,8 +366,19 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
         return;
       default:
         // Only frames of negotiated features decode, and only after the hello.
-        return this.chat?.handle(frame);
+        return this.chatFrames().handle(frame);
     }
+  }
+
+  // Frames are handled only after the hello said who and what: made on the first request.
+  private readRequests(): ReadRequests {
+    this.requests ??= new ReadRequests(this);
+    return this.requests;
+  }
+
+  private chatFrames(): ChatFrames {
+    this.chat ??= new ChatFrames(this);
+    return this.chat;
   }
 
   // FrameSink: the queue holds and releases the socket, and overflows into a close.

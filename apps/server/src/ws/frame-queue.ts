@@ -34,7 +34,8 @@ export interface FrameSink {
  * is pending) they wait here.
  */
 export class FrameQueue {
-  private inbox: string[] = [];
+  /** Null while empty (the usual state of an idle connection: no array kept for it). */
+  private inbox: string[] | null = null;
   private head = 0;
   private bytes = 0;
   /** Not handling now: before `start`, and while a frame's answer is pending. */
@@ -49,6 +50,7 @@ export class FrameQueue {
       this.sink.overflow();
       return;
     }
+    this.inbox ??= [];
     this.inbox.push(text);
     if (this.inbox.length - this.head > INBOX_HIGH) this.sink.hold();
     if (!this.busy) this.pump();
@@ -61,7 +63,7 @@ export class FrameQueue {
   }
 
   clear(): void {
-    this.inbox = [];
+    this.inbox = null;
     this.head = 0;
     this.bytes = 0;
   }
@@ -69,7 +71,7 @@ export class FrameQueue {
   private pump(): void {
     if (this.yieldScheduled) return;
     let handled = 0;
-    while (!this.busy && this.head < this.inbox.length && this.sink.isOpen) {
+    while (!this.busy && this.inbox !== null && this.head < this.inbox.length && this.sink.isOpen) {
       if (handled++ === FRAMES_PER_TURN) {
         this.yieldScheduled = true;
         setImmediate(() => {
@@ -78,16 +80,17 @@ export class FrameQueue {
         });
         return;
       }
-      const text = this.inbox[this.head++]!;
+      const inbox = this.inbox;
+      const text = inbox[this.head++]!;
       this.bytes -= text.length;
-      if (this.head === this.inbox.length) {
-        this.inbox = [];
+      if (this.head === inbox.length) {
+        this.inbox = null;
         this.head = 0;
       } else if (this.head >= 1024) {
-        this.inbox = this.inbox.slice(this.head);
+        this.inbox = inbox.slice(this.head);
         this.head = 0;
       }
-      if (this.inbox.length - this.head < INBOX_LOW) this.sink.release();
+      if ((this.inbox?.length ?? 0) - this.head < INBOX_LOW) this.sink.release();
       const pending = this.sink.handle(text);
       if (pending) {
         this.busy = true;

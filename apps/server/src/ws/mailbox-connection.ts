@@ -65,7 +65,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
   /** Highest sequence of this mailbox this connection has emitted (or skipped past). */
   protected lastSeq = 0;
   /** Live entries that arrived while the backlog was being replayed. */
-  private liveBuffer: Entry[] = [];
+  private liveBuffer: Entry[] | null = null;
   private liveBufferBytes = 0;
   /** False after a ping until its pong; a connection still false at the next ping is dead. */
   alive = true;
@@ -338,8 +338,8 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
       }
       after = page[page.length - 1]!.seq;
     }
-    const buffered = this.liveBuffer;
-    this.liveBuffer = [];
+    const buffered = this.liveBuffer ?? [];
+    this.liveBuffer = null;
     this.liveBufferBytes = 0;
     for (const entry of buffered) if (entry.seq > this.lastSeq) this.emit(entry);
     this.state = 'live';
@@ -369,6 +369,7 @@ export abstract class MailboxConnection implements RouteTarget, PresenceTarget, 
 
   deliverEntry(entry: Entry): void {
     if (this.state === 'replaying') {
+      this.liveBuffer ??= [];
       this.liveBuffer.push(entry);
       const f = entry.frame;
       this.liveBufferBytes += (f.t === 'msg' || f.kind === 'edit' ? f.body.length * 3 : 0) + 200;
