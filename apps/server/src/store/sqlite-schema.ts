@@ -148,7 +148,7 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
-/** Page cache per connection, KiB (default 2 MB): the hot mailbox and index pages stay in it. */
+/** Page cache per SQLite connection, KiB (64 MB): the hot mailbox and index pages stay in it. */
 const CACHE_KIB = 65_536;
 
 /** Opens a connection with the server's settings; the writer also creates and migrates the schema. */
