@@ -6,6 +6,7 @@ import { DEFAULTS, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/config-parse.js';
 import { originAllowed } from '../src/http/origin.js';
 import { safeRelative } from '../src/http/static-files.js';
+import { UserLists } from '../src/router/user-lists.js';
 import { encodeCursor } from '../src/store/cursor.js';
 import { msgText } from '../src/store/msg-text.js';
 
@@ -288,5 +289,31 @@ describe('msgText', () => {
         expect(msgText(frame)).toBe(encode(frame));
       }
     }
+  });
+});
+
+describe('UserLists', () => {
+  it('keeps each item once per user; a list taken is a snapshot that changes do not disturb', () => {
+    const lists = new UserLists<string>();
+    lists.add('ann', 'a1');
+    lists.add('ann', 'a2');
+    lists.add('ann', 'a1');
+    lists.add('bob', 'b1');
+    const taken = lists.of('ann');
+    expect(taken).toEqual(['a1', 'a2']);
+    // What a delivery loop does when a target closes under it: the loop goes on unchanged.
+    const seen: string[] = [];
+    for (const item of taken) {
+      seen.push(item);
+      lists.remove('ann', 'a1');
+      lists.remove('ann', 'a2');
+    }
+    expect(seen).toEqual(['a1', 'a2']);
+    expect(lists.of('ann')).toEqual([]);
+    lists.remove('ann', 'a1');
+    lists.remove('nobody', 'x');
+    expect(lists.of('bob')).toEqual(['b1']);
+    lists.clear();
+    expect(lists.of('bob')).toEqual([]);
   });
 });

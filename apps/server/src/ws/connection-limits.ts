@@ -2,6 +2,7 @@ import { TooManyReason } from '@pigeon/protocol';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
+import { UserLists } from '../router/user-lists.js';
 
 /** The limits that refuse a connection, as counted in `pigeon_limit_hits_total{limit}`. */
 export type ConnectionLimit = 'conns_per_user' | 'conns_per_ip' | 'hello_rate_user' | 'hello_rate_ip';
@@ -28,11 +29,7 @@ export interface UserConnection {
  */
 export class ConnectionLimits {
   private readonly perIp = new Map<string, number>();
-  /**
-   * A user's open connections: an array replaced on every change (a user has a handful at
-   * most, and an array of one costs a third of a Set), so a loop over it may close them.
-   */
-  private readonly perUser = new Map<string, readonly UserConnection[]>();
+  private readonly perUser = new UserLists<UserConnection>();
   private readonly helloIp: RateLimiter;
   private readonly helloUser: RateLimiter;
   private readonly pruneTimer: NodeJS.Timeout;
@@ -89,29 +86,20 @@ export class ConnectionLimits {
     if (wait > 0) {
       return this.refuse('hello_rate_user', TooManyReason.helloRate);
     }
-    const open = this.perUser.get(conn.user) ?? EMPTY;
-    if (open.length >= this.config.maxConnsPerUser) {
+    if (this.perUser.of(conn.user).length >= this.config.maxConnsPerUser) {
       return this.refuse('conns_per_user', TooManyReason.userConnections);
     }
-    // concat sizes the array exactly (a spread into a literal reserves 17 slots).
-    this.perUser.set(conn.user, open.concat(conn));
+    this.perUser.add(conn.user, conn);
     return null;
   }
 
   releaseUser(conn: UserConnection): void {
-    const open = this.perUser.get(conn.user);
-    if (!open?.includes(conn)) return;
-    if (open.length === 1) this.perUser.delete(conn.user);
-    else
-      this.perUser.set(
-        conn.user,
-        open.filter((c) => c !== conn),
-      );
+    this.perUser.remove(conn.user, conn);
   }
 
   /** The open connections of `user` on this node (a snapshot: closing them does not change it). */
   connectionsOf(user: string): readonly UserConnection[] {
-    return this.perUser.get(user) ?? EMPTY;
+    return this.perUser.of(user);
   }
 
   /** Unsent bytes of all of `user`'s connections together. */
@@ -125,5 +113,3 @@ export class ConnectionLimits {
     clearInterval(this.pruneTimer);
   }
 }
-
-const EMPTY: readonly UserConnection[] = [];
