@@ -254,6 +254,26 @@ describe('ack and receipts', () => {
     expect(cb3.backlog).toEqual([]);
   });
 
+  it('acks sent right before the client closes still count: the last one moves the mark', async () => {
+    const [, b, ca] = await pair();
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = mid('z');
+      ids.push(id);
+      await sendAndWait(ca, b.id, `z${i}`, id);
+    }
+    const cb = await session(s.wsUrl, b.token);
+    expect(cb.backlog.map((m) => m.id)).toEqual(ids);
+    // What `pigeon listen` does on Ctrl-C: its acks, then the close, back to back. The second
+    // ack waits behind the first (which reads the mailbox) when the close is read.
+    cb.send({ t: 'ack', cursor: cb.backlog[1]!.cursor });
+    cb.send({ t: 'ack', cursor: cb.backlog[3]!.cursor });
+    await cb.close();
+    await ca.until(() => ca.frames.filter((f) => f.t === 'receipt').length === 4, '4 receipts');
+    const again = await session(s.wsUrl, b.token);
+    expect(again.backlog).toEqual([]);
+  });
+
   it('a cursor of another mailbox, or garbage, is bad_frame', async () => {
     const [a, b, ca, cb] = await pair();
     await sendAndWait(ca, b.id, 'x');

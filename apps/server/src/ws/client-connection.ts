@@ -95,8 +95,23 @@ export class ClientConnection extends MailboxConnection implements FrameSink, Wr
   protected override onClosed(): void {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.helloTimer = null;
-    this.frames.clear();
+    this.ackLeftOver(this.frames.clear());
     this.presence?.close();
+  }
+
+  /**
+   * Frames still waiting when the socket closed are not handled, but an ack among them was
+   * sent by a client that processed those entries: the last one (acks are cumulative) counts.
+   */
+  private ackLeftOver(texts: readonly string[]): void {
+    if (!this.session) return;
+    for (let i = texts.length - 1; i >= 0; i--) {
+      const decoded = decodeClientFrame(texts[i]!, this.features);
+      if (decoded.ok && decoded.frame.t === 'ack') {
+        this.writes.ack(decoded.frame.cursor).catch((err) => this.failed(err));
+        return;
+      }
+    }
   }
 
   write(frame: ServerFrame): void {

@@ -62,10 +62,13 @@ export class FrameQueue {
     this.pump();
   }
 
-  clear(): void {
+  /** Drops what waits and returns it (the frames never handled, in arrival order). */
+  clear(): string[] {
+    const left = this.inbox?.slice(this.head) ?? [];
     this.inbox = null;
     this.head = 0;
     this.bytes = 0;
+    return left;
   }
 
   private pump(): void {

@@ -87,12 +87,17 @@ export class MailboxWrites {
     }
   }
 
+  /**
+   * An ack counts once received, even when its connection closes before it is stored: a
+   * client that acks what it printed and exits (`pigeon listen`, Ctrl-C) must not be shown
+   * those messages again. Only its error needs the connection.
+   */
   async ack(cursor: string): Promise<void> {
     const mailbox = await this.host.ctx.store.mailbox(this.host.user);
-    if (!mailbox || !this.host.isOpen) return;
+    if (!mailbox) return;
     const seq = cursorSeq(mailbox, cursor);
     if (seq === null) {
-      this.host.error(ErrorCode.badFrame, 'not a cursor of your mailbox');
+      if (this.host.isOpen) this.host.error(ErrorCode.badFrame, 'not a cursor of your mailbox');
       return;
     }
     if (seq <= mailbox.deliveredSeq) return;
