@@ -36,8 +36,8 @@ export async function drawnJpeg(page: Page, width: number, height: number): Prom
   return Buffer.from(bytes);
 }
 
-/** EXIF (big-endian TIFF) with one IFD0 entry pointing at a GPS IFD: latitude N 48° 51′ 0″. */
-function gpsExif(): Buffer {
+/** An EXIF TIFF (big-endian) with one IFD0 entry pointing at a GPS IFD: latitude N 48° 51′ 0″. */
+function gpsTiff(): Buffer {
   const tiff = Buffer.alloc(80);
   tiff.write('MM', 0, 'latin1');
   tiff.writeUInt16BE(42, 2);
@@ -66,17 +66,22 @@ function gpsExif(): Buffer {
     tiff.writeUInt32BE(num!, 56 + i * 8);
     tiff.writeUInt32BE(den!, 60 + i * 8);
   }
+  return tiff;
+}
+
+/** `jpeg` with an EXIF block (APP1 holding `tiff`) right after its SOI marker. */
+function withExif(jpeg: Buffer, tiff: Buffer): Buffer {
+  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('not a JPEG');
   const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
   const header = Buffer.alloc(4);
   header.writeUInt16BE(0xffe1, 0);
   header.writeUInt16BE(body.length + 2, 2);
-  return Buffer.concat([header, body]);
+  return Buffer.concat([jpeg.subarray(0, 2), header, body, jpeg.subarray(2)]);
 }
 
 /** The JPEG with the GPS EXIF block right after its SOI marker. */
 export function withGps(jpeg: Buffer): Buffer {
-  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('not a JPEG');
-  return Buffer.concat([jpeg.subarray(0, 2), gpsExif(), jpeg.subarray(2)]);
+  return withExif(jpeg, gpsTiff());
 }
 
 /**
@@ -84,7 +89,6 @@ export function withGps(jpeg: Buffer): Buffer {
  * show), as a phone held upright writes: its pixels are stored sideways.
  */
 export function withOrientation(jpeg: Buffer, orientation: number): Buffer {
-  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('not a JPEG');
   const tiff = Buffer.alloc(26);
   tiff.write('MM', 0, 'latin1');
   tiff.writeUInt16BE(42, 2);
@@ -95,11 +99,7 @@ export function withOrientation(jpeg: Buffer, orientation: number): Buffer {
   tiff.writeUInt32BE(1, 14);
   tiff.writeUInt16BE(orientation, 18); // the value, left-aligned in its 4 bytes
   tiff.writeUInt32BE(0, 22); // no next IFD
-  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
-  const header = Buffer.alloc(4);
-  header.writeUInt16BE(0xffe1, 0);
-  header.writeUInt16BE(body.length + 2, 2);
-  return Buffer.concat([jpeg.subarray(0, 2), header, body, jpeg.subarray(2)]);
+  return withExif(jpeg, tiff);
 }
 
 /** Whether the bytes carry an EXIF block or a GPSInfo tag anywhere. */
