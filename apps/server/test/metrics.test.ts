@@ -29,6 +29,12 @@ describe('/metrics', () => {
       expect(value(m, 'pigeon_store_commit_seconds_count')).toBeGreaterThanOrEqual(3);
       expect(value(m, 'pigeon_backlog_replay_entries_sum')).toBe(2);
       expect(value(m, 'pigeon_backlog_replay_entries_count')).toBe(2);
+      // The frame and message counts are handed to their counters at each scrape: they keep adding up.
+      await sendAndWait(ca, b.id, 'three');
+      const again = (await http(r.url, 'GET', '/metrics')).text;
+      expect(value(again, 'pigeon_messages_stored_total')).toBe(3);
+      expect(value(again, 'pigeon_frames_in_total{type="send"}')).toBe(4);
+      expect(value(again, 'pigeon_frames_out_total{type="sent"}')).toBe(3);
       await cb.close();
       await ca.close();
       const after = (await http(r.url, 'GET', '/metrics')).text;

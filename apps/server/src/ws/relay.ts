@@ -178,7 +178,7 @@ export class Relay {
         }
         pending.done(result);
         if (result.kind === 'stored') {
-          this.metrics.messagesStored.inc();
+          this.metrics.messageStored();
           this.router.publishEntries(result.entries);
         } else if (result.kind === 'applied') {
           // Update entries travel like messages: in the mailbox order, to every node.
