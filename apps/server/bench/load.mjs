@@ -10,7 +10,7 @@
 // Every loop is bounded by a count and by the scenario's deadline (cfg.deadlineMs).
 // Over 300 lines as one program: it runs alone in its own pinned process (run.mjs passes a
 // file path), so its three protocols and scenarios stay together with no imports to load.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -44,6 +44,38 @@ function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / cfg.clkTck;
+}
+/** utime+stime of each thread of a process in seconds, by thread id (threads that ended are gone). */
+function threadCpuSeconds(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(f[11]) + Number(f[12])) / cfg.clkTck);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+/**
+ * Server CPU per delivered message by thread over a window: the event loop (the thread
+ * whose id is the process id), then the other threads busiest first (Pigeon: the SQLite
+ * writer, then the reader), then all the rest together (V8's and libuv's helpers).
+ */
+function cpuByThread(pid, before, after, msgs) {
+  if (msgs <= 0) return null;
+  const us = (s) => (s * 1e6) / msgs;
+  const others = [];
+  for (const [tid, s] of after) if (tid !== pid) others.push(s - (before.get(tid) ?? 0));
+  others.sort((a, b) => b - a);
+  return {
+    eventLoop: us((after.get(pid) ?? 0) - (before.get(pid) ?? 0)),
+    busiestOther: us(others[0] ?? 0),
+    secondOther: us(others[1] ?? 0),
+    rest: us(others.slice(2).reduce((a, b) => a + b, 0)),
+  };
 }
 /** Bytes the process caused to be written to storage (/proc/PID/io write_bytes). */
 function writeBytes(pid) {
@@ -354,6 +386,7 @@ async function pairsScenario() {
   await sleep(cfg.warmupMs);
   const d0 = delivered;
   const c0 = cpuSeconds(cfg.serverPid);
+  const th0 = threadCpuSeconds(cfg.serverPid);
   const w0 = writeBytes(cfg.serverPid);
   const l0 = selfCpuSeconds();
   const m0 = cpuTimes();
@@ -365,6 +398,7 @@ async function pairsScenario() {
   measuring = false;
   const t1 = now();
   const c1 = cpuSeconds(cfg.serverPid);
+  const th1 = threadCpuSeconds(cfg.serverPid);
   const w1 = writeBytes(cfg.serverPid);
   const l1 = selfCpuSeconds();
   const m1 = cpuTimes();
@@ -386,6 +420,7 @@ async function pairsScenario() {
     serverCpuSeconds: c1 - c0,
     serverCpuUtil: (c1 - c0) / seconds,
     serverCpuUsPerMsg: msgs > 0 ? ((c1 - c0) * 1e6) / msgs : null,
+    serverCpuUsPerMsgByThread: cpuByThread(cfg.serverPid, th0, th1, msgs),
     loadCpuUtil: (l1 - l0) / seconds,
     // Storage writes of the server per delivered message (SQLite WAL and checkpoints).
     diskBytesPerMsg: w0 !== null && w1 !== null && msgs > 0 ? (w1 - w0) / msgs : null,

@@ -34,7 +34,17 @@ export function buildRows(results) {
     v >= goal ? 'met' : `missed by ${fmt(goal - v, 2)}${unit} (${fmt(((goal - v) / goal) * 100, 0)} %)`;
   const atMost = (goal, v, unit, d = 2) =>
     v <= goal ? 'met' : `missed by ${fmt(v - goal, d)} ${unit} (${fmt(((v - goal) / goal) * 100, 0)} %)`;
-  const row = ({ metric, unit, key, get, digits = 0, goal = '', check = null, only = ALL_KINDS }) => {
+  const row = ({
+    metric,
+    unit,
+    key,
+    get,
+    digits = 0,
+    goal = '',
+    check = null,
+    only = ALL_KINDS,
+    compare = true,
+  }) => {
     const values = {};
     const cells = [`${metric} (${unit})`];
     for (const kind of ALL_KINDS) {
@@ -52,7 +62,11 @@ export function buildRows(results) {
       );
     }
     const ratio = (peer) =>
-      values.pigeon !== null && values[peer] !== null && values[peer] !== 0 && !CONTEXT_UNITS.has(unit)
+      compare &&
+      values.pigeon !== null &&
+      values[peer] !== null &&
+      values[peer] !== 0 &&
+      !CONTEXT_UNITS.has(unit)
         ? values.pigeon / values[peer]
         : null;
     const ratios = { baseline: ratio('baseline'), socketio: ratio('socketio') };
@@ -88,6 +102,22 @@ export function buildRows(results) {
     goal: `≤ ${GOALS.cpuUsPerMsg} µs`,
     check: (v) => atMost(GOALS.cpuUsPerMsg, v, 'µs', 1),
   });
+  for (const [part, label] of [
+    ['eventLoop', 'of which the event loop thread'],
+    ['busiestOther', 'the busiest other thread (Pigeon: the SQLite writer)'],
+    ['secondOther', 'the next busiest (Pigeon: the SQLite reader)'],
+    ['rest', "all other threads together (V8's and libuv's helpers)"],
+  ]) {
+    row({
+      metric: `  ${label}`,
+      unit: 'µs',
+      key: 'throughput',
+      get: (o) => o.serverCpuUsPerMsgByThread?.[part] ?? null,
+      digits: 1,
+      // The relays do all their work on the event loop: a ratio of their helpers' crumbs says nothing.
+      compare: part === 'eventLoop',
+    });
+  }
   row({
     metric: 'server CPU busy during that run',
     unit: '% of a core',
