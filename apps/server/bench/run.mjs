@@ -227,7 +227,9 @@ async function withTarget(
 
 /**
  * The server's own view of a run, from its /metrics (whole run, warm-up included): how many
- * store commits, how many ops (sends + acks) each carried, and how long a commit took.
+ * store commits, how many ops (sends + acks) each carried, how long a commit took, and the
+ * WebSocket frames read and written per stored message, by type (what the protocol asks of
+ * the event loop for each message).
  */
 async function storeMetrics(httpUrl) {
   try {
@@ -253,10 +255,26 @@ async function storeMetrics(httpUrl) {
       commitMsAvg: commits ? (seconds * 1000) / commits : null,
       commitSecondsTotal: seconds,
       messagesStored: get('pigeon_messages_stored_total'),
+      framesPerMessage: framesPerMessage(text, get('pigeon_messages_stored_total')),
     };
   } catch (e) {
     return { error: String(e?.message ?? e) };
   }
+}
+
+/** Frames in and out per stored message by type, from /metrics text. */
+function framesPerMessage(text, stored) {
+  if (!stored) return null;
+  const byType = (dir) => {
+    const out = {};
+    for (const m of text.matchAll(
+      new RegExp(`^pigeon_frames_${dir}_total\\{type="([^"]+)"\\} (\\S+)$`, 'gm'),
+    )) {
+      out[m[1]] = Number(m[2]) / stored;
+    }
+    return out;
+  };
+  return { in: byType('in'), out: byType('out') };
 }
 
 function userList(kind, seed, names) {
