@@ -19,6 +19,7 @@ import {
   setTabHidden,
   signIn,
   startChat,
+  storedValue,
   type UserPage,
   waitForServiceWorker,
   waitOnline,
@@ -56,18 +57,7 @@ async function blockSocket(u: UserPage): Promise<{ unblock: () => void }> {
 
 /** What the app keeps of `user`'s recent messages in IndexedDB for offline use (JSON text). */
 function storedRecent(page: Page, user: string): Promise<string> {
-  return page.evaluate(
-    (key) =>
-      new Promise<string>((resolve, reject) => {
-        const open = indexedDB.open('pigeon');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const read = open.result.transaction('kv').objectStore('kv').get(key);
-          read.onsuccess = () => resolve(String(read.result ?? ''));
-        };
-      }),
-    `pigeon-web:recent:${user}`,
-  );
+  return storedValue(page, `pigeon-web:recent:${user}`);
 }
 
 /** Opens a conversation by its URL, as a link or a reload would (no server round trip needed). */

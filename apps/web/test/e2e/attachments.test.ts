@@ -18,6 +18,7 @@ import {
   ServerProcess,
   seriousA11yViolations,
   startChat,
+  storedValue,
   type UserPage,
   waitForServiceWorker,
 } from './harness';
@@ -256,9 +257,13 @@ describe.skipIf(!chromiumPath)('attachments in a real browser against the real s
     ]);
     await alice.page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => alice.page.getByTestId('upload').count()).toBe(1);
+    // Kept on this device before the reload: the client saves the outbox that names the file
+    // only once the file's bytes are in their store (a reload in between would find neither).
+    await expect.poll(() => storedValue(alice.page, `pigeon:u:${ALICE}:outbox`)).toContain('offline.pdf');
     await alice.page.reload();
     await alice.page.locator('#chat-title', { hasText: BOB }).waitFor();
-    await expect.poll(() => alice.page.getByTestId('upload').count()).toBe(1);
+    // The outbox is read back from IndexedDB after the app shell starts (offline, from the service worker).
+    await expect.poll(() => alice.page.getByTestId('upload').count(), { timeout: 15_000 }).toBe(1);
     expect(await fileRow(bob.page, 'offline.pdf').count()).toBe(0);
     await alice.context.setOffline(false);
     await fileRow(bob.page, 'offline.pdf').waitFor({ timeout: 30_000 });

@@ -219,6 +219,29 @@ interface AxeViolation {
 }
 
 /**
+ * A value the page keeps in its key-value IndexedDB (`pigeon`, browser-storage.ts) as text:
+ * the client's outbox (`pigeon:u:USER:outbox`), the app's recent messages, ... Writes there
+ * are asynchronous: a test that reloads to prove something survives waits for it here first.
+ */
+export function storedValue(page: Page, key: string): Promise<string> {
+  return page.evaluate(
+    (k) =>
+      new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open('pigeon');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const read = open.result.transaction('kv').objectStore('kv').get(k);
+          read.onsuccess = () => {
+            const v: unknown = read.result;
+            resolve(typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+          };
+        };
+      }),
+    key,
+  );
+}
+
+/**
  * Runs axe-core in the page. It is evaluated through the DevTools protocol, which the app's
  * Content-Security-Policy does not restrict (a <script> tag would be refused, rightly).
  */
