@@ -217,16 +217,22 @@ async function request(c: Session, frame: Record<string, unknown>): Promise<Fram
   return c.waitFor((f) => f.rid === rid, `answer to ${frame.t}`);
 }
 
+/** Stores `n` messages from `c` to `to` one after another (bodies `prefix0`…): their ids, in order. */
+async function sendNumbered(c: Session, to: string, prefix: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = mid(prefix);
+    ids.push(id);
+    await sendAndWait(c, to, `${prefix}${i}`, id);
+  }
+  return ids;
+}
+
 describe('ack and receipts', () => {
   it('one receipt per newly covered message to every connection of the sender; none for self; delivered flags follow', async () => {
     const [a, b, ca] = await pair();
     const ca2 = await session(s.wsUrl, a.token);
-    const ids: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const id = mid('k');
-      ids.push(id);
-      await sendAndWait(ca, b.id, `k${i}`, id);
-    }
+    const ids = await sendNumbered(ca, b.id, 'k', 5);
     // b also writes to itself and to a: neither yields a receipt for b's acks.
     const cb = await session(s.wsUrl, b.token);
     expect(cb.backlog.map((m) => m.id)).toEqual(ids);
@@ -256,12 +262,7 @@ describe('ack and receipts', () => {
 
   it('acks sent right before the client closes still count: the last one moves the mark', async () => {
     const [, b, ca] = await pair();
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const id = mid('z');
-      ids.push(id);
-      await sendAndWait(ca, b.id, `z${i}`, id);
-    }
+    const ids = await sendNumbered(ca, b.id, 'z', 4);
     const cb = await session(s.wsUrl, b.token);
     expect(cb.backlog.map((m) => m.id)).toEqual(ids);
     // What `pigeon listen` does on Ctrl-C: its acks, then the close, back to back. The second
